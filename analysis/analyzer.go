@@ -1,0 +1,264 @@
+// Package analysis turns parser events into per-member state and term
+// timelines, leadership intervals, leaderless windows, findings and a
+// diagnosis. It is streaming: Add per event, Finish at the end.
+package analysis
+
+import (
+	"time"
+
+	"github.com/etcdpm/etcdpm/parser"
+)
+
+// Options configure an Analyzer.
+type Options struct {
+	// Inputs names the inputs by index (Event.Input indexes it), for evidence.
+	Inputs []string
+	// MaxEvidence bounds the evidence lines of one finding (default 5).
+	MaxEvidence int
+	// MaxTimeline bounds Result.Timeline (default 2000).
+	MaxTimeline int
+	// MaxSeriesPoints bounds each member's series (default 5000); change
+	// points of the raft state are kept, term-only points are thinned.
+	MaxSeriesPoints int
+}
+
+// Analyzer builds a Result from events. It is not safe for concurrent use.
+type Analyzer struct {
+	opts Options
+
+	mem     []*member
+	byID    map[parser.ID]int32
+	cacheID parser.ID
+	cacheIx int32
+	sources []source
+	lastSrc int // the source last found
+
+	start, clock time.Time
+	seq          int64
+
+	lead      leaderBook
+	streaks   []*streak // closed streaks worth a look at Finish
+	splits    splitTracker
+	transfers []*transfer
+	rejoins   []*rejoin
+	stepDowns []*stepDown
+	stops     stopBook
+	slow      episodes
+	waited    episodes // requests that failed or stalled for want of a leader
+	unreach   episodes
+	campMarks marks // when any member campaigned (see fold.go)
+	stopMarks marks // when any member shut down
+	drifts    []*drift
+	tl        timeline
+	details   map[detailKey]any // what the diagnosis needs of a finding
+}
+
+// detailKey identifies a finding for details.
+type detailKey struct {
+	kind  string
+	start int64
+	first parser.ID
+}
+
+func keyOf(f *Finding) detailKey {
+	k := detailKey{kind: f.Kind, start: f.Start.UnixNano()}
+	if len(f.Members) > 0 {
+		k.first = f.Members[0]
+	}
+	return k
+}
+
+// note keeps d as the detail of finding f.
+func (a *Analyzer) note(f *Finding, d any) {
+	if a.details == nil {
+		a.details = make(map[detailKey]any)
+	}
+	a.details[keyOf(f)] = d
+}
+
+func (a *Analyzer) detailOf(f *Finding) any { return a.details[keyOf(f)] }
+
+// New returns an Analyzer.
+func New(opts Options) *Analyzer {
+	if opts.MaxEvidence <= 0 {
+		opts.MaxEvidence = 5
+	}
+	if opts.MaxTimeline <= 0 {
+		opts.MaxTimeline = 2000
+	}
+	if opts.MaxSeriesPoints <= 0 {
+		opts.MaxSeriesPoints = 5000
+	}
+	a := &Analyzer{
+		opts:    opts,
+		byID:    make(map[parser.ID]int32),
+		cacheIx: -1,
+	}
+	a.lead.init()
+	a.tl.init(opts.MaxTimeline)
+	a.slow = episodes{kind: slowHints, gap: episodeGap}
+	a.waited = episodes{kind: waitedHints, gap: episodeGap}
+	a.unreach = episodes{kind: unreachHints, gap: episodeGap}
+	return a
+}
+
+// episodeGap separates two episodes of the same hint about the same member.
+const episodeGap = 30 * time.Second
+
+// Add feeds one event. Events come merged across inputs in roughly time
+// order; ev and ev.Text are only read during the call.
+func (a *Analyzer) Add(ev *parser.Event) {
+	a.seq++
+	m := a.attribute(ev)
+	if ev.PeerName != "" {
+		if p := a.member(ev.Peer); p != nil {
+			p.setName(ev.PeerName, namePeerURL)
+		}
+	}
+	t := a.when(ev, m)
+	if m == nil {
+		a.addUnattributed(ev, t)
+		return
+	}
+	prev, prevLead := m.lastSeen, m.lead
+	m.lastSeen = t
+	if !m.hasLogs {
+		m.hasLogs = true
+		m.firstSeen = t
+		m.up = true
+		m.startedAt = t
+	} else if !prev.IsZero() && t.Sub(prev) >= resumeGap && m.state == StateLeader && !isRestart(ev.Kind) {
+		m.noteResume(prev, t)
+	}
+
+	switch ev.Kind {
+	case parser.BecameFollower:
+		a.becameFollower(m, ev, t)
+	case parser.BecamePreCandidate:
+		a.becamePreCandidate(m, ev, t)
+	case parser.BecameCandidate:
+		a.becameCandidate(m, ev, t)
+	case parser.BecameLeader:
+		a.becameLeader(m, ev, t)
+	case parser.ElectionStart:
+		a.electionStart(m, ev, t)
+	case parser.NewRaft:
+		a.restarted(m, prev, ev, t)
+		m.setState(StateFollower, ev.Term, t, a.opts.MaxSeriesPoints)
+	case parser.VoteRequest:
+		a.voteRequest(m, ev, t)
+	case parser.VoteGranted:
+		a.voteResponse(m, ev, t, true)
+	case parser.VoteRejected:
+		a.voteResponse(m, ev, t, false)
+	case parser.VoteCast, parser.VoteRefused, parser.VoteIgnoredLease:
+		m.bumpTerm(ev.Term, t, a.opts.MaxSeriesPoints)
+		a.respondedTo(ev.Peer, m)
+	case parser.HigherTermMessage:
+		a.higherTerm(m, ev, t)
+	case parser.LowerTermMessage, parser.VoteTally, parser.NoLeaderDrop, parser.CannotCampaign:
+		m.bumpTerm(ev.Term, t, a.opts.MaxSeriesPoints)
+	case parser.CheckQuorumStepDown:
+		a.checkQuorumStepDown(m, ev, t)
+	case parser.TimeoutNowReceived:
+		a.timeoutNowReceived(m, ev, t)
+	case parser.TimeoutNowSent, parser.TransferStart, parser.TransferAbort,
+		parser.TransferStarting, parser.TransferFinished, parser.TransferFailed:
+		a.transferEvent(m, ev, t)
+	case parser.LeaderElected:
+		a.leaderElected(m, ev, t)
+	case parser.LeaderChanged:
+		a.leaderChanged(m, ev, t)
+	case parser.LeaderLost, parser.ForgetLeader:
+		a.leaderLost(m, ev, t)
+	case parser.TickMissed, parser.HeartbeatLate, parser.SlowFdatasync, parser.SlowApply:
+		a.slowHint(m, ev, t)
+	case parser.StreamLost, parser.PeerInactive, parser.ProberUnhealthy, parser.PeerURLUnreachable:
+		a.unreachableHint(m, ev, t)
+	case parser.StreamEstablished, parser.PeerActive:
+		if p := a.member(ev.Peer); p != nil && p != m {
+			p.reachable(t)
+			p.noteReach(t, m.ix)
+			m.noteReach(t, p.ix)
+		}
+	case parser.ClockDrift:
+		a.clockDrift(m, ev, t)
+	case parser.ServerStart:
+		a.restarted(m, prev, ev, t)
+		m.serverStart(ev)
+	case parser.MemberIdentity:
+		if ev.Name != "" {
+			m.setName(ev.Name, nameIdentity)
+		}
+	case parser.Shutdown:
+		a.shutdown(m, ev, t)
+	}
+	if m.state == StateLeader && ev.Kind != parser.Shutdown {
+		m.leaderSeen = t
+	}
+	if m.lead != prevLead {
+		if m.lead != 0 {
+			m.leadSince, m.noLeadSince = t, time.Time{}
+		} else {
+			m.noLeadSince = t
+		}
+	}
+}
+
+// resumeGap is the silence after which a leader's next line marks a resume
+// (a stall, a pause, or just a quiet leader; Finish decides which).
+const resumeGap = 2 * time.Second
+
+func isRestart(k parser.Kind) bool { return k == parser.NewRaft || k == parser.ServerStart }
+
+// when returns the event's time, made usable: a zero time takes the member's
+// (or the stream's) last time, and a member's own times never go backwards
+// (raft's std-logger has 1 s resolution next to capnslog's µs).
+func (a *Analyzer) when(ev *parser.Event, m *member) time.Time {
+	t := ev.Time
+	if m != nil && !m.lastSeen.IsZero() && (t.IsZero() || t.Before(m.lastSeen)) {
+		t = m.lastSeen
+	}
+	if t.IsZero() {
+		t = a.clock
+	}
+	if t.IsZero() {
+		return t
+	}
+	if a.start.IsZero() || t.Before(a.start) {
+		a.start = t
+	}
+	if t.After(a.clock) {
+		a.clock = t
+	}
+	return t
+}
+
+// member returns the member with id, creating it; nil for id 0.
+func (a *Analyzer) member(id parser.ID) *member {
+	if id == 0 {
+		return nil
+	}
+	if id == a.cacheID {
+		return a.mem[a.cacheIx]
+	}
+	ix, ok := a.byID[id]
+	if !ok {
+		ix = int32(len(a.mem))
+		a.mem = append(a.mem, newMember(ix, id))
+		a.byID[id] = ix
+	}
+	a.cacheID, a.cacheIx = id, ix
+	return a.mem[ix]
+}
+
+// index returns the member index of id, or -1.
+func (a *Analyzer) index(id parser.ID) int32 {
+	if id == 0 {
+		return -1
+	}
+	if ix, ok := a.byID[id]; ok {
+		return ix
+	}
+	return -1
+}

@@ -1,0 +1,421 @@
+package analysis
+
+import (
+	"math/bits"
+	"time"
+
+	"github.com/etcdpm/etcdpm/parser"
+)
+
+// campaign is one election a member ran: from "is starting a new election"
+// (or a MsgTimeoutNow) through pre-candidate and candidate to a win or not.
+type campaign struct {
+	open       bool
+	start      time.Time
+	termBefore uint64
+	term       uint64 // the highest term it reached
+	pre, cand  bool
+	transfer   bool
+	responders uint64 // peers that answered it or logged its request
+}
+
+// streak is a run of campaigns by one member with no leader in between: it
+// ends when the member wins, follows a leader, or stops.
+type streak struct {
+	member     int32
+	start, end time.Time // first and last campaign start
+	termFrom   uint64    // the term before the first campaign
+	termTo     uint64    // the highest term reached
+	campaigns  int       // campaigns its lines show
+	inferred   int       // campaigns its term implies that no line shows (see openCampaign)
+	failed     int       // campaigns that ended without a win
+	failedCand int       // ... having become candidate (term raised)
+	failedPre  int       // ... having stayed pre-candidate (term kept)
+	firstFail  time.Time
+	lastFail   time.Time
+	outcome    streakEnd
+	endAt      time.Time
+	wonTerm    uint64
+	winners    uint64 // peers whose votes made the winning campaign
+	grant      evLine // the latest vote a peer granted
+	// runs[k] tracks consecutive failed campaigns answered by at most k peers:
+	// the quorum-loss signature for a cluster whose quorum is k+2.
+	runs [4]silentRun
+	ev   evidence
+	win  evLine
+}
+
+type silentRun struct {
+	cur, best           int
+	curStart            time.Time
+	bestStart, bestEnd  time.Time
+	bestFrom, bestUntil uint64
+	curFrom             uint64
+}
+
+type streakEnd uint8
+
+const (
+	streakOpen streakEnd = iota
+	streakWon
+	streakFollowed
+	streakStopped
+)
+
+// minLoop is the number of failed campaigns in a row that makes a loop.
+const minLoop = 3
+
+// openCampaign starts a campaign of m. Call it before m's term takes the
+// line's: without pre-vote each failed campaign raises the term by one, so a
+// term that rose between two campaigns of one streak with no line to say why
+// counts campaigns the logs left out (elided with "[...]", or lost), the way
+// etcd spent them. They count as failed campaigns of the streak and in m's
+// total.
+func (a *Analyzer) openCampaign(m *member, ev *parser.Event, t time.Time, termBefore uint64, transfer bool) {
+	if m.camp.open {
+		a.closeCampaign(m, t, false)
+	}
+	if s := m.streak; s != nil && !transfer && s.failedPre == 0 && !m.sawPre && m.term > 0 && termBefore > m.term {
+		n := int(termBefore - m.term)
+		s.inferred += n
+		m.campaigns += n
+	}
+	m.camp = campaign{open: true, start: t, termBefore: termBefore, term: termBefore, transfer: transfer}
+	m.campaigns++
+	a.campMarks.add(t)
+	s := m.streak
+	if s == nil {
+		s = &streak{member: m.ix, start: t, termFrom: termBefore, termTo: termBefore}
+		m.streak = s
+	}
+	s.campaigns++
+	s.end = t
+	s.ev.add(ev, t, a.seq)
+	if s.campaigns <= 3 {
+		a.tl.add(ev, m, t, a.seq)
+	}
+}
+
+// closeCampaign ends the member's open campaign, won or not.
+func (a *Analyzer) closeCampaign(m *member, t time.Time, won bool) {
+	c := &m.camp
+	if !c.open {
+		return
+	}
+	c.open = false
+	s := m.streak
+	if s == nil {
+		return
+	}
+	if c.term > s.termTo {
+		s.termTo = c.term
+	}
+	if won {
+		s.winners = c.responders
+		return
+	}
+	s.failed++
+	switch {
+	case c.cand:
+		s.failedCand++
+	case c.pre:
+		s.failedPre++
+	}
+	if s.firstFail.IsZero() {
+		s.firstFail = c.start
+	}
+	s.lastFail = c.start
+	n := bits.OnesCount64(c.responders)
+	for k := range s.runs {
+		r := &s.runs[k]
+		if n > k {
+			r.cur = 0
+			continue
+		}
+		if r.cur == 0 {
+			r.curStart, r.curFrom = c.start, c.termBefore
+		}
+		r.cur++
+		if r.cur > r.best {
+			r.best, r.bestStart, r.bestEnd = r.cur, r.curStart, c.start
+			r.bestFrom, r.bestUntil = r.curFrom, c.term
+		}
+	}
+}
+
+// endStreak closes the member's streak; loops are kept for Finish.
+func (a *Analyzer) endStreak(m *member, t time.Time, how streakEnd) {
+	s := m.streak
+	if s == nil {
+		return
+	}
+	m.streak = nil
+	s.outcome, s.endAt = how, t
+	if s.failed >= minLoop && len(a.streaks) < maxStreaks {
+		a.streaks = append(a.streaks, s)
+	}
+}
+
+const maxStreaks = 10000
+
+func (a *Analyzer) electionStart(m *member, ev *parser.Event, t time.Time) {
+	c := &m.camp
+	// From etcd 3.5 raft logs "is starting a new election" after "received
+	// MsgTimeoutNow ... and starts an election": one campaign, not two.
+	if !(c.open && c.transfer && !c.pre && !c.cand && ev.Term == c.termBefore) {
+		a.openCampaign(m, ev, t, ev.Term, false)
+	}
+	m.bumpTerm(ev.Term, t, a.opts.MaxSeriesPoints)
+}
+
+func (a *Analyzer) becamePreCandidate(m *member, ev *parser.Event, t time.Time) {
+	if m.state == StateLeader {
+		a.ownEnd(m, t, ev, endStepDown)
+	}
+	if !m.camp.open || m.camp.pre || m.camp.cand {
+		a.openCampaign(m, ev, t, ev.Term, false)
+	} else if m.streak != nil && m.streak.campaigns == 1 {
+		m.streak.ev.add(ev, t, a.seq)
+	}
+	m.camp.pre = true
+	m.sawPre = true
+	if ev.Term > m.camp.term {
+		m.camp.term = ev.Term
+	}
+	m.setState(StatePreCandidate, ev.Term, t, a.opts.MaxSeriesPoints)
+}
+
+func (a *Analyzer) becameCandidate(m *member, ev *parser.Event, t time.Time) {
+	if m.state == StateLeader {
+		a.ownEnd(m, t, ev, endStepDown)
+	}
+	if !m.camp.open || m.camp.cand {
+		before := ev.Term
+		if before > 0 {
+			before--
+		}
+		a.openCampaign(m, ev, t, before, false)
+	} else if m.streak != nil && m.streak.campaigns == 1 {
+		m.streak.ev.add(ev, t, a.seq)
+	}
+	if !m.camp.pre && !m.camp.transfer {
+		m.sawPlain = true
+	}
+	m.camp.cand = true
+	if ev.Term > m.camp.term {
+		m.camp.term = ev.Term
+	}
+	m.setState(StateCandidate, ev.Term, t, a.opts.MaxSeriesPoints)
+	a.splits.candidate(a, m, ev, t)
+}
+
+func (a *Analyzer) becameLeader(m *member, ev *parser.Event, t time.Time) {
+	if m.camp.open {
+		if ev.Term > m.camp.term {
+			m.camp.term = ev.Term
+		}
+		a.closeCampaign(m, t, true)
+	}
+	if s := m.streak; s != nil {
+		s.wonTerm = ev.Term
+		s.win.set(ev, t, a.seq)
+		a.endStreak(m, t, streakWon)
+	}
+	if m.lead != 0 && m.lead != m.id {
+		a.loss(m.lead, m.leadTerm, m, t)
+	}
+	m.lead, m.leadTerm = m.id, ev.Term
+	m.timesLd++
+	m.pendReason, m.pendBy = endNone, 0
+	m.setState(StateLeader, ev.Term, t, a.opts.MaxSeriesPoints)
+	a.observeLeader(m, ev.Term, t, ev, true)
+	a.tl.add(ev, m, t, a.seq)
+}
+
+func (a *Analyzer) becameFollower(m *member, ev *parser.Event, t time.Time) {
+	if m.state == StateLeader {
+		r := m.pendReason
+		if r == endNone {
+			r = endStepDown
+		}
+		a.ownEnd(m, t, ev, r)
+	}
+	m.pendReason, m.pendBy = endNone, 0
+	if m.camp.open {
+		a.closeCampaign(m, t, false)
+	}
+	m.setState(StateFollower, ev.Term, t, a.opts.MaxSeriesPoints)
+}
+
+func (a *Analyzer) voteRequest(m *member, ev *parser.Event, t time.Time) {
+	m.bumpTerm(ev.Term, t, a.opts.MaxSeriesPoints)
+	if ev.Peer != 0 && ev.Peer != m.id {
+		m.addPeer(ev.Peer)
+		a.member(ev.Peer)
+	}
+	if ev.Msg == parser.MsgPreVote && m.camp.open && !m.camp.cand {
+		m.camp.pre = true
+		m.sawPre = true
+	}
+	if s := m.streak; s != nil && s.campaigns == 1 && s.ev.total < evHead {
+		s.ev.add(ev, t, a.seq)
+	}
+	m.infl.request(ev, t, a.seq)
+}
+
+func (a *Analyzer) voteResponse(m *member, ev *parser.Event, t time.Time, granted bool) {
+	m.bumpTerm(ev.Term, t, a.opts.MaxSeriesPoints)
+	if ev.Peer == 0 || ev.Peer == m.id {
+		return
+	}
+	p := a.member(ev.Peer)
+	if m.camp.open {
+		m.camp.responders |= bit(p.ix)
+	}
+	if s := m.streak; s != nil && granted {
+		s.grant.set(ev, t, a.seq)
+	}
+}
+
+// respondedTo notes that voter received (and so was alive to answer) the
+// vote request of candidate.
+func (a *Analyzer) respondedTo(candidate parser.ID, voter *member) {
+	if candidate == 0 || candidate == voter.id {
+		return
+	}
+	c := a.member(candidate)
+	if c.camp.open {
+		c.camp.responders |= bit(voter.ix)
+	}
+}
+
+// splitTracker finds terms at which several members became candidate and
+// none won: split votes. It keeps a ring of recent terms.
+type splitTracker struct {
+	slots [64]splitSlot
+	found []splitTerm
+}
+
+type splitSlot struct {
+	term    uint64
+	members [4]int32
+	n       int
+	start   time.Time
+	won     bool
+	ev      [2]evLine
+}
+
+type splitTerm struct {
+	term    uint64
+	start   time.Time
+	members []int32
+	ev      []evLine
+}
+
+func (st *splitTracker) slot(term uint64) *splitSlot {
+	s := &st.slots[term%uint64(len(st.slots))]
+	if s.term != term {
+		st.flush(s)
+		s.term, s.n, s.won, s.start = term, 0, false, time.Time{}
+		s.ev[0].line, s.ev[1].line = 0, 0
+		s.ev[0].text, s.ev[1].text = s.ev[0].text[:0], s.ev[1].text[:0]
+	}
+	return s
+}
+
+func (st *splitTracker) candidate(a *Analyzer, m *member, ev *parser.Event, t time.Time) {
+	s := st.slot(ev.Term)
+	for i := 0; i < s.n; i++ {
+		if s.members[i] == m.ix {
+			return
+		}
+	}
+	if s.n < len(s.members) {
+		if s.n < len(s.ev) {
+			s.ev[s.n].set(ev, t, a.seq)
+		}
+		s.members[s.n] = m.ix
+		s.n++
+	}
+	if s.start.IsZero() || t.Before(s.start) {
+		s.start = t
+	}
+}
+
+func (st *splitTracker) leader(term uint64) {
+	s := &st.slots[term%uint64(len(st.slots))]
+	if s.term == term {
+		s.won = true
+	}
+}
+
+func (st *splitTracker) flush(s *splitSlot) {
+	if s.n < 2 || s.won || len(st.found) >= maxStreaks {
+		return
+	}
+	f := splitTerm{term: s.term, start: s.start, members: append([]int32(nil), s.members[:s.n]...)}
+	for i := 0; i < s.n && i < len(s.ev); i++ {
+		l := s.ev[i]
+		l.text = append([]byte(nil), l.text...)
+		f.ev = append(f.ev, l)
+	}
+	st.found = append(st.found, f)
+}
+
+func (st *splitTracker) finish() {
+	for i := range st.slots {
+		st.flush(&st.slots[i])
+		st.slots[i] = splitSlot{}
+	}
+}
+
+// inflation tracks how far a member's term ran ahead of its log's last term
+// (the term-inflation signature: terms spent on failed elections).
+type inflation struct {
+	maxGap        uint64
+	logTerm, term uint64
+	first, last   time.Time
+	ev            evidence
+	dragged       []int32 // members that had to adopt the inflated term
+	dragEv        evLine
+}
+
+// inflationGap is the term lead over the log's last term that counts as
+// inflation: that many elections failed since the last entry was written.
+const inflationGap = 10
+
+func (in *inflation) request(ev *parser.Event, t time.Time, seq int64) {
+	if ev.Term <= ev.LogTerm {
+		return
+	}
+	gap := ev.Term - ev.LogTerm
+	if gap < inflationGap || gap <= in.maxGap {
+		return
+	}
+	if in.maxGap == 0 {
+		in.first = t
+		in.logTerm = ev.LogTerm
+	}
+	in.maxGap, in.term, in.last = gap, ev.Term, t
+	in.ev.add(ev, t, seq)
+}
+
+// drag records that m received a message from a member whose term ran far
+// ahead of its own, and so had to adopt it.
+func (a *Analyzer) drag(m *member, ev *parser.Event, t time.Time) {
+	if ev.Peer == 0 || ev.PeerTerm < ev.Term+inflationGap {
+		return
+	}
+	in := &a.member(ev.Peer).infl
+	for _, ix := range in.dragged {
+		if ix == m.ix {
+			return
+		}
+	}
+	if len(in.dragged) < 64 {
+		in.dragged = append(in.dragged, m.ix)
+	}
+	if in.dragEv.empty() {
+		in.dragEv.set(ev, t, a.seq)
+	}
+}

@@ -1,0 +1,209 @@
+package analysis
+
+import (
+	"sort"
+	"time"
+
+	"github.com/etcdpm/etcdpm/parser"
+)
+
+// evLine is a log line kept as evidence. Its text is copied from the event.
+type evLine struct {
+	t     time.Time
+	seq   int64
+	input int
+	line  int64
+	text  []byte
+}
+
+func (l *evLine) set(ev *parser.Event, t time.Time, seq int64) {
+	l.t, l.seq, l.input, l.line = t, seq, ev.Input, ev.Line
+	l.text = append(l.text[:0], ev.Text...)
+}
+
+func (l *evLine) empty() bool { return l.line == 0 && len(l.text) == 0 }
+
+// evidence keeps the first lines of something and the latest ones, reusing
+// its buffers, so that a storm of lines costs no allocation.
+type evidence struct {
+	head  []evLine
+	tail  []evLine // ring
+	next  int      // next tail slot
+	total int
+}
+
+const (
+	evHead = 3
+	evTail = 2
+)
+
+func (e *evidence) add(ev *parser.Event, t time.Time, seq int64) {
+	e.total++
+	if len(e.head) < evHead {
+		e.head = append(e.head, evLine{})
+		e.head[len(e.head)-1].set(ev, t, seq)
+		return
+	}
+	if len(e.tail) < evTail {
+		e.tail = append(e.tail, evLine{})
+		e.tail[len(e.tail)-1].set(ev, t, seq)
+		return
+	}
+	e.tail[e.next].set(ev, t, seq)
+	e.next = (e.next + 1) % evTail
+}
+
+// trim keeps the first n lines only.
+func (e *evidence) trim(n int) {
+	if len(e.head) > n {
+		clear(e.head[n:])
+		e.head = e.head[:n]
+	}
+	clear(e.tail)
+	e.tail, e.next = nil, 0
+}
+
+// lines returns the kept lines in order.
+func (e *evidence) lines() []evLine {
+	out := make([]evLine, 0, len(e.head)+len(e.tail))
+	out = append(out, e.head...)
+	for i := range e.tail {
+		out = append(out, e.tail[(e.next+i)%len(e.tail)])
+	}
+	return out
+}
+
+// evidenceOf renders up to max lines from several sources, in time order,
+// without duplicates, spreading the picks over the sources.
+func (a *Analyzer) evidenceOf(max int, sets ...[]evLine) []Evidence {
+	var all []evLine
+	// Round-robin over the sets so that each contributes its first lines.
+	for i := 0; ; i++ {
+		more := false
+		for _, s := range sets {
+			if i < len(s) {
+				more = true
+				if !s[i].empty() {
+					all = append(all, s[i])
+				}
+			}
+		}
+		if !more {
+			break
+		}
+	}
+	seen := make(map[[2]int64]bool, len(all))
+	var kept []evLine
+	for _, l := range all {
+		k := [2]int64{int64(l.input), l.line}
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		kept = append(kept, l)
+		if len(kept) == max {
+			break
+		}
+	}
+	sort.SliceStable(kept, func(i, j int) bool {
+		if !kept[i].t.Equal(kept[j].t) {
+			return kept[i].t.Before(kept[j].t)
+		}
+		return kept[i].seq < kept[j].seq
+	})
+	out := make([]Evidence, len(kept))
+	for i, l := range kept {
+		out[i] = Evidence{Input: a.inputName(l.input), Line: l.line, Text: string(l.text)}
+	}
+	return out
+}
+
+func (a *Analyzer) inputName(i int) string {
+	if i >= 0 && i < len(a.opts.Inputs) {
+		return a.opts.Inputs[i]
+	}
+	return ""
+}
+
+// one makes a single-line evidence set.
+func one(l evLine) []evLine {
+	if l.empty() {
+		return nil
+	}
+	return []evLine{l}
+}
+
+// timeline keeps notable events: the first ones, and a ring of the latest.
+type timeline struct {
+	max     int
+	head    []tlEntry
+	tail    []tlEntry
+	next    int
+	omitted int
+}
+
+type tlEntry struct {
+	member parser.ID
+	kind   parser.Kind
+	term   uint64
+	l      evLine
+}
+
+func (tl *timeline) init(max int) {
+	tl.max = max
+}
+
+func (tl *timeline) add(ev *parser.Event, m *member, t time.Time, seq int64) {
+	headMax := tl.max - tl.max/4
+	tailMax := tl.max / 4
+	term := ev.Term
+	if term == 0 && m != nil {
+		term = m.term
+	}
+	var id parser.ID
+	if m != nil {
+		id = m.id
+	}
+	if len(tl.head) < headMax {
+		tl.head = append(tl.head, tlEntry{member: id, kind: ev.Kind, term: term})
+		tl.head[len(tl.head)-1].l.set(ev, t, seq)
+		return
+	}
+	if tailMax == 0 {
+		tl.omitted++
+		return
+	}
+	if len(tl.tail) < tailMax {
+		tl.tail = append(tl.tail, tlEntry{member: id, kind: ev.Kind, term: term})
+		tl.tail[len(tl.tail)-1].l.set(ev, t, seq)
+		return
+	}
+	tl.omitted++
+	e := &tl.tail[tl.next]
+	e.member, e.kind, e.term = id, ev.Kind, term
+	e.l.set(ev, t, seq)
+	tl.next = (tl.next + 1) % tailMax
+}
+
+func (a *Analyzer) timelineResult() ([]TimelineEvent, int) {
+	tl := &a.tl
+	var es []tlEntry
+	es = append(es, tl.head...)
+	for i := range tl.tail {
+		es = append(es, tl.tail[(tl.next+i)%len(tl.tail)])
+	}
+	sort.SliceStable(es, func(i, j int) bool {
+		if !es[i].l.t.Equal(es[j].l.t) {
+			return es[i].l.t.Before(es[j].l.t)
+		}
+		return es[i].l.seq < es[j].l.seq
+	})
+	out := make([]TimelineEvent, len(es))
+	for i, e := range es {
+		out[i] = TimelineEvent{
+			Time: e.l.t, Member: e.member, Kind: e.kind, Term: e.term,
+			Input: a.inputName(e.l.input), Line: e.l.line, Text: string(e.l.text),
+		}
+	}
+	return out, tl.omitted
+}

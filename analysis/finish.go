@@ -1,0 +1,198 @@
+package analysis
+
+import (
+	"sort"
+	"time"
+
+	"github.com/etcdpm/etcdpm/parser"
+)
+
+// facts are cluster-wide things the detectors and texts need.
+type facts struct {
+	n, q       int  // cluster size and quorum
+	preVote    int8 // 1 on, -1 off, 0 unknown
+	version    string
+	start, end time.Time
+}
+
+// Finish ends the analysis and returns its Result. Call it once.
+func (a *Analyzer) Finish() *Result {
+	end := a.clock
+	for _, m := range a.mem {
+		m.camp.open = false // an election still running is neither won nor lost
+		a.endStreak(m, end, streakOpen)
+		if m.slowEp != nil {
+			a.closeEpisode(&a.slow, m.slowEp)
+			m.slowEp = nil
+		}
+		if m.waitEp != nil {
+			a.closeEpisode(&a.waited, m.waitEp)
+			m.waitEp = nil
+		}
+		if m.unrEp != nil {
+			a.closeEpisode(&a.unreach, m.unrEp)
+			m.unrEp = nil
+		}
+	}
+	a.groupStops()
+	a.splits.finish()
+	a.settleSources()
+	a.settleLeaderships(end)
+	f := a.facts(end)
+
+	r := &Result{Schema: Schema, Start: a.start, End: end}
+	r.Leaderless = a.leaderless(end)
+
+	var fs []Finding
+	loops, qls := a.detectStreaks(&f)
+	fs = append(fs, loops...)
+	for _, w := range qls {
+		r.Leaderless = addWindow(r.Leaderless, w.start, w.endOr(end))
+	}
+	fs = append(fs, a.detectRecoveries(&f, qls, r.Leaderless)...)
+	fs = append(fs, a.detectRejoins(&f)...)
+	fs = append(fs, a.detectStepDowns(&f)...)
+	fs = append(fs, a.detectTransfers(&f)...)
+	changes := a.detectLeaderChanges(&f, qls)
+	fs = append(fs, changes...)
+	fs = append(fs, a.detectFlapping(&f, changes)...)
+	fs = append(fs, a.detectSlow(&f)...)
+	fs = append(fs, a.detectUnreachable(&f)...)
+	fs = append(fs, a.detectDrift(&f)...)
+	fs = append(fs, a.detectInflation(&f)...)
+	fs = append(fs, a.detectSplitVotes(&f)...)
+	fs = append(fs, a.detectShutdowns(&f)...)
+	for i := range fs {
+		if fs[i].Members == nil {
+			fs[i].Members = []parser.ID{}
+		}
+		if fs[i].Evidence == nil {
+			fs[i].Evidence = []Evidence{}
+		}
+	}
+	sortFindings(fs)
+	// The verdict is about one episode, among all of them; the findings then
+	// merge repeats (merge.go), and the verdict says when its own repeated.
+	r.Findings = fs
+	pi := principal(fs)
+	var p *Finding
+	if pi >= 0 {
+		p = &fs[pi]
+	}
+	r.Diagnosis = a.diagnose(&f, r, p)
+	merged, into := a.condense(&f, fs)
+	pos := sortFindings(merged)
+	r.Findings = merged
+	if pi >= 0 && r.Diagnosis.Verdict != Healthy {
+		if m := &merged[pos[into[pi]]]; m.merged != nil {
+			r.Diagnosis.Explanation += "\n\nIt was not the only one. " + m.Summary
+		}
+	}
+
+	a.members(r)
+	r.Timeline, r.TimelineOmitted = a.timelineResult()
+	for _, rec := range a.lead.list {
+		r.Leaders = append(r.Leaders, Leadership{
+			Member: a.mem[rec.leader].id, Term: rec.term, Start: rec.start, End: rec.until,
+		})
+	}
+	if r.Leaders == nil {
+		r.Leaders = []Leadership{}
+	}
+	if r.Leaderless == nil {
+		r.Leaderless = []Window{}
+	}
+	if r.Inputs == nil {
+		r.Inputs = []Input{}
+	}
+	boundSpans(r)
+	return r
+}
+
+// facts works out the cluster's size, quorum and pre-vote setting.
+func (a *Analyzer) facts(end time.Time) facts {
+	f := facts{start: a.start, end: end}
+	for _, m := range a.mem {
+		if n := len(m.peers) + 1; n > f.n {
+			f.n = n
+		}
+		if m.version != "" && f.version == "" {
+			f.version = m.version
+		}
+		switch m.preVoteSetting() {
+		case 1:
+			f.preVote = 1
+		case -1:
+			if f.preVote == 0 {
+				f.preVote = -1
+			}
+		}
+	}
+	if f.n <= 1 {
+		f.n = len(a.mem)
+	}
+	f.q = f.n/2 + 1
+	return f
+}
+
+// preVoteSetting is the member's pre-vote setting: stated at start, or seen
+// in its elections.
+func (m *member) preVoteSetting() int8 {
+	switch {
+	case m.preVote != 0:
+		return m.preVote
+	case m.sawPre:
+		return 1
+	case m.sawPlain:
+		return -1
+	}
+	return 0
+}
+
+func (a *Analyzer) members(r *Result) {
+	ms := append([]*member(nil), a.mem...)
+	sort.Slice(ms, func(i, j int) bool { return ms[i].id < ms[j].id })
+	r.Members = make([]Member, 0, len(ms))
+	for _, m := range ms {
+		r.Members = append(r.Members, Member{
+			ID: m.id, Name: m.name, MaxTerm: m.maxTerm, Campaigns: m.campaigns, TimesLeader: m.timesLd,
+		})
+		ps := m.series.points
+		if n := len(ps); m.hasLogs && n > 0 {
+			last := ps[n-1]
+			s := m.state
+			if !m.up {
+				s = StateDown
+			}
+			if last.Term != m.term || last.State != s {
+				ps = append(ps, Point{Time: m.lastSeen, Term: m.term, State: s})
+			}
+		}
+		if len(ps) > 0 || m.hasLogs {
+			r.Series = append(r.Series, Series{Member: m.id, Name: m.name, Points: ps, Omitted: m.series.omitted})
+		}
+	}
+}
+
+// addWindow adds [from, to] to ws unless a window already covers it, and
+// keeps ws in time order.
+func addWindow(ws []Window, from, to time.Time) []Window {
+	if to.Sub(from) < minWindow {
+		return ws
+	}
+	for i, w := range ws {
+		if !w.Start.After(to) && !w.End.Before(from) {
+			if from.Before(w.Start) {
+				ws[i].Start = from
+			}
+			if to.After(w.End) {
+				ws[i].End = to
+			}
+			ws[i].Seconds = ws[i].End.Sub(ws[i].Start).Seconds()
+			return ws
+		}
+	}
+	ws = append(ws, Window{Start: from, End: to, Seconds: to.Sub(from).Seconds()})
+	sort.SliceStable(ws, func(i, j int) bool { return ws[i].Start.Before(ws[j].Start) })
+	return ws
+}

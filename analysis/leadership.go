@@ -1,0 +1,484 @@
+package analysis
+
+import (
+	"sort"
+	"time"
+
+	"github.com/etcdpm/etcdpm/parser"
+)
+
+// leadership is one member leading one term, as the lines of all members
+// tell it.
+type leadership struct {
+	leader   int32
+	term     uint64
+	start    time.Time // the earliest line that shows it
+	own      bool      // the leader logged its own election
+	inferred bool      // only implied (a MsgTimeoutNow from it, say)
+
+	end    time.Time // the leader's own step-down line
+	reason endReason
+	by     parser.ID // who deposed it, for endHigherTerm
+	woke   bool      // it logged "changed leader from <itself>": replaced while it stalled
+
+	stopAt      time.Time // the leader's shutdown line
+	restartEnd  time.Time // its last line before a restart without shutdown
+	followers   uint64    // members that logged it as their leader
+	losses      []loss    // followers that lost it, first time each
+	silentSince time.Time // peers reported it unreachable while it was silent
+
+	startEv, endEv evLine
+
+	// Set by Finish.
+	until time.Time
+	why   endReason
+}
+
+type loss struct {
+	ix int32
+	t  time.Time
+}
+
+// endReason says how a leadership ended.
+type endReason uint8
+
+const (
+	endNone          endReason = iota // still leading when the logs end
+	endStepDown                       // it became follower
+	endCheckQuorum                    // stepped down since quorum is not active
+	endHigherTerm                     // a message with a higher term deposed it
+	endWoke                           // it resumed to find another leader
+	endFollowersLost                  // every follower lost it (it died or stalled)
+	endSuperseded                     // a leader was elected at a higher term
+	endSilent                         // peers lost it while it was silent
+	endStopped                        // it was shut down
+	endRestarted                      // it restarted without a shutdown line (killed)
+)
+
+type leaderBook struct {
+	byTerm  map[uint64]*leadership
+	list    []*leadership
+	maxTerm uint64
+	dropped int
+}
+
+const maxLeaderships = 20000
+
+func (b *leaderBook) init() { b.byTerm = make(map[uint64]*leadership) }
+
+// observeLeader records that l leads term. own says the line is l's own.
+func (a *Analyzer) observeLeader(l *member, term uint64, t time.Time, ev *parser.Event, own bool) *leadership {
+	l.marks.add(t)
+	b := &a.lead
+	rec := b.byTerm[term]
+	if rec == nil {
+		if len(b.list) >= maxLeaderships {
+			b.dropped++
+			return nil
+		}
+		rec = &leadership{leader: l.ix, term: term, start: t, own: own}
+		rec.startEv.set(ev, t, a.seq)
+		b.byTerm[term] = rec
+		b.list = append(b.list, rec)
+		if term > b.maxTerm {
+			b.maxTerm = term
+		}
+		a.splits.leader(term)
+	}
+	if rec.leader != l.ix {
+		return nil // two leaders for one term: a misread line; keep the first
+	}
+	if t.Before(rec.start) {
+		rec.start = t
+	}
+	if own && !rec.own {
+		rec.own = true
+		rec.inferred = false
+		rec.startEv.set(ev, t, a.seq)
+	}
+	if l.lastLed == nil || term >= l.lastLed.term {
+		l.lastLed = rec
+	}
+	return rec
+}
+
+// inferLeader records a leadership only implied by a line (a MsgTimeoutNow
+// from the leader, say).
+func (a *Analyzer) inferLeader(l *member, term uint64, t time.Time, ev *parser.Event) {
+	if term == 0 || a.lead.byTerm[term] != nil {
+		return
+	}
+	if rec := a.observeLeader(l, term, t, ev, false); rec != nil {
+		rec.inferred = true
+	}
+}
+
+// ledLast is m's latest leadership as far as its own lines go: the one of
+// its current term, or else its last one before that. (Its lastLed may be a
+// later one that another member's line, read first, told of.)
+func (a *Analyzer) ledLast(m *member) *leadership {
+	if rec := a.lead.byTerm[m.term]; rec != nil && rec.leader == m.ix {
+		return rec
+	}
+	if rec := m.lastLed; rec != nil && rec.term <= m.term {
+		return rec
+	}
+	return nil
+}
+
+// ownEnd records the end of m's current leadership from m's own line.
+func (a *Analyzer) ownEnd(m *member, t time.Time, ev *parser.Event, why endReason) {
+	rec := a.ledLast(m)
+	if rec == nil || !rec.end.IsZero() {
+		return
+	}
+	rec.end, rec.reason = t, why
+	m.marks.add(t)
+	if why == endHigherTerm {
+		rec.by = m.pendBy
+	}
+	rec.endEv.set(ev, t, a.seq)
+}
+
+// loss records that follower f no longer follows leader id at term (0: the
+// leader's latest term).
+func (a *Analyzer) loss(id parser.ID, term uint64, f *member, t time.Time) {
+	l := a.member(id)
+	if l == nil {
+		return
+	}
+	rec := l.lastLed
+	if term != 0 {
+		rec = a.lead.byTerm[term]
+	}
+	if rec == nil || rec.leader != l.ix {
+		return
+	}
+	l.marks.add(t)
+	for _, x := range rec.losses {
+		if x.ix == f.ix {
+			return
+		}
+	}
+	if len(rec.losses) < 64 {
+		rec.losses = append(rec.losses, loss{f.ix, t})
+	}
+	// Peers losing the connection to a silent leader shortly before its
+	// followers gave up on it: it died (or was cut off) then.
+	if s := l.unreachSince; !s.IsZero() && !s.Before(l.lastSeen) && !s.Before(rec.start) && t.Sub(s) <= silentLead {
+		if rec.silentSince.IsZero() || s.Before(rec.silentSince) {
+			rec.silentSince = s
+		}
+	}
+}
+
+// silentLead bounds how long before its followers' loss a silent leader's
+// connections may have dropped for the drop to mark its end.
+const silentLead = 5 * time.Second
+
+// follow records that m follows leader id at term.
+func (a *Analyzer) follow(m *member, id parser.ID, term uint64, t time.Time, ev *parser.Event) {
+	if m.lead != 0 && m.lead != m.id && (m.lead != id || m.leadTerm != term) {
+		a.loss(m.lead, m.leadTerm, m, t)
+	}
+	m.lead, m.leadTerm = id, term
+	if rec := a.observeLeader(a.member(id), term, t, ev, false); rec != nil {
+		rec.followers |= bit(m.ix)
+	}
+	if m.camp.open {
+		a.closeCampaign(m, t, false)
+	}
+	a.endStreak(m, t, streakFollowed)
+}
+
+func (a *Analyzer) leaderElected(m *member, ev *parser.Event, t time.Time) {
+	m.bumpTerm(ev.Term, t, a.opts.MaxSeriesPoints)
+	switch ev.Peer {
+	case 0:
+	case m.id:
+		a.observeLeader(m, ev.Term, t, ev, true)
+	default:
+		a.follow(m, ev.Peer, ev.Term, t, ev)
+	}
+}
+
+func (a *Analyzer) leaderChanged(m *member, ev *parser.Event, t time.Time) {
+	m.bumpTerm(ev.Term, t, a.opts.MaxSeriesPoints)
+	if ev.Peer2 == m.id {
+		if rec := a.ledLast(m); rec != nil && (rec.end.IsZero() || rec.end.Equal(t) || t.Sub(rec.end) < time.Second) {
+			rec.woke = true
+		}
+		a.ownEnd(m, t, ev, endWoke)
+		m.lead = 0
+		a.tl.add(ev, m, t, a.seq)
+	}
+	if ev.Peer != 0 {
+		a.follow(m, ev.Peer, ev.Term, t, ev)
+	}
+}
+
+func (a *Analyzer) leaderLost(m *member, ev *parser.Event, t time.Time) {
+	m.bumpTerm(ev.Term, t, a.opts.MaxSeriesPoints)
+	switch ev.Peer {
+	case 0:
+	case m.id:
+		a.ownEnd(m, t, ev, endStepDown)
+	default:
+		var term uint64
+		if m.lead == ev.Peer {
+			term = m.leadTerm
+		}
+		a.loss(ev.Peer, term, m, t)
+	}
+	m.lead = 0
+}
+
+func (a *Analyzer) higherTerm(m *member, ev *parser.Event, t time.Time) {
+	m.bumpTerm(ev.Term, t, a.opts.MaxSeriesPoints)
+	if ev.Msg == parser.MsgVote || ev.Msg == parser.MsgPreVote {
+		a.respondedTo(ev.Peer, m)
+	}
+	if ev.Peer != 0 {
+		a.drag(m, ev, t)
+	}
+	if m.state == StateLeader {
+		a.rejoinCheck(m, ev, t)
+		m.pendReason, m.pendBy = endHigherTerm, ev.Peer
+		a.tl.add(ev, m, t, a.seq)
+	}
+}
+
+func (a *Analyzer) timeoutNowReceived(m *member, ev *parser.Event, t time.Time) {
+	m.bumpTerm(ev.Term, t, a.opts.MaxSeriesPoints)
+	a.transferEvent(m, ev, t)
+	if ev.Peer != 0 && ev.Peer != m.id {
+		a.inferLeader(a.member(ev.Peer), ev.Term, t, ev)
+	}
+	a.openCampaign(m, ev, t, ev.Term, true)
+}
+
+// restarted handles a start line: a restart after a kill (no shutdown line)
+// or after a shutdown marks the member down in between.
+func (a *Analyzer) restarted(m *member, prev time.Time, ev *parser.Event, t time.Time) {
+	last := m.startLine
+	m.startLine = t
+	switch {
+	case prev.IsZero():
+		return // its first line
+	case last.IsZero() && prev.Sub(m.firstSeen) < restartDedup:
+		return // its first start, after a few identity lines
+	case m.up && !last.IsZero() && t.Sub(last) < restartDedup:
+		return // a second start line of one start
+	}
+	m.startedAt = t
+	m.marks.add(prev)
+	m.marks.add(t)
+	if n := len(m.resumes); n > 0 && !m.resumes[n-1].to.Before(prev) {
+		m.resumes = m.resumes[:n-1] // the lines of this restart, not a resume
+	}
+	if m.up {
+		// Killed or crashed: no shutdown line. Down since its last line.
+		m.addDown(prev, t)
+		m.up = false
+		m.point(prev, a.opts.MaxSeriesPoints)
+		if rec := a.ownLeadership(m); rec != nil && rec.restartEnd.IsZero() {
+			rec.restartEnd = prev
+		}
+	} else if n := len(m.downs); n > 0 && m.downs[n-1].to.IsZero() {
+		m.downs[n-1].to = t
+	}
+	if m.camp.open {
+		a.closeCampaign(m, prev, false)
+	}
+	a.endStreak(m, prev, streakStopped)
+	if m.lead != 0 && m.lead != m.id {
+		a.loss(m.lead, m.leadTerm, m, prev)
+	}
+	m.lead = 0
+	m.up = true
+	m.pendReason, m.pendBy = endNone, 0
+	m.state = StateUnknown
+	m.setState(StateFollower, m.term, t, a.opts.MaxSeriesPoints)
+	a.tl.add(ev, m, t, a.seq)
+}
+
+// restartDedup joins the start lines of one (re)start.
+const restartDedup = 3 * time.Second
+
+// decisiveLoss is when the last follower known to follow rec lost it: from
+// then on nobody we can see followed it.
+func (rec *leadership) decisiveLoss() time.Time {
+	fs := rec.followers
+	for _, l := range rec.losses {
+		fs |= bit(l.ix)
+	}
+	if fs == 0 || len(rec.losses) == 0 {
+		return time.Time{}
+	}
+	ls := append([]loss(nil), rec.losses...)
+	sort.SliceStable(ls, func(i, j int) bool { return ls[i].t.Before(ls[j].t) })
+	var lost uint64
+	for _, l := range ls {
+		lost |= bit(l.ix)
+		if lost&fs == fs {
+			return l.t
+		}
+	}
+	return time.Time{}
+}
+
+// settleLeaderships decides when each leadership ended, from the leader's
+// own lines, its followers', the next election, and its stop.
+func (a *Analyzer) settleLeaderships(end time.Time) {
+	ls := a.lead.list
+	sort.SliceStable(ls, func(i, j int) bool { return ls[i].term < ls[j].term })
+	// nextStart[i]: the earliest start of a leadership at a higher term.
+	nextStart := make([]time.Time, len(ls))
+	var min time.Time
+	for i := len(ls) - 1; i >= 0; i-- {
+		nextStart[i] = min
+		if min.IsZero() || ls[i].start.Before(min) {
+			min = ls[i].start
+		}
+	}
+	for i, rec := range ls {
+		until, why := rec.end, rec.reason
+		if d := rec.decisiveLoss(); !d.IsZero() && (until.IsZero() || d.Before(until)) {
+			until, why = d, endFollowersLost
+		}
+		if n := nextStart[i]; !n.IsZero() && (until.IsZero() || n.Before(until)) {
+			until, why = n, endSuperseded
+		}
+		if rec.end.IsZero() && !rec.silentSince.IsZero() && !until.IsZero() &&
+			rec.silentSince.Before(until) && rec.silentSince.After(rec.start) {
+			until, why = rec.silentSince, endSilent
+		}
+		if !rec.stopAt.IsZero() && (until.IsZero() || rec.stopAt.Add(stopGrace).Before(until)) {
+			until, why = rec.stopAt, endStopped
+		}
+		if until.IsZero() && !rec.restartEnd.IsZero() {
+			until, why = rec.restartEnd, endRestarted
+		}
+		if rec.stopAt.IsZero() && a.mem[rec.leader].stoppingAt(rec.start) {
+			// Elected while it was shutting down (a SIGTERM waits for a
+			// transfer that fails): it led until the shutdown ended.
+			switch why {
+			case endSilent, endFollowersLost, endRestarted:
+				why = endStopped
+			}
+		}
+		if until.IsZero() {
+			until, why = end, endNone
+		}
+		if until.Before(rec.start) {
+			until = rec.start
+		}
+		rec.until, rec.why = until, why
+	}
+}
+
+// stopGrace is how long a stopping leader may take to hand over.
+const stopGrace = 2 * time.Second
+
+// minWindow is the shortest leaderless window reported: shorter gaps are a
+// leadership transfer's own handover, or clock resolution.
+const minWindow = 200 * time.Millisecond
+
+// leaderless computes the windows with no leader, between the first
+// leadership and the end of the logs, leaving out whole-cluster stops.
+func (a *Analyzer) leaderless(end time.Time) []Window {
+	type iv struct{ from, to time.Time }
+	var ivs []iv
+	for _, rec := range a.lead.list {
+		ivs = append(ivs, iv{rec.start, rec.until})
+	}
+	sort.SliceStable(ivs, func(i, j int) bool { return ivs[i].from.Before(ivs[j].from) })
+	var gaps []iv
+	var cur iv
+	for i, v := range ivs {
+		if i == 0 {
+			cur = v
+			continue
+		}
+		if v.from.After(cur.to) {
+			gaps = append(gaps, iv{cur.to, v.from})
+			cur = v
+			continue
+		}
+		if v.to.After(cur.to) {
+			cur.to = v.to
+		}
+	}
+	if len(ivs) > 0 && end.After(cur.to) {
+		if last := a.lead.lastEnded(cur.to); last {
+			gaps = append(gaps, iv{cur.to, end})
+		}
+	}
+	var ws []Window
+	for _, g := range gaps {
+		from, to := g.from, g.to
+		// A whole-cluster stop ends the window: no member is left to lead.
+		for _, sg := range a.stops.groups {
+			if !sg.clusterWide {
+				continue
+			}
+			if !from.Before(sg.start.Add(-time.Second)) && !from.After(sg.end.Add(2*time.Second)) {
+				to = from // the leader went with the cluster: not a leaderless window
+				break
+			}
+			if !sg.end.Before(from) && !sg.end.After(to) {
+				to = sg.end
+				break
+			}
+		}
+		if to.Sub(from) < minWindow || a.handover(from, to) {
+			continue
+		}
+		ws = append(ws, Window{Start: from, End: to, Seconds: to.Sub(from).Seconds()})
+	}
+	return ws
+}
+
+// lastEnded reports whether the leadership that ends at t really ended (as
+// opposed to running until the end of the logs).
+func (b *leaderBook) lastEnded(t time.Time) bool {
+	for _, rec := range b.list {
+		if rec.until.Equal(t) && rec.why != endNone {
+			return true
+		}
+	}
+	return false
+}
+
+// leadershipsOverlap reports whether a leadership by a member other than
+// skip covers any part of (from, to).
+func (a *Analyzer) leadershipsOverlap(from, to time.Time, skip int32) bool {
+	for _, rec := range a.lead.list {
+		if rec.leader == skip {
+			continue
+		}
+		if rec.start.Before(to) && rec.until.After(from) {
+			return true
+		}
+	}
+	return false
+}
+
+// handover reports whether the gap (from, to) between two leaderships is a
+// planned leadership transfer's own handover.
+func (a *Analyzer) handover(from, to time.Time) bool {
+	if to.Sub(from) > transferWindow {
+		return false
+	}
+	for _, prev := range a.lead.list {
+		if !prev.until.Equal(from) {
+			continue
+		}
+		for _, next := range a.lead.list {
+			if next.start.Equal(to) && next.leader != prev.leader && a.planned(prev, next) {
+				return true
+			}
+		}
+	}
+	return false
+}

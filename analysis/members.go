@@ -1,0 +1,372 @@
+package analysis
+
+import (
+	"time"
+
+	"github.com/etcdpm/etcdpm/parser"
+)
+
+// member is one etcd member: the state its own lines describe, and what the
+// detectors keep about it.
+type member struct {
+	ix       int32
+	id       parser.ID
+	name     string
+	nameRank nameRank // where the name comes from
+
+	hasLogs             bool // the member logged at least one line
+	firstSeen, lastSeen time.Time
+	startedAt           time.Time   // last (re)start
+	startLine           time.Time   // last start line (ServerStart, NewRaft)
+	up                  bool        // running, as far as its lines tell
+	stoppedAt           time.Time   // last shutdown
+	stops               []time.Time // its shutdown lines (bounded)
+	downs               []span      // known down intervals (shutdown or kill to restart)
+
+	term, maxTerm uint64
+	state         State     // raft role from its own lines
+	lead          parser.ID // the leader it follows, 0 for none
+	leadTerm      uint64
+	leadSince     time.Time   // when it last took a leader (a new one, or after none)
+	noLeadSince   time.Time   // when it last lost its leader; zero while it has one
+	lastLed       *leadership // its latest leadership
+	leaderSeen    time.Time   // its last line while leader
+	resumes       []span      // silences it broke while still leader (no restart)
+	pendReason    endReason   // why the leadership is about to end (step-down, higher term)
+	pendBy        parser.ID
+
+	marks        marks        // when its leadership changed, it campaigned, stopped or restarted (see fold.go)
+	unreachSince time.Time    // first report of it unreachable after its last line
+	reach        []reachPoint // streams established with peers (bounded)
+
+	peers              []parser.ID // the members it sends vote requests to
+	preVote            int8        // from its start line: 1 on, -1 off
+	sawPre, sawPlain   bool        // pre-candidate seen; timeout-driven candidate without pre-vote seen
+	version            string
+	campaigns, timesLd int
+
+	camp   campaign
+	streak *streak
+	infl   inflation
+	slowEp *episode
+	waitEp *episode
+	unrEp  *episode
+
+	series series
+}
+
+// span is an interval of time.
+type span struct{ from, to time.Time }
+
+func newMember(ix int32, id parser.ID) *member {
+	return &member{ix: ix, id: id}
+}
+
+// label is how texts name the member: its name, or its ID.
+func (m *member) label() string {
+	if m.name != "" {
+		return m.name
+	}
+	return m.id.String()
+}
+
+// bit is the member's bit in member bitmasks (members past 64 are not tracked
+// in them; clusters that large do not exist in practice).
+func bit(ix int32) uint64 {
+	if ix < 0 || ix >= 64 {
+		return 0
+	}
+	return 1 << uint(ix)
+}
+
+// nameRank orders the sources of a member's name: its own identity line
+// beats the envelope of its lines, which beats the host of its peer URL.
+type nameRank uint8
+
+const (
+	nameNone nameRank = iota
+	namePeerURL
+	nameEnvelope
+	nameIdentity
+)
+
+func (m *member) setName(name string, r nameRank) {
+	if name == "" || r < m.nameRank || (r == m.nameRank && m.name != "") {
+		return
+	}
+	m.name, m.nameRank = name, r
+}
+
+func (m *member) serverStart(ev *parser.Event) {
+	if ev.PreVote != 0 {
+		m.preVote = ev.PreVote
+	}
+	if ev.Version != "" {
+		m.version = ev.Version
+	}
+}
+
+// setState records a raft role change from the member's own lines.
+func (m *member) setState(s State, term uint64, t time.Time, max int) {
+	if term < m.term && s != StateDown {
+		term = m.term // terms never go back; a stale line does not move it
+	}
+	if s == m.state && term == m.term {
+		return
+	}
+	m.state = s
+	m.setTerm(term)
+	m.point(t, max)
+}
+
+// bumpTerm raises the member's term from a line that states it.
+func (m *member) bumpTerm(term uint64, t time.Time, max int) {
+	if term <= m.term {
+		return
+	}
+	m.setTerm(term)
+	m.point(t, max)
+}
+
+func (m *member) setTerm(term uint64) {
+	m.term = term
+	if term > m.maxTerm {
+		m.maxTerm = term
+	}
+}
+
+// point appends the member's current term and shown state to its series.
+func (m *member) point(t time.Time, max int) {
+	s := m.state
+	if !m.up && m.hasLogs {
+		s = StateDown
+	}
+	m.series.add(Point{Time: t, Term: m.term, State: s}, max)
+}
+
+func (m *member) noteResume(from, to time.Time) {
+	const maxResumes = 64
+	if len(m.resumes) == maxResumes {
+		copy(m.resumes, m.resumes[1:])
+		m.resumes = m.resumes[:maxResumes-1]
+	}
+	m.resumes = append(m.resumes, span{from, to})
+}
+
+func (m *member) addDown(from, to time.Time) {
+	const maxDowns = 256
+	if len(m.downs) < maxDowns {
+		m.downs = append(m.downs, span{from, to})
+	}
+}
+
+// stoppingAt reports whether the member had begun a shutdown (a shutdown
+// line) by t and not started again since.
+func (m *member) stoppingAt(t time.Time) bool {
+	for _, d := range m.downs {
+		if !t.Before(d.from) && (d.to.IsZero() || t.Before(d.to)) && !m.stoppedNear(d.from, 0, 0).IsZero() {
+			return true
+		}
+	}
+	return false
+}
+
+// downAt reports whether the member is known to have been down at t.
+func (m *member) downAt(t time.Time) bool {
+	for _, d := range m.downs {
+		if !t.Before(d.from) && (d.to.IsZero() || t.Before(d.to)) {
+			return true
+		}
+	}
+	return false
+}
+
+func (m *member) reachable(time.Time) { m.unreachSince = time.Time{} }
+
+// reachPoint is a stream established between a member and peer at t.
+type reachPoint struct {
+	t    time.Time
+	peer int32
+}
+
+// noteReach records a stream established with peer at t; the lines of one
+// (re)connection count once.
+func (m *member) noteReach(t time.Time, peer int32) {
+	const maxReach = 256
+	if n := len(m.reach); n > 0 {
+		last := &m.reach[n-1]
+		if last.peer == peer {
+			if d := t.Sub(last.t); d < time.Second && d > -time.Second {
+				return
+			}
+		}
+		if n == maxReach {
+			*last = reachPoint{t, peer} // keep the latest
+			return
+		}
+	}
+	m.reach = append(m.reach, reachPoint{t, peer})
+}
+
+func (m *member) addPeer(id parser.ID) {
+	for _, p := range m.peers {
+		if p == id {
+			return
+		}
+	}
+	if len(m.peers) < 64 {
+		m.peers = append(m.peers, id)
+	}
+}
+
+// source is one (input, envelope name) pair: the lines of one member in one
+// input. It learns its member from the lines that carry an ID, and holds what
+// earlier lines said until then.
+type source struct {
+	input   int
+	name    string
+	member  int32 // -1 while unknown, -2 when ambiguous
+	preVote int8
+	version string
+	ident   string
+}
+
+// attribute returns the member that logged ev, or nil when not known yet.
+func (a *Analyzer) attribute(ev *parser.Event) *member {
+	if ev.Member != 0 {
+		m := a.member(ev.Member)
+		if ev.Name != "" {
+			m.setName(ev.Name, nameFrom(ev))
+		}
+		a.bind(ev.Input, ev.Name, m)
+		return m
+	}
+	s := a.findSource(ev.Input, ev.Name)
+	if s != nil && s.member >= 0 {
+		m := a.mem[s.member]
+		if ev.Kind == parser.MemberIdentity && ev.Name != "" {
+			m.setName(ev.Name, nameIdentity)
+		}
+		return m
+	}
+	return nil
+}
+
+func nameFrom(ev *parser.Event) nameRank {
+	if ev.Kind == parser.MemberIdentity {
+		return nameIdentity
+	}
+	return nameEnvelope
+}
+
+func (a *Analyzer) findSource(input int, name string) *source {
+	if i := a.lastSrc; i < len(a.sources) && a.sources[i].input == input && a.sources[i].name == name {
+		return &a.sources[i]
+	}
+	for i := range a.sources {
+		s := &a.sources[i]
+		if s.input == input && s.name == name {
+			a.lastSrc = i
+			return s
+		}
+	}
+	return nil
+}
+
+// bind ties the source (input, name) to m, and hands m what the source
+// learned before.
+func (a *Analyzer) bind(input int, name string, m *member) {
+	s := a.findSource(input, name)
+	if s == nil {
+		if len(a.sources) >= maxSources {
+			return
+		}
+		a.sources = append(a.sources, source{input: input, name: name, member: m.ix})
+		return
+	}
+	switch {
+	case s.member == m.ix || s.member == -2:
+		return
+	case s.member >= 0:
+		if name == "" {
+			s.member = -2 // one unnamed input holding several members' lines
+		}
+		return
+	}
+	s.member = m.ix
+	if s.preVote != 0 && m.preVote == 0 {
+		m.preVote = s.preVote
+	}
+	if s.version != "" && m.version == "" {
+		m.version = s.version
+	}
+	if s.ident != "" {
+		m.setName(s.ident, nameIdentity)
+	}
+	m.setName(name, nameEnvelope)
+}
+
+// maxSources bounds the (input, name) pairs kept.
+const maxSources = 4096
+
+// addUnattributed keeps what a line of a not yet known member says.
+func (a *Analyzer) addUnattributed(ev *parser.Event, t time.Time) {
+	switch ev.Kind {
+	case parser.ServerStart, parser.MemberIdentity:
+		s := a.findSource(ev.Input, ev.Name)
+		if s == nil {
+			if len(a.sources) >= maxSources {
+				return
+			}
+			a.sources = append(a.sources, source{input: ev.Input, name: ev.Name, member: -1})
+			s = &a.sources[len(a.sources)-1]
+		}
+		if ev.PreVote != 0 {
+			s.preVote = ev.PreVote
+		}
+		if ev.Version != "" {
+			s.version = ev.Version
+		}
+		if ev.Kind == parser.MemberIdentity && ev.Name != "" {
+			s.ident = ev.Name
+		}
+	case parser.StreamLost, parser.PeerInactive, parser.ProberUnhealthy, parser.PeerURLUnreachable:
+		a.unreachableHint(nil, ev, t)
+	}
+}
+
+// settleSources gives the members what unbound sources learned, when their
+// input holds a single member.
+func (a *Analyzer) settleSources() {
+	for i := range a.sources {
+		s := &a.sources[i]
+		if s.member != -1 {
+			continue
+		}
+		only := int32(-1)
+		for j := range a.sources {
+			o := &a.sources[j]
+			if o.input != s.input || o.member == -1 {
+				continue
+			}
+			if o.member < 0 || (only >= 0 && o.member != only) {
+				only = -2
+				break
+			}
+			only = o.member
+		}
+		if only < 0 {
+			continue
+		}
+		m := a.mem[only]
+		if s.preVote != 0 && m.preVote == 0 {
+			m.preVote = s.preVote
+		}
+		if s.version != "" && m.version == "" {
+			m.version = s.version
+		}
+		if s.ident != "" {
+			m.setName(s.ident, nameIdentity)
+		}
+	}
+}

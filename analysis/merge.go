@@ -1,0 +1,452 @@
+package analysis
+
+import (
+	"sort"
+	"strings"
+
+	"github.com/etcdpm/etcdpm/parser"
+)
+
+// A long log repeats itself: hours of a busy cluster hold thousands of late
+// heartbeats and stream blips, dozens of leader changes between the same two
+// members. Finish merges the repeats so that a person can read the findings:
+//
+//   - More than maxRepeats info or warning findings of one kind about the
+//     same members become one finding (for peer-unreachable: about the same
+//     unreachable member, whoever reported it). Its Count is the number of
+//     episodes, its span runs from the first to the last, its terms from the
+//     lowest to the highest, its summary says how many over how long and
+//     which was the worst (or the first, when none was worse), and its
+//     evidence is the first two lines of the first episode and of the worst
+//     one, and the first line of the last one.
+//   - A kind with more than maxRoutine info or warning findings is routine
+//     in that log (dozens of leader changes spread over the pairs of a
+//     5-member cluster): its findings about the same members merge even
+//     when there are only two of them.
+//   - If more than maxFindings remain, the least severe are merged further
+//     until they fit: info findings of one kind and members (any count),
+//     then of one kind whatever the members, then warnings the same way, and
+//     only then critical findings (quorum losses, flapping), which otherwise
+//     stay distinct. Merging everything per kind and severity leaves at most
+//     45, so the cap always holds.
+//
+// Leaders and Leaderless are bounded by maxSpans each (see boundSpans).
+const (
+	maxRepeats  = 5
+	maxRoutine  = 10
+	maxFindings = 200
+	maxSpans    = 2000
+)
+
+// mergePass says which findings one pass merges: those of severity sev (and,
+// unless routine is 0, of a kind with more than routine findings of that
+// severity), grouped per kind and, unless perKind, members, in groups of
+// more than over episodes.
+type mergePass struct {
+	sev     Severity
+	perKind bool
+	over    int
+	routine int
+}
+
+var (
+	repeatPasses = []mergePass{
+		{Info, false, maxRepeats, 0}, {Warning, false, maxRepeats, 0},
+		{Info, false, 1, maxRoutine}, {Warning, false, 1, maxRoutine},
+	}
+	capPasses = []mergePass{
+		{Info, false, 1, 0}, {Info, true, 1, 0},
+		{Warning, false, 1, 0}, {Warning, true, 1, 0},
+		{Critical, false, 1, 0}, {Critical, true, 1, 0},
+	}
+)
+
+// condense merges repeated findings (see above). into[i] is the index in
+// the result of the finding that fs[i] went into.
+func (a *Analyzer) condense(f *facts, fs []Finding) ([]Finding, []int) {
+	into := make([]int, len(fs))
+	for i := range into {
+		into[i] = i
+	}
+	for _, p := range repeatPasses {
+		fs = a.mergePass(f, fs, into, p)
+	}
+	for _, p := range capPasses {
+		if len(fs) <= maxFindings {
+			break
+		}
+		fs = a.mergePass(f, fs, into, p)
+	}
+	return fs, into
+}
+
+func (a *Analyzer) mergePass(f *facts, fs []Finding, into []int, p mergePass) []Finding {
+	type group struct {
+		idx []int
+		n   int // episodes
+		at  int // its index in the output, once written
+	}
+	perKind := map[string]int{}
+	if p.routine > 0 {
+		for i := range fs {
+			if fs[i].Severity == p.sev {
+				perKind[fs[i].Kind]++
+			}
+		}
+	}
+	groups := map[string]*group{}
+	of := make([]*group, len(fs))
+	for i := range fs {
+		x := &fs[i]
+		if x.Severity != p.sev || (p.routine > 0 && perKind[x.Kind] <= p.routine) {
+			continue
+		}
+		k := mergeKey(x, p.perKind)
+		g := groups[k]
+		if g == nil {
+			g = &group{at: -1}
+			groups[k] = g
+		}
+		g.idx = append(g.idx, i)
+		g.n += episodesOf(x)
+		of[i] = g
+	}
+	pos := make([]int, len(fs))
+	out := make([]Finding, 0, len(fs))
+	for i := range fs {
+		g := of[i]
+		if g == nil || len(g.idx) < 2 || g.n <= p.over {
+			pos[i] = len(out)
+			out = append(out, fs[i])
+			continue
+		}
+		if g.at < 0 {
+			m := &merged{}
+			for _, j := range g.idx {
+				m.add(a, &fs[j])
+			}
+			g.at = len(out)
+			out = append(out, a.render(f, m))
+		}
+		pos[i] = g.at
+	}
+	for i := range into {
+		into[i] = pos[into[i]]
+	}
+	return out
+}
+
+// mergeKey groups findings: by kind and severity, and unless perKind by the
+// members the finding is about: the unreachable member for peer-unreachable,
+// the ordered pair where the order says who did what (a leader change, a
+// transfer, a rejoin, a clock measured), the set of members otherwise.
+func mergeKey(x *Finding, perKind bool) string {
+	var b strings.Builder
+	b.WriteString(x.Kind)
+	b.WriteByte('/')
+	b.WriteString(string(x.Severity))
+	if perKind {
+		return b.String()
+	}
+	ms := x.Members
+	switch x.Kind {
+	case PeerUnreachable:
+		ms = ms[:min(1, len(ms))]
+	case LeaderChange, LeadershipTransfer, DisruptiveRejoin, ClockDrift:
+	default:
+		ms = append([]parser.ID(nil), ms...)
+		sort.Slice(ms, func(i, j int) bool { return ms[i] < ms[j] })
+	}
+	for _, id := range ms {
+		b.WriteByte('/')
+		b.WriteString(id.String())
+	}
+	return b.String()
+}
+
+func episodesOf(x *Finding) int {
+	if x.merged != nil {
+		return x.merged.n
+	}
+	return 1
+}
+
+// merged accumulates the episodes of one kind and severity.
+type merged struct {
+	f                  Finding // kind, severity, members, span and terms so far
+	n                  int     // episodes
+	first, worst, last Finding // single episodes
+	causes             [nCauses]int
+	parts              int
+
+	members0            []parser.ID // the first part's members
+	sameList, sameFirst bool        // every part had the same members (in order), the same first one
+}
+
+// nCauses counts the causeKinds, for the causes of merged leader changes.
+const nCauses = int(causeSlow) + 1
+
+func (m *merged) add(a *Analyzer, x *Finding) {
+	n, first, worst, last := 1, x, x, x
+	var causes [nCauses]int
+	sameList, sameFirst := true, true
+	if xm := x.merged; xm != nil {
+		n, first, worst, last, causes = xm.n, &xm.first, &xm.worst, &xm.last, xm.causes
+		sameList, sameFirst = xm.sameList, xm.sameFirst
+	} else if x.Kind == LeaderChange {
+		if ci, _ := a.detailOf(x).(*changeInfo); ci != nil {
+			causes[ci.cause]++
+		}
+	}
+	if m.parts == 0 {
+		m.f = Finding{Kind: x.Kind, Severity: x.Severity, Start: x.Start, End: x.End, TermFrom: x.TermFrom, TermTo: x.TermTo}
+		m.first, m.worst, m.last = *first, *worst, *last
+		m.members0 = x.Members
+		m.sameList, m.sameFirst = sameList, sameFirst
+	} else {
+		if x.Start.Before(m.f.Start) {
+			m.f.Start = x.Start
+		}
+		if x.End.After(m.f.End) {
+			m.f.End = x.End
+		}
+		if x.TermFrom != 0 && (m.f.TermFrom == 0 || x.TermFrom < m.f.TermFrom) {
+			m.f.TermFrom = x.TermFrom
+		}
+		if x.TermTo > m.f.TermTo {
+			m.f.TermTo = x.TermTo
+		}
+		if first.Start.Before(m.first.Start) {
+			m.first = *first
+		}
+		if weightOf(worst) > weightOf(&m.worst) {
+			m.worst = *worst
+		}
+		if last.Start.After(m.last.Start) {
+			m.last = *last
+		}
+		m.sameList = m.sameList && sameList && equalIDs(x.Members, m.members0)
+		m.sameFirst = m.sameFirst && sameFirst && len(x.Members) > 0 && len(m.members0) > 0 && x.Members[0] == m.members0[0]
+	}
+	for _, id := range x.Members {
+		m.addMember(id)
+	}
+	m.n += n
+	for i := range causes {
+		m.causes[i] += causes[i]
+	}
+	m.parts++
+}
+
+func (m *merged) addMember(id parser.ID) {
+	for _, x := range m.f.Members {
+		if x == id {
+			return
+		}
+	}
+	m.f.Members = append(m.f.Members, id)
+}
+
+func equalIDs(a, b []parser.ID) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// weightOf says how bad one episode was, to pick the worst of a merge: what
+// its kind measures (a delay, a time without a leader or unreachable, a
+// number of terms, campaigns or members).
+func weightOf(x *Finding) float64 {
+	if x.weight != 0 {
+		return x.weight
+	}
+	switch x.Kind {
+	case SplitVote, Shutdown, CheckQuorumStepDown, CandidacyLoop, PreVoteLoop, TermInflation, LeaderFlapping:
+		return float64(x.Count)
+	case DisruptiveRejoin:
+		return float64(x.TermTo) - float64(x.TermFrom)
+	}
+	return x.End.Sub(x.Start).Seconds()
+}
+
+// render writes the merged finding.
+func (a *Analyzer) render(f *facts, m *merged) Finding {
+	out := m.f
+	out.Count = m.n
+	out.Summary = a.mergedSummary(f, m)
+	out.Evidence = mergedEvidence(m, a.opts.MaxEvidence)
+	out.merged = m
+	return out
+}
+
+func (a *Analyzer) mergedSummary(f *facts, m *merged) string {
+	x := &m.f
+	var ixs []int32
+	for _, id := range x.Members {
+		ixs = append(ixs, a.index(id))
+	}
+	names := a.names(ixs)
+	pair := m.sameList && len(ixs) == 2
+	var head, tail string
+	switch x.Kind {
+	case QuorumLoss:
+		head = "The cluster lost its quorum"
+	case LeaderFlapping:
+		head, tail = "The leader flapped", " among "+names
+	case CheckQuorumStepDown:
+		head = names + " stepped down as leader for want of a quorum (check-quorum)"
+	case DisruptiveRejoin:
+		if pair {
+			head = a.label(ixs[0]) + " came back with a higher term and deposed the leader " + a.label(ixs[1])
+		} else {
+			head, tail = "A member that came back with a higher term deposed the leader", " ("+names+")"
+		}
+	case LeaderChange:
+		if pair {
+			head = "The leader changed from " + a.label(ixs[0]) + " to " + a.label(ixs[1])
+		} else {
+			head, tail = "The leader changed", " among "+names
+		}
+	case LeadershipTransfer:
+		head, tail = "Leadership was handed over", " among "+names
+		if x.Severity != Info {
+			head = "A leadership transfer went wrong"
+		}
+	case CandidacyLoop:
+		head = names + " campaigned in a row without winning (pre-vote off)"
+	case PreVoteLoop:
+		head = names + " asked for pre-votes in a row without getting a quorum of them"
+	case TermInflation:
+		head = names + "'s term ran far ahead of its log"
+	case SplitVote:
+		head, tail = "Elections ended in a split vote", " among "+names
+	case SlowLeader:
+		head = names + " " + wasWere(len(ixs)) + " slow"
+	case PeerUnreachable:
+		if m.sameFirst && len(ixs) > 1 {
+			head = a.label(ixs[0]) + " was unreachable from " + a.names(ixs[1:])
+		} else {
+			head = names + " " + wasWere(len(ixs)) + " unreachable from their peers"
+		}
+	case ClockDrift:
+		head, tail = "Clocks were measured apart", " between "+names
+	case Shutdown:
+		if m.sameList || len(ixs) == 1 {
+			head = names + " shut down"
+		} else {
+			head, tail = "Members shut down", " ("+names+")"
+		}
+	case Recovery:
+		head, tail = "A leader was elected after a time without one", " ("+names+")"
+	default:
+		head = x.Kind
+	}
+	s := head + " " + plural(m.n, "time", "times") + " from " + f.at(x.Start) + " to " + f.at(x.End) +
+		" (" + dur(x.End.Sub(x.Start)) + ")" + tail + "."
+	if x.Kind == LeaderChange {
+		if cs := causeList(m.causes); len(cs) > 0 {
+			s += " Causes: " + list(cs) + "."
+		}
+	}
+	label := "The worst"
+	switch {
+	case weightOf(&m.worst) <= weightOf(&m.first):
+		label = "The first" // none was worse
+	case x.Kind == PeerUnreachable || x.Kind == QuorumLoss || x.Kind == LeaderChange || x.Kind == Recovery || x.Kind == SplitVote:
+		label = "The longest"
+	case x.Kind == ClockDrift:
+		label = "The largest"
+	case x.Kind == LeadershipTransfer && x.Severity == Info:
+		label = "The slowest"
+	}
+	return s + " " + label + ": " + m.worst.Summary
+}
+
+// mergedEvidence picks the evidence of a merged finding: the first
+// episode's first lines, the worst one's, and the last one's first line.
+func mergedEvidence(m *merged, max int) []Evidence {
+	out := []Evidence{}
+	add := func(es []Evidence, n int) {
+	next:
+		for _, e := range es {
+			if n == 0 || len(out) == max {
+				return
+			}
+			for _, o := range out {
+				if o.Input == e.Input && o.Line == e.Line {
+					continue next
+				}
+			}
+			out = append(out, e)
+			n--
+		}
+	}
+	add(m.first.Evidence, 2)
+	add(m.worst.Evidence, 2)
+	add(m.last.Evidence, 1)
+	return out
+}
+
+// sortFindings puts findings in time order (then kind, then end) and
+// returns where each went.
+func sortFindings(fs []Finding) []int {
+	idx := make([]int, len(fs))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(i, j int) bool {
+		a, b := &fs[idx[i]], &fs[idx[j]]
+		if !a.Start.Equal(b.Start) {
+			return a.Start.Before(b.Start)
+		}
+		if a.Kind != b.Kind {
+			return a.Kind < b.Kind
+		}
+		return a.End.Before(b.End)
+	})
+	sorted := make([]Finding, len(fs))
+	pos := make([]int, len(fs))
+	for k, i := range idx {
+		sorted[k] = fs[i]
+		pos[i] = k
+	}
+	copy(fs, sorted)
+	return pos
+}
+
+// boundSpans keeps at most maxSpans leaderships and leaderless windows: the
+// first and the last leaderships; the first and the last windows and, of
+// those between, the longest. LeadersOmitted and LeaderlessOmitted count
+// what it left out.
+func boundSpans(r *Result) {
+	if n := len(r.Leaders); n > maxSpans {
+		h := maxSpans / 2
+		ls := make([]Leadership, 0, maxSpans)
+		ls = append(ls, r.Leaders[:h]...)
+		ls = append(ls, r.Leaders[n-h:]...)
+		r.Leaders, r.LeadersOmitted = ls, n-maxSpans
+	}
+	if n := len(r.Leaderless); n > maxSpans {
+		q := maxSpans / 4
+		mid := make([]int, 0, n-2*q)
+		for i := q; i < n-q; i++ {
+			mid = append(mid, i)
+		}
+		sort.SliceStable(mid, func(i, j int) bool { return r.Leaderless[mid[i]].Seconds > r.Leaderless[mid[j]].Seconds })
+		mid = mid[:maxSpans-2*q]
+		sort.Ints(mid)
+		ws := make([]Window, 0, maxSpans)
+		ws = append(ws, r.Leaderless[:q]...)
+		for _, i := range mid {
+			ws = append(ws, r.Leaderless[i])
+		}
+		ws = append(ws, r.Leaderless[n-q:]...)
+		r.Leaderless, r.LeaderlessOmitted = ws, n-maxSpans
+	}
+}

@@ -1,0 +1,234 @@
+package analysis
+
+import (
+	"time"
+
+	"github.com/etcdpm/etcdpm/parser"
+)
+
+// Schema names the JSON document a Result marshals to.
+const Schema = "etcdpm.analysis/v1"
+
+// Result is everything an analysis found. Its JSON form is the
+// etcdpm.analysis/v1 document (docs/analysis-schema.md); the fields tagged
+// json:"-" feed the reports only.
+type Result struct {
+	Schema  string   `json:"schema"`
+	Inputs  []Input  `json:"inputs"`
+	Members []Member `json:"members"`
+	// Leaders and Leaderless are complete up to maxSpans entries each;
+	// beyond that they keep the first and the last ones (and, for
+	// Leaderless, the longest), and LeadersOmitted and LeaderlessOmitted
+	// count what was left out.
+	Leaders           []Leadership `json:"leaders"`
+	LeadersOmitted    int          `json:"leaders_omitted,omitempty"`
+	Leaderless        []Window     `json:"leaderless"`
+	LeaderlessOmitted int          `json:"leaderless_omitted,omitempty"`
+	Findings          []Finding    `json:"findings"`
+	Diagnosis         Diagnosis    `json:"diagnosis"`
+
+	// Start and End bound the time the inputs cover.
+	Start time.Time `json:"-"`
+	End   time.Time `json:"-"`
+	// Series holds each member's term and state change points, in time order,
+	// downsampled to a bounded number of points (change points kept).
+	Series []Series `json:"-"`
+	// Timeline holds notable events (state changes, elections, step-downs,
+	// transfers, server hints), bounded; TimelineOmitted counts the rest.
+	Timeline        []TimelineEvent `json:"-"`
+	TimelineOmitted int             `json:"-"`
+	// Faults are injected faults (Docker events from capture, repro's steps).
+	Faults []Fault `json:"-"`
+	// Status holds polled status snapshots (from capture), per member.
+	Status []StatusSeries `json:"-"`
+}
+
+// Input describes one input and what reading it gave.
+type Input struct {
+	Name      string `json:"name"`
+	Layout    string `json:"layout"`
+	Lines     int64  `json:"lines"`
+	Events    int64  `json:"events"`
+	Skipped   int64  `json:"skipped"`
+	Malformed int64  `json:"malformed"`
+	// Errors holds the first few malformed lines as "file:line: why".
+	Errors []string `json:"errors,omitempty"`
+}
+
+// Member is one etcd member seen in the logs.
+//
+// Campaigns counts the elections the member started: those its lines show
+// ("is starting a new election", pre-candidate or candidate, a MsgTimeoutNow
+// received), won or not, plus, without pre-vote, those its term implies: a
+// term that rose between two of its campaigns with no line to say why
+// (lines elided with "[...]", or lost) spent one campaign per term. The
+// candidacy-loop and quorum-loss findings count failed campaigns the same
+// way, so a member's Campaigns is at least the Count of its loops.
+type Member struct {
+	ID          parser.ID `json:"id"`
+	Name        string    `json:"name"`
+	MaxTerm     uint64    `json:"max_term"`
+	Campaigns   int       `json:"campaigns"`
+	TimesLeader int       `json:"times_leader"`
+}
+
+// Leadership is one member leading one term.
+type Leadership struct {
+	Member parser.ID `json:"member"`
+	Term   uint64    `json:"term"`
+	Start  time.Time `json:"start"`
+	End    time.Time `json:"end"`
+}
+
+// Window is a span of time with no leader.
+type Window struct {
+	Start   time.Time `json:"start"`
+	End     time.Time `json:"end"`
+	Seconds float64   `json:"seconds"`
+}
+
+// Severity ranks findings.
+type Severity string
+
+const (
+	Critical Severity = "critical"
+	Warning  Severity = "warning"
+	Info     Severity = "info"
+)
+
+// Rank orders severities: critical first.
+func (s Severity) Rank() int {
+	switch s {
+	case Critical:
+		return 0
+	case Warning:
+		return 1
+	default:
+		return 2
+	}
+}
+
+// Finding kinds.
+const (
+	QuorumLoss          = "quorum-loss"
+	CandidacyLoop       = "candidacy-loop"
+	PreVoteLoop         = "pre-vote-loop"
+	TermInflation       = "term-inflation"
+	DisruptiveRejoin    = "disruptive-rejoin"
+	CheckQuorumStepDown = "check-quorum-step-down"
+	LeadershipTransfer  = "leadership-transfer"
+	LeaderChange        = "leader-change"
+	LeaderFlapping      = "leader-flapping"
+	SplitVote           = "split-vote"
+	SlowLeader          = "slow-leader"
+	PeerUnreachable     = "peer-unreachable"
+	ClockDrift          = "clock-drift"
+	Shutdown            = "shutdown"
+	Recovery            = "recovery"
+	// Healthy is the verdict when nothing worse than info was found.
+	Healthy = "healthy"
+)
+
+// Finding is one thing the analysis concluded, with the lines that prove it.
+// A finding may stand for several episodes of the same thing (merged
+// repeats, see merge.go): Count is then the number of episodes, Start and
+// End the first one's start and the last one's end, and the Summary says how
+// many there were over how long and which was the worst.
+type Finding struct {
+	Kind     string      `json:"kind"`
+	Severity Severity    `json:"severity"`
+	Members  []parser.ID `json:"members"`
+	Start    time.Time   `json:"start"`
+	End      time.Time   `json:"end"`
+	Count    int         `json:"count"`
+	TermFrom uint64      `json:"term_from"`
+	TermTo   uint64      `json:"term_to"`
+	Summary  string      `json:"summary"`
+	Evidence []Evidence  `json:"evidence"`
+
+	weight float64 // how bad this one episode was, when the rest cannot say (see weightOf)
+	merged *merged // the episodes a merged finding stands for; nil for one episode
+}
+
+// Evidence is one log line that supports a finding.
+type Evidence struct {
+	Input string `json:"input"`
+	Line  int64  `json:"line"`
+	Text  string `json:"text"`
+}
+
+// Diagnosis is the verdict: the principal finding, explained.
+type Diagnosis struct {
+	Verdict     string   `json:"verdict"`
+	Headline    string   `json:"headline"`
+	Explanation string   `json:"explanation"`
+	Remedies    []string `json:"remedies"`
+}
+
+// State is a member's raft role at a point in time, for the swimlane.
+type State uint8
+
+const (
+	StateUnknown State = iota
+	StateFollower
+	StatePreCandidate
+	StateCandidate
+	StateLeader
+	StateDown // stopped, or silent in the logs
+)
+
+var stateNames = [...]string{"unknown", "follower", "pre-candidate", "candidate", "leader", "down"}
+
+func (s State) String() string { return stateNames[s] }
+
+// Series is one member's term and state over time.
+type Series struct {
+	Member parser.ID
+	Name   string
+	Points []Point
+	// Omitted counts the points dropped by downsampling.
+	Omitted int
+}
+
+// Point is a change point of a member's term or state.
+type Point struct {
+	Time  time.Time
+	Term  uint64
+	State State
+}
+
+// TimelineEvent is a notable event for the report's timeline.
+type TimelineEvent struct {
+	Time   time.Time
+	Member parser.ID
+	Kind   parser.Kind
+	Term   uint64
+	Input  string
+	Line   int64
+	Text   string
+}
+
+// Fault is an injected fault or a marked action, shaded in the report.
+type Fault struct {
+	Start  time.Time
+	End    time.Time // zero for an instant
+	Label  string    // e.g. "stop etcd1", "pause etcd3"
+	Target string    // service, container or member name
+}
+
+// StatusSeries is a member's polled status over time.
+type StatusSeries struct {
+	Member   parser.ID
+	Name     string
+	Endpoint string
+	Points   []StatusPoint
+}
+
+// StatusPoint is one status poll.
+type StatusPoint struct {
+	Time   time.Time
+	OK     bool
+	Term   uint64
+	Leader parser.ID
+	Error  string
+}

@@ -1,0 +1,190 @@
+package analysis
+
+import (
+	"sort"
+	"time"
+
+	"github.com/etcdpm/etcdpm/parser"
+)
+
+// stopRec is one member's shutdown: the first line of it.
+type stopRec struct {
+	member int32
+	t      time.Time
+	seq    int64
+	leader bool // it was leader when it began to stop
+	ev     evLine
+}
+
+// stopGroup is a chain of member shutdowns, each within stopChainGap of the
+// previous, with no member of it starting again in between. It is
+// cluster-wide when every member that was running when it began stopped in
+// it; a member that keeps logging after the others stopped (campaigning
+// alone, say) survived it.
+type stopGroup struct {
+	start, end  time.Time
+	members     []int32
+	leaders     []int32 // members that were leader when they stopped
+	ev          []evLine
+	clusterWide bool
+}
+
+// stopBook keeps the shutdowns as they come; Finish groups them, once every
+// member's lines are in: compose prints each container's lines in blocks, so
+// a survivor's lines may come long after the others' shutdowns.
+type stopBook struct {
+	recs    []stopRec
+	groups  []*stopGroup
+	dropped int
+}
+
+// stopChainGap joins shutdowns into one group.
+const stopChainGap = 15 * time.Second
+
+func (a *Analyzer) shutdown(m *member, ev *parser.Event, t time.Time) {
+	if !m.up {
+		return // the second line of the same shutdown
+	}
+	wasLeader := m.state == StateLeader
+	m.up = false
+	m.stoppedAt = t
+	m.marks.add(t)
+	a.stopMarks.add(t)
+	if len(m.stops) < 256 {
+		m.stops = append(m.stops, t)
+	}
+	m.addDown(t, time.Time{})
+	if rec := a.ownLeadership(m); rec != nil && rec.stopAt.IsZero() {
+		rec.stopAt = t
+	}
+	if m.camp.open {
+		a.closeCampaign(m, t, false)
+	}
+	a.endStreak(m, t, streakStopped)
+	if m.lead != 0 && m.lead != m.id {
+		a.loss(m.lead, m.leadTerm, m, t)
+	}
+	m.point(t, a.opts.MaxSeriesPoints)
+
+	sb := &a.stops
+	if len(sb.recs) >= maxEpisodes {
+		sb.dropped++
+	} else {
+		sb.recs = append(sb.recs, stopRec{member: m.ix, t: t, seq: a.seq, leader: wasLeader})
+		sb.recs[len(sb.recs)-1].ev.set(ev, t, a.seq)
+	}
+	a.tl.add(ev, m, t, a.seq)
+}
+
+// ownLeadership is the leadership m holds by its own lines, or nil: the one
+// of its current term when it is leader. (Its lastLed may already be a later
+// one that other members' lines told of first.)
+func (a *Analyzer) ownLeadership(m *member) *leadership {
+	if m.state != StateLeader {
+		return nil
+	}
+	if rec := a.lead.byTerm[m.term]; rec != nil && rec.leader == m.ix {
+		return rec
+	}
+	return nil
+}
+
+// groupStops chains the shutdowns into groups and decides which stopped the
+// whole cluster. Finish calls it before anything reads the groups.
+func (a *Analyzer) groupStops() {
+	sb := &a.stops
+	rs := sb.recs
+	sort.SliceStable(rs, func(i, j int) bool {
+		if !rs[i].t.Equal(rs[j].t) {
+			return rs[i].t.Before(rs[j].t)
+		}
+		return rs[i].seq < rs[j].seq
+	})
+	var g *stopGroup
+	for i := range rs {
+		r := &rs[i]
+		if g != nil && (r.t.Sub(g.end) > stopChainGap || a.restartedIn(g, r.t)) {
+			a.closeStops(g)
+			g = nil
+		}
+		if g == nil {
+			g = &stopGroup{start: r.t}
+		}
+		g.end = r.t
+		seen := false
+		for _, ix := range g.members {
+			seen = seen || ix == r.member
+		}
+		if !seen {
+			g.members = append(g.members, r.member)
+			if r.leader {
+				g.leaders = append(g.leaders, r.member)
+			}
+		}
+		g.ev = append(g.ev, r.ev)
+	}
+	if g != nil {
+		a.closeStops(g)
+	}
+}
+
+// restartedIn reports whether a member of g started again after its stop in
+// g and by t: the stops so far were not one stop of the cluster.
+func (a *Analyzer) restartedIn(g *stopGroup, t time.Time) bool {
+	for _, ix := range g.members {
+		for _, d := range a.mem[ix].downs {
+			if !d.to.IsZero() && !d.from.Before(g.start) && !d.to.After(t) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (a *Analyzer) closeStops(g *stopGroup) {
+	g.clusterWide = !a.survived(g)
+	if len(a.stops.groups) < maxEpisodes {
+		a.stops.groups = append(a.stops.groups, g)
+	}
+}
+
+// survived reports whether a member that was running when g began did not
+// stop in it: its own lines go on after g began, with no shutdown in g.
+// Members whose lines ended before g (killed, or a log cut short) and members
+// already down do not count.
+func (a *Analyzer) survived(g *stopGroup) bool {
+	var in uint64
+	for _, ix := range g.members {
+		in |= bit(ix)
+	}
+	for _, m := range a.mem {
+		if !m.hasLogs || in&bit(m.ix) != 0 || m.firstSeen.After(g.start) || m.downAt(g.start) {
+			continue
+		}
+		if m.lastSeen.After(g.start) {
+			return true
+		}
+	}
+	return false
+}
+
+// clusterStop returns the whole-cluster stop whose span (with some slack)
+// holds t, or nil.
+func (a *Analyzer) clusterStop(t time.Time) *stopGroup {
+	for _, g := range a.stops.groups {
+		if g.clusterWide && !t.Before(g.start.Add(-time.Second)) && !t.After(g.end.Add(2*time.Second)) {
+			return g
+		}
+	}
+	return nil
+}
+
+// stoppedNear returns the time m shut down within [t-before, t+after], or zero.
+func (m *member) stoppedNear(t time.Time, before, after time.Duration) time.Time {
+	for _, s := range m.stops {
+		if !s.Before(t.Add(-before)) && !s.After(t.Add(after)) {
+			return s
+		}
+	}
+	return time.Time{}
+}

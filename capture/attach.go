@@ -1,0 +1,332 @@
+package capture
+
+import (
+	"bufio"
+	"bytes"
+	"cmp"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/etcdpm/etcdpm/analysis"
+	"github.com/etcdpm/etcdpm/parser"
+)
+
+// IsDir reports whether path is a capture directory: a directory holding
+// meta.json and logs.txt.
+func IsDir(path string) bool {
+	fi, err := os.Stat(path)
+	if err != nil || !fi.IsDir() {
+		return false
+	}
+	for _, name := range []string{MetaFile, LogsFile} {
+		if fi, err := os.Stat(filepath.Join(path, name)); err != nil || fi.IsDir() {
+			return false
+		}
+	}
+	return true
+}
+
+// DirOf returns the capture directory an `etcdpm analyze` argument stands
+// for: the argument itself when it is one, the directory of a logs.txt
+// that sits in one.
+func DirOf(arg string) (string, bool) {
+	if IsDir(arg) {
+		return arg, true
+	}
+	if filepath.Base(arg) == LogsFile {
+		if dir := filepath.Dir(arg); IsDir(dir) {
+			return dir, true
+		}
+	}
+	return "", false
+}
+
+// MalformedError lists the lines of status.jsonl and events.jsonl that
+// Attach could not read. Attach returns it after attaching every other line.
+type MalformedError struct {
+	Count int
+	// First holds the first few as "file:line: why".
+	First []string
+}
+
+func (e *MalformedError) Error() string {
+	msg := fmt.Sprintf("%d malformed capture %s", e.Count, plural(int64(e.Count), "line"))
+	if len(e.First) > 0 {
+		msg += ": " + strings.Join(e.First, "; ")
+	}
+	return msg
+}
+
+// Attach reads a capture directory's status.jsonl into res.Status (one
+// series per member, points in time order) and its events.jsonl into
+// res.Faults: a stop, kill or die until the container's next start, a pause
+// until its unpause, a disconnect until its connect; a fault with no end
+// ends with the capture. It widens res.Start and res.End to the capture's
+// span. A last line cut short (a capture killed with SIGKILL) is ignored;
+// other unreadable lines make a *MalformedError, returned after the rest is
+// attached.
+func Attach(dir string, res *analysis.Result) error {
+	meta, err := ReadMeta(dir)
+	if err != nil {
+		return fmt.Errorf("capture %s: %w", dir, err)
+	}
+	var bad MalformedError
+	var last time.Time // the latest time a file holds
+	note := func(t time.Time) {
+		if t.After(last) {
+			last = t
+		}
+	}
+
+	var records []StatusRecord
+	err = readJSONL(filepath.Join(dir, StatusFile), &bad, func(r *StatusRecord) error {
+		if r.Time.IsZero() {
+			return errors.New("no time")
+		}
+		records = append(records, *r)
+		note(r.Time)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	var events []EventRecord
+	err = readJSONL(filepath.Join(dir, EventsFile), &bad, func(e *EventRecord) error {
+		if e.Time.IsZero() || e.Action == "" {
+			return errors.New("no time or no action")
+		}
+		events = append(events, *e)
+		note(e.Time)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+
+	start := meta.Start
+	end := last
+	if meta.End != nil {
+		end = *meta.End
+	}
+	if end.Before(start) {
+		end = start
+	}
+	res.Status = append(res.Status, statusSeries(records)...)
+	res.Faults = append(res.Faults, faults(events, end)...)
+	if !start.IsZero() && (res.Start.IsZero() || start.Before(res.Start)) {
+		res.Start = start
+	}
+	if !end.IsZero() && (res.End.IsZero() || end.After(res.End)) {
+		res.End = end
+	}
+	if bad.Count > 0 {
+		return &bad
+	}
+	return nil
+}
+
+// readJSONL decodes each line of path into a fresh T and hands it to add.
+// A missing file is empty; a last line without its newline that does not
+// decode is a torn write and skipped.
+func readJSONL[T any](path string, bad *MalformedError, add func(*T) error) error {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	br := bufio.NewReaderSize(f, 64<<10)
+	name := filepath.Base(path)
+	for n := 1; ; n++ {
+		line, err := br.ReadBytes('\n')
+		if len(line) == 0 && err == io.EOF {
+			return nil
+		}
+		if err != nil && err != io.EOF {
+			return fmt.Errorf("reading %s: %w", path, err)
+		}
+		torn := err == io.EOF // no newline: the last line, maybe cut short
+		line = bytes.TrimSpace(line)
+		if len(line) == 0 {
+			continue
+		}
+		v := new(T)
+		derr := json.Unmarshal(line, v)
+		if derr == nil {
+			derr = add(v)
+		}
+		if derr != nil && !torn {
+			bad.Count++
+			if len(bad.First) < 5 {
+				bad.First = append(bad.First, fmt.Sprintf("%s:%d: %v", name, n, derr))
+			}
+		}
+		if torn {
+			return nil
+		}
+	}
+}
+
+// statusSeries groups records by member: its ID when any record of it
+// tells it, else its name, else its endpoint.
+func statusSeries(records []StatusRecord) []analysis.StatusSeries {
+	idOfName := map[string]string{}
+	idOfEndpoint := map[string]string{}
+	for _, r := range records {
+		if r.Member != "" {
+			idOfName[r.Name] = r.Member
+			idOfEndpoint[r.Endpoint] = r.Member
+		}
+	}
+	var series []analysis.StatusSeries
+	index := map[string]int{}
+	for _, r := range records {
+		key := cmp.Or(r.Member, idOfName[r.Name], idOfEndpoint[r.Endpoint])
+		if key == "" {
+			key = "name:" + cmp.Or(r.Name, r.Endpoint)
+		}
+		i, ok := index[key]
+		if !ok {
+			i = len(series)
+			index[key] = i
+			series = append(series, analysis.StatusSeries{})
+		}
+		s := &series[i]
+		if id, ok := parser.ParseID(strings.TrimPrefix(key, "name:")); ok && !strings.HasPrefix(key, "name:") {
+			s.Member = id
+		}
+		if r.Name != "" {
+			s.Name = r.Name
+		}
+		if r.Endpoint != "" {
+			s.Endpoint = r.Endpoint
+		}
+		p := analysis.StatusPoint{Time: r.Time, OK: r.OK, Term: r.term(), Error: r.Error}
+		if r.OK {
+			p.Leader, _ = parser.ParseID(r.Leader)
+		} else {
+			p.Term = 0
+		}
+		s.Points = append(s.Points, p)
+	}
+	for i := range series {
+		slices.SortStableFunc(series[i].Points, func(a, b analysis.StatusPoint) int { return a.Time.Compare(b.Time) })
+	}
+	slices.SortStableFunc(series, func(a, b analysis.StatusSeries) int { return cmp.Compare(a.Name, b.Name) })
+	return series
+}
+
+// faults pairs each container's events into intervals: down (stop, kill, die)
+// until start, paused until unpause, disconnected (per network) until
+// connect; a container that stops leaves its networks, which is no fault of
+// its own. Those still open at end end there.
+func faults(events []EventRecord, end time.Time) []analysis.Fault {
+	slices.SortStableFunc(events, func(a, b EventRecord) int { return a.Time.Compare(b.Time) })
+	type open struct {
+		start time.Time
+		verb  string
+		where string // " from <network>"
+	}
+	down := map[string]*open{}
+	paused := map[string]*open{}
+	cut := map[[2]string]*open{}
+	var fs []analysis.Fault
+	target := func(e EventRecord) string { return cmp.Or(e.Name, e.Service, e.Container, e.ID) }
+	closeAt := func(o *open, who string, t time.Time) {
+		fs = append(fs, analysis.Fault{Start: o.start, End: t, Label: o.verb + " " + who + o.where, Target: who})
+	}
+	for _, e := range events {
+		who := target(e)
+		key := cmp.Or(e.ID, who)
+		switch e.Action {
+		case "stop", "kill", "die", "oom":
+			verb := map[string]string{"stop": "stopped", "kill": "killed", "die": "died", "oom": "killed (out of memory)"}[e.Action]
+			if o := down[key]; o != nil {
+				// A stop's kill and die belong to it; the stop names it best.
+				if e.Action == "stop" || strings.HasPrefix(o.verb, "died") {
+					o.verb = verb
+				}
+				continue
+			}
+			if e.Action == "die" && e.Attributes["exitCode"] != "" && e.Attributes["exitCode"] != "0" {
+				verb = "died (exit " + e.Attributes["exitCode"] + ")"
+			}
+			down[key] = &open{start: e.Time, verb: verb}
+		case "start":
+			if o := down[key]; o != nil {
+				closeAt(o, who, e.Time)
+				delete(down, key)
+			}
+			if o := paused[key]; o != nil { // a paused container that was killed
+				closeAt(o, who, e.Time)
+				delete(paused, key)
+			}
+		case "pause":
+			if paused[key] == nil {
+				paused[key] = &open{start: e.Time, verb: "paused"}
+			}
+		case "unpause":
+			if o := paused[key]; o != nil {
+				closeAt(o, who, e.Time)
+				delete(paused, key)
+			}
+		case "disconnect":
+			k := [2]string{key, e.Attributes["network"]}
+			if down[key] != nil {
+				continue // a stopped container leaves its networks: part of the stop
+			}
+			if cut[k] == nil {
+				o := &open{start: e.Time, verb: "disconnected"}
+				if n := e.Attributes["network"]; n != "" {
+					o.where = " from " + n
+				}
+				cut[k] = o
+			}
+		case "connect":
+			k := [2]string{key, e.Attributes["network"]}
+			if o := cut[k]; o != nil {
+				closeAt(o, who, e.Time)
+				delete(cut, k)
+			}
+		}
+	}
+	// Still open at the end of the capture.
+	type left struct {
+		o   *open
+		who string
+	}
+	var rest []left
+	whoOf := map[string]string{}
+	for _, e := range events {
+		whoOf[cmp.Or(e.ID, target(e))] = target(e)
+	}
+	for k, o := range down {
+		rest = append(rest, left{o, whoOf[k]})
+	}
+	for k, o := range paused {
+		rest = append(rest, left{o, whoOf[k]})
+	}
+	for k, o := range cut {
+		rest = append(rest, left{o, whoOf[k[0]]})
+	}
+	for _, l := range rest {
+		e := end
+		if e.Before(l.o.start) {
+			e = l.o.start
+		}
+		closeAt(l.o, l.who, e)
+	}
+	slices.SortStableFunc(fs, func(a, b analysis.Fault) int {
+		return cmp.Or(a.Start.Compare(b.Start), cmp.Compare(a.Target, b.Target), cmp.Compare(a.Label, b.Label))
+	})
+	return fs
+}

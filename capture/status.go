@@ -1,0 +1,270 @@
+package capture
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// StatusRecord is one line of status.jsonl: one member's status at one poll.
+type StatusRecord struct {
+	Time time.Time `json:"time"`
+	// Member is the member's ID in hex, once known (it is kept for the polls
+	// that fail).
+	Member string `json:"member,omitempty"`
+	// Name is the capture's name of the member: the compose service (etcd1),
+	// else the member's own name, else the endpoint's host:port.
+	Name     string `json:"name"`
+	Endpoint string `json:"endpoint"`
+	OK       bool   `json:"ok"`
+	// Error is why the poll failed: the evidence of a member that is down.
+	Error string `json:"error,omitempty"`
+	// Leader is the leader's ID in hex as the member sees it; "" for none.
+	Leader string `json:"leader"`
+	// RaftTerm is Maintenance.Status's: the term of the last entry the member
+	// applied, which stands still while it has no quorum.
+	RaftTerm uint64 `json:"raft_term"`
+	// Term and State are the raft node's own current term and state
+	// (follower, pre-candidate, candidate, leader), from the member's
+	// /debug/vars: the term rises with each campaign. Zero and "" when
+	// /debug/vars did not answer.
+	Term         uint64   `json:"term,omitempty"`
+	State        string   `json:"state,omitempty"`
+	RaftIndex    uint64   `json:"raft_index"`
+	AppliedIndex uint64   `json:"applied_index"`
+	DBSize       int64    `json:"db_size"`
+	DBSizeInUse  int64    `json:"db_size_in_use"`
+	Learner      bool     `json:"learner"`
+	Errors       []string `json:"errors,omitempty"`
+	Version      string   `json:"version,omitempty"`
+	// LatencyMS is how long the call took.
+	LatencyMS float64 `json:"latency_ms"`
+}
+
+// term returns the member's current raft term: Term when known, else RaftTerm.
+func (r *StatusRecord) term() uint64 {
+	if r.Term != 0 {
+		return r.Term
+	}
+	return r.RaftTerm
+}
+
+// memberSlot is one member the capture polls. Its fields are guarded by
+// Session.mu, except the poller, which its poll loop owns.
+type memberSlot struct {
+	name        string
+	service     string
+	containerID string
+	endpoint    string
+	static      bool // from Options.Endpoints or ConfigEndpoints
+	unnamed     bool // name is a placeholder until the member tells its own
+	id          uint64
+	etcdName    string
+	version     string
+	last        StatusRecord
+	polled      bool
+	askedNames  time.Time // when the member was last asked for the members' names
+
+	pmu       sync.Mutex
+	poller    statusPoller
+	pollerFor string
+}
+
+func (m *memberSlot) closePoller() {
+	m.pmu.Lock()
+	defer m.pmu.Unlock()
+	if m.poller != nil {
+		m.poller.Close()
+		m.poller = nil
+	}
+}
+
+// addMemberLocked adds m and starts polling it.
+func (s *Session) addMemberLocked(m *memberSlot) {
+	s.members = append(s.members, m)
+	s.metaDirty = true
+	ctx := s.runCtx
+	s.wg.Go(func() { s.pollLoop(ctx, m) })
+}
+
+// updateMemberLocked binds a member container to its slot: the one of its
+// name, else a static one polling its endpoint, else (unless the endpoints
+// were given) a new one.
+func (s *Session) updateMemberLocked(ctx context.Context, c containerInfo) {
+	if !c.Member || ctx.Err() != nil {
+		return
+	}
+	name := c.member()
+	var slot *memberSlot
+	for _, m := range s.members {
+		if !m.static && m.name == name {
+			slot = m
+			break
+		}
+	}
+	if slot == nil && c.Endpoint != "" {
+		for _, m := range s.members {
+			if m.static && m.endpoint == c.Endpoint && (m.containerID == "" || m.containerID == c.ID || m.service == c.Service) {
+				slot = m
+				break
+			}
+		}
+	}
+	switch {
+	case slot != nil:
+		if slot.containerID != c.ID || slot.service != c.Service || slot.unnamed {
+			s.metaDirty = true
+		}
+		slot.containerID, slot.service = c.ID, c.Service
+		if slot.unnamed || slot.static {
+			slot.name, slot.unnamed = name, false
+		}
+		if !slot.static && c.Endpoint != "" {
+			slot.endpoint = c.Endpoint
+		}
+	case len(s.opts.Endpoints) == 0:
+		s.addMemberLocked(&memberSlot{name: name, service: c.Service, containerID: c.ID, endpoint: c.Endpoint})
+	}
+}
+
+// pollLoop polls m every interval until ctx ends.
+func (s *Session) pollLoop(ctx context.Context, m *memberSlot) {
+	t := time.NewTicker(s.opts.Interval)
+	defer t.Stop()
+	for {
+		s.poll(ctx, m)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// poll asks m for its status once and writes the record, failure included.
+func (s *Session) poll(ctx context.Context, m *memberSlot) {
+	s.mu.Lock()
+	rec := StatusRecord{Time: time.Now(), Name: m.name, Endpoint: m.endpoint}
+	if m.id != 0 {
+		rec.Member = hexID(m.id)
+	}
+	s.mu.Unlock()
+
+	var r statusReply
+	var err error
+	if rec.Endpoint == "" {
+		rec.Error = "no client URL: the container is not running, or does not publish 2379/tcp"
+	} else {
+		r, err = s.askStatus(ctx, m, rec.Endpoint)
+		rec.LatencyMS = float64(time.Since(rec.Time).Microseconds()) / 1000
+		if ctx.Err() != nil {
+			return // the capture ends: not the member's fault
+		}
+		if err != nil {
+			rec.Error = err.Error()
+		}
+	}
+	if rec.Error != "" {
+		s.noteError("%s: %s", rec.Name, rec.Error)
+	}
+	if rec.Error == "" {
+		fillStatus(&rec, r)
+		s.learn(ctx, m, r, &rec)
+	}
+
+	line, _ := json.Marshal(&rec)
+	if err := s.status.Add(line); err != nil {
+		s.fail(err)
+	}
+	s.mu.Lock()
+	m.last, m.polled = rec, true
+	s.mu.Unlock()
+}
+
+func (s *Session) askStatus(ctx context.Context, m *memberSlot, endpoint string) (statusReply, error) {
+	m.pmu.Lock()
+	defer m.pmu.Unlock()
+	if m.poller != nil && m.pollerFor != endpoint {
+		m.poller.Close()
+		m.poller = nil
+	}
+	if m.poller == nil {
+		p, err := s.dial(endpoint)
+		if err != nil {
+			return statusReply{}, err
+		}
+		m.poller, m.pollerFor = p, endpoint
+	}
+	cctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	return m.poller.Status(cctx)
+}
+
+// learn keeps what a reply tells of m: its ID, version and, for a member
+// known by its endpoint only, its name.
+func (s *Session) learn(ctx context.Context, m *memberSlot, r statusReply, rec *StatusRecord) {
+	s.mu.Lock()
+	if m.id != r.ID || m.version != r.Version {
+		m.id, m.version = r.ID, r.Version
+		s.metaDirty = true
+	}
+	_, named := s.names[r.ID]
+	ask := !named && time.Since(m.askedNames) > 5*time.Second
+	if ask {
+		m.askedNames = time.Now()
+	}
+	s.mu.Unlock()
+	if ask {
+		m.pmu.Lock()
+		p := m.poller
+		m.pmu.Unlock()
+		if p != nil {
+			cctx, cancel := context.WithTimeout(ctx, s.timeout)
+			names, err := p.Members(cctx)
+			cancel()
+			if err == nil {
+				s.mu.Lock()
+				for id, n := range names {
+					if n != "" {
+						s.names[id] = n
+					}
+				}
+				s.metaDirty = true
+				s.mu.Unlock()
+			}
+		}
+	}
+	s.mu.Lock()
+	m.etcdName = s.names[r.ID]
+	if m.unnamed && m.etcdName != "" {
+		m.name, m.unnamed = m.etcdName, false
+		s.metaDirty = true
+	}
+	rec.Name = m.name
+	s.mu.Unlock()
+}
+
+func hexID(id uint64) string {
+	if id == 0 {
+		return ""
+	}
+	return strconv.FormatUint(id, 16)
+}
+
+// raftStateName turns raft's "StatePreCandidate" into "pre-candidate".
+func raftStateName(s string) string {
+	switch s {
+	case "StateFollower":
+		return "follower"
+	case "StatePreCandidate":
+		return "pre-candidate"
+	case "StateCandidate":
+		return "candidate"
+	case "StateLeader":
+		return "leader"
+	}
+	return strings.ToLower(strings.TrimPrefix(s, "State"))
+}

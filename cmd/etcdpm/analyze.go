@@ -1,0 +1,388 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/etcdpm/etcdpm/analysis"
+	"github.com/etcdpm/etcdpm/capture"
+	"github.com/etcdpm/etcdpm/parser"
+	"github.com/etcdpm/etcdpm/report"
+)
+
+type analyzeCmd struct {
+	Inputs []string `arg:"" name:"input" help:"Log files, directories of log files, or - for stdin (.gz is read as such)."`
+
+	Format    string `short:"f" enum:"auto,text,json,events,html,md" default:"auto" help:"Output: text (for people), json (the etcdpm.analysis/v1 document), events (JSON lines, one election event each), html (a self-contained report) or md (Markdown for a GitHub issue). auto: from the -o file's extension, else text."`
+	Output    string `short:"o" placeholder:"FILE" help:"Write the output to FILE instead of stdout (written whole or not at all)."`
+	MD        string `name:"md" placeholder:"FILE" help:"Also write the Markdown summary to FILE."`
+	Title     string `placeholder:"TITLE" help:"Title of the HTML and Markdown reports (default: the inputs' names)."`
+	Layout    string `default:"auto" enum:"auto,bare,compose,docker,kubectl,journald,journald-json" help:"Envelope around etcd's lines; auto detects it per input."`
+	TZ        string `name:"tz" default:"UTC" placeholder:"ZONE" help:"Zone of timestamps that carry none (capnslog, raft std-logger) when no envelope time is given, e.g. Europe/Paris."`
+	MaxErrors int    `default:"5" help:"Malformed lines to report per input."`
+	Color     string `default:"auto" enum:"auto,always,never" help:"Colour in text output: auto (only on a terminal), always or never."`
+
+	CPUProfile string `name:"cpuprofile" hidden:"" placeholder:"FILE" help:"Write a CPU profile to FILE (for performance work)."`
+}
+
+func (c *analyzeCmd) Help() string {
+	return `Reads etcd logs of any common layout: capnslog (3.3, 3.4), raft std-logger (3.4), zap JSON
+(3.4 --logger=zap to 3.7) and zap console, bare or behind docker compose v1/v2 prefixes (with or
+without --timestamps), docker logs -t, kubectl logs [--timestamps] [--prefix] and journalctl
+(short, short-precise, short-iso, json). Several inputs are merged by time.
+
+Examples:
+  etcdpm analyze logs.txt
+  docker compose logs --timestamps etcd1 etcd2 etcd3 > logs.txt && etcdpm analyze logs.txt
+  kubectl -n kube-system logs etcd-node1 --timestamps | etcdpm analyze -
+  journalctl -u etcd -o short-iso --since -1h | etcdpm analyze --tz Europe/Paris -
+  etcdpm analyze --format json -o analysis.json n1.log n2.log n3.log
+  etcdpm analyze logs.txt -o report.html --md report.md
+  etcdpm analyze --format events logs.txt | jq 'select(.kind=="became-leader")'`
+}
+
+func (c *analyzeCmd) Run(e *env) error {
+	if c.Format == "auto" {
+		c.Format = formatOf(c.Output)
+	}
+	if c.CPUProfile != "" {
+		f, err := os.Create(c.CPUProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	loc, err := time.LoadLocation(c.TZ)
+	if err != nil {
+		return fmt.Errorf("--tz %q: %w", c.TZ, err)
+	}
+	ins, err := openInputs(c.Inputs, e.stdin)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		for _, in := range ins {
+			if in.c != nil {
+				in.c.Close()
+			}
+		}
+	}()
+	names := make([]string, len(ins))
+	srcs := make([]parser.Source, len(ins))
+	for i, in := range ins {
+		names[i] = in.name
+		srcs[i] = parser.Source{R: in.r, Opts: parser.Options{
+			Name: in.name, Input: i, Layout: c.Layout, TZ: loc, MaxErrors: c.MaxErrors,
+		}}
+	}
+
+	out, commit, err := c.output(e.stdout)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriterSize(out, 64<<10)
+
+	var res *analysis.Result
+	var stats []parser.Stats
+	if c.Format == "events" {
+		enc := newEventEncoder(w, names)
+		stats, err = parser.Read(srcs, runtime.GOMAXPROCS(0), enc.write)
+		if err == nil {
+			err = enc.err
+		}
+	} else {
+		res, stats, err = analyzeSources(names, srcs)
+	}
+	if err != nil {
+		return err
+	}
+	if res != nil {
+		if err := attachCaptures(e.stderr, c.Inputs, res); err != nil {
+			return err
+		}
+	}
+	reportMalformed(e.stderr, names, stats)
+
+	switch c.Format {
+	case "json":
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		err = enc.Encode(res)
+	case "text":
+		color := c.Color == "always" || c.Color == "auto" && c.Output == "" && e.isTerminal && os.Getenv("NO_COLOR") == ""
+		err = writeText(w, res, textOptions{Color: color, Width: 100})
+	case "html":
+		err = report.HTML(w, res, c.reportOptions(names))
+	case "md":
+		err = report.Markdown(w, res, c.reportOptions(names))
+	}
+	if err == nil {
+		err = w.Flush()
+	}
+	if err = commit(err); err != nil {
+		return err
+	}
+	if c.MD != "" && res != nil {
+		err = writeFile(c.MD, func(w io.Writer) error { return report.Markdown(w, res, c.reportOptions(names)) })
+	}
+	return err
+}
+
+// formatOf picks the output format from a file name's extension.
+func formatOf(path string) string {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".html", ".htm":
+		return "html"
+	case ".md", ".markdown":
+		return "md"
+	case ".json":
+		return "json"
+	case ".jsonl", ".ndjson":
+		return "events"
+	}
+	return "text"
+}
+
+func (c *analyzeCmd) reportOptions(names []string) report.Options {
+	title := c.Title
+	if title == "" {
+		base := make([]string, len(names))
+		for i, n := range names {
+			base[i] = filepath.Base(n)
+		}
+		title = strings.Join(base, ", ")
+		if len(names) > 3 {
+			title = fmt.Sprintf("%s and %d more", strings.Join(base[:3], ", "), len(names)-3)
+		}
+	}
+	return report.Options{Title: title, Version: versionString(), Generated: time.Now().UTC()}
+}
+
+// attachCaptures adds the status snapshots and Docker events of capture
+// directories among the inputs (a capture dir, or its logs.txt) to res. A
+// damaged line is a warning; the rest is still read.
+func attachCaptures(stderr io.Writer, inputs []string, res *analysis.Result) error {
+	seen := map[string]bool{}
+	for _, arg := range inputs {
+		dir, ok := capture.DirOf(arg)
+		if !ok || seen[dir] {
+			continue
+		}
+		seen[dir] = true
+		if err := capture.Attach(dir, res); err != nil {
+			var me *capture.MalformedError
+			if !errors.As(err, &me) {
+				return err
+			}
+			fmt.Fprintf(stderr, "etcdpm: warning: %v\n", err)
+		}
+	}
+	return nil
+}
+
+// analyzeSources parses the sources on every core and analyzes their events.
+func analyzeSources(names []string, srcs []parser.Source) (*analysis.Result, []parser.Stats, error) {
+	a := analysis.New(analysis.Options{Inputs: names})
+	stats, err := parser.Read(srcs, runtime.GOMAXPROCS(0), a.Add)
+	res := a.Finish()
+	res.Inputs = inputStats(names, stats)
+	return res, stats, err
+}
+
+// output returns where to write: stdout, or a file written whole or not at
+// all (a temporary file renamed on success).
+func (c *analyzeCmd) output(stdout io.Writer) (io.Writer, func(error) error, error) {
+	if c.Output == "" || c.Output == "-" {
+		return stdout, func(err error) error { return err }, nil
+	}
+	return createAtomic(c.Output)
+}
+
+// writeFile writes path whole or not at all.
+func writeFile(path string, write func(io.Writer) error) error {
+	f, commit, err := createAtomic(path)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriter(f)
+	err = write(w)
+	if err == nil {
+		err = w.Flush()
+	}
+	return commit(err)
+}
+
+// createAtomic opens a temporary file beside path; commit renames it to path
+// on success and removes it on failure.
+func createAtomic(path string) (io.Writer, func(error) error, error) {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
+	if err != nil {
+		return nil, nil, fmt.Errorf("writing %s: %w", path, err)
+	}
+	return f, func(err error) error {
+		if err == nil {
+			err = f.Close()
+		} else {
+			f.Close()
+		}
+		if err == nil {
+			err = os.Chmod(f.Name(), 0o644)
+		}
+		if err == nil {
+			err = os.Rename(f.Name(), path)
+		}
+		if err != nil {
+			os.Remove(f.Name())
+			return fmt.Errorf("writing %s: %w", path, err)
+		}
+		return nil
+	}, nil
+}
+
+func inputStats(names []string, stats []parser.Stats) []analysis.Input {
+	ins := make([]analysis.Input, len(stats))
+	for i, st := range stats {
+		ins[i] = analysis.Input{
+			Name: names[i], Layout: st.Layout, Lines: st.Lines, Events: st.Events,
+			Skipped: st.Skipped, Malformed: st.Malformed,
+		}
+		for _, se := range st.Errors {
+			ins[i].Errors = append(ins[i].Errors, se.Error())
+		}
+	}
+	return ins
+}
+
+// reportMalformed prints the first malformed lines of each input as
+// "file:line: why", and how many more there were.
+func reportMalformed(w io.Writer, names []string, stats []parser.Stats) {
+	for i, st := range stats {
+		for _, se := range st.Errors {
+			fmt.Fprintf(w, "etcdpm: warning: %s\n", se.Error())
+		}
+		if more := st.Malformed - int64(len(st.Errors)); more > 0 {
+			fmt.Fprintf(w, "etcdpm: warning: %s: %d more malformed lines\n", names[i], more)
+		}
+	}
+}
+
+// eventEncoder writes events as JSON lines without reflection.
+type eventEncoder struct {
+	w     *bufio.Writer
+	names []string
+	buf   []byte
+	err   error
+}
+
+func newEventEncoder(w *bufio.Writer, names []string) *eventEncoder {
+	return &eventEncoder{w: w, names: names}
+}
+
+func (enc *eventEncoder) write(e *parser.Event) {
+	if enc.err != nil {
+		return
+	}
+	b := enc.buf[:0]
+	b = append(b, `{"time":`...)
+	if e.Time.IsZero() {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '"')
+		b = e.Time.AppendFormat(b, time.RFC3339Nano)
+		b = append(b, '"')
+	}
+	b = appendStr(b, "kind", e.Kind.String())
+	b = appendStr(b, "member", e.Member.String())
+	if e.Name != "" {
+		b = appendStr(b, "name", e.Name)
+	}
+	b = appendUint(b, "term", e.Term)
+	if e.Peer != 0 {
+		b = appendStr(b, "peer", e.Peer.String())
+	}
+	if e.PeerName != "" {
+		b = appendStr(b, "peer_name", e.PeerName)
+	}
+	if e.Peer2 != 0 {
+		b = appendStr(b, "peer2", e.Peer2.String())
+	}
+	if e.PeerTerm != 0 {
+		b = appendUint(b, "peer_term", e.PeerTerm)
+	}
+	if e.Msg != parser.MsgNone {
+		b = appendStr(b, "msg", e.Msg.String())
+	}
+	if e.LogTerm != 0 || e.Index != 0 {
+		b = appendUint(b, "log_term", e.LogTerm)
+		b = appendUint(b, "index", e.Index)
+	}
+	if e.Kind == parser.VoteTally {
+		b = appendUint(b, "granted", uint64(e.Granted))
+		b = appendUint(b, "rejected", uint64(e.Rejected))
+	}
+	if e.Duration != 0 {
+		b = appendStr(b, "duration", e.Duration.String())
+	}
+	if e.Failed {
+		b = append(b, `,"failed":true`...)
+	}
+	if e.PreVote != 0 {
+		b = append(b, `,"pre_vote":`...)
+		b = strconv.AppendBool(b, e.PreVote > 0)
+	}
+	if e.Version != "" {
+		b = appendStr(b, "version", e.Version)
+	}
+	b = appendStr(b, "level", e.Level.String())
+	b = appendStr(b, "input", enc.names[e.Input])
+	b = appendUint(b, "line", uint64(e.Line))
+	b = append(b, `,"text":`...)
+	b = appendJSONString(b, e.Text)
+	b = append(b, "}\n"...)
+	enc.buf = b
+	_, enc.err = enc.w.Write(b)
+}
+
+func appendStr(b []byte, key, val string) []byte {
+	b = append(b, ',', '"')
+	b = append(b, key...)
+	b = append(b, '"', ':')
+	return appendJSONString(b, []byte(val))
+}
+
+func appendUint(b []byte, key string, v uint64) []byte {
+	b = append(b, ',', '"')
+	b = append(b, key...)
+	b = append(b, '"', ':')
+	return strconv.AppendUint(b, v, 10)
+}
+
+// appendJSONString quotes s as a JSON string, escaping HTML-significant
+// characters as encoding/json does (log text is untrusted).
+func appendJSONString(b []byte, s []byte) []byte {
+	if bytes.IndexFunc(s, func(r rune) bool {
+		return r < 0x20 || r == '"' || r == '\\' || r == '<' || r == '>' || r == '&' || r == 0x2028 || r == 0x2029 || r == 0xfffd
+	}) < 0 {
+		b = append(b, '"')
+		b = append(b, s...)
+		return append(b, '"')
+	}
+	q, _ := json.Marshal(string(s))
+	return append(b, q...)
+}

@@ -1,0 +1,161 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/etcdpm/etcdpm/capture"
+	"github.com/etcdpm/etcdpm/config"
+	"github.com/etcdpm/etcdpm/parser"
+	"github.com/etcdpm/etcdpm/report"
+)
+
+type captureCmd struct {
+	File      string        `short:"f" placeholder:"FILE" help:"Compose file of the project to capture (default: docker-compose.yml, when --project is not given)."`
+	Project   string        `short:"p" placeholder:"NAME" help:"Compose project to capture (docker compose -p NAME)."`
+	Out       string        `short:"o" placeholder:"DIR" help:"Directory to write (default: capture-<project>-<time>)."`
+	Interval  time.Duration `default:"250ms" help:"How often each member's status is polled."`
+	For       time.Duration `name:"for" placeholder:"DURATION" help:"Stop after this long (default: at Ctrl-C)."`
+	Endpoints []string      `sep:"," placeholder:"URL" help:"Members' client URLs to poll, instead of the containers' published 2379/tcp ports."`
+	Config    string        `placeholder:"FILE" help:"config.default.ini whose endpoints are polled when no container publishes 2379/tcp (default: the one next to the compose file)."`
+	Analyze   bool          `help:"At the end, write report.html and report.md into the directory."`
+}
+
+func (c *captureCmd) Help() string {
+	return `Records a compose project's etcd cluster while it runs, until Ctrl-C or --for, into a directory
+that 'etcdpm analyze DIR' reads whole:
+
+  logs.txt       every container's lines, as 'docker compose logs --timestamps' prints them
+  status.jsonl   each member's status (leader, term, indexes, errors) every --interval
+  events.jsonl   the project's Docker events: start, stop, kill, die, pause, network cuts
+  meta.json      the services, containers and members, etcdpm's version, start and end
+
+Containers that stop and start again, or appear later, are followed with no line lost or repeated.
+
+Examples:
+  etcdpm capture                                 # the project of ./docker-compose.yml
+  etcdpm capture -p etcd-demo --for 2m -o incident --analyze
+  etcdpm capture -f stack/docker-compose.yml --interval 1s
+  etcdpm analyze incident/`
+}
+
+func (c *captureCmd) Run(e *env) error {
+	if c.Interval <= 0 {
+		return errors.New("capture: --interval must be positive")
+	}
+	if c.File != "" && c.Project != "" {
+		return errors.New("capture: -f and --project both name the project: give one")
+	}
+	file := c.File
+	if file == "" && c.Project == "" {
+		file = "docker-compose.yml"
+		if _, err := os.Stat(file); err != nil {
+			return errors.New("capture: no docker-compose.yml here: name the project (--project) or its compose file (-f)")
+		}
+	}
+	cfgEndpoints, err := c.configEndpoints(file)
+	if err != nil {
+		return fmt.Errorf("capture: %w", err)
+	}
+	opts := capture.Options{
+		Out: c.Out, Project: c.Project, ComposeFile: file,
+		Endpoints: c.Endpoints, ConfigEndpoints: cfgEndpoints,
+		Interval: c.Interval, Duration: c.For,
+		Version: versionString(), Command: append([]string{"etcdpm"}, os.Args[1:]...),
+	}
+	if file != "" {
+		if abs, err := filepath.Abs(file); err == nil {
+			opts.ComposeFile = abs
+		}
+	}
+	s, err := capture.New(e.ctx, opts)
+	if err != nil {
+		return fmt.Errorf("capture: %w", err)
+	}
+	fmt.Fprintf(e.stdout, "capture: project %s into %s/ (Ctrl-C to stop)\n", s.Project(), s.Dir())
+	d := capture.NewDisplay(e.stdout, e.isTerminal, 5*time.Second, s.Snapshot)
+	d.Start()
+	sum, err := s.Run(e.ctx)
+	d.Stop()
+	if sum != nil {
+		fmt.Fprintf(e.stdout, "capture: wrote %s/ in %v: %d log lines, %d status records, %d events\n",
+			sum.Dir, sum.End.Sub(sum.Start).Round(100*time.Millisecond), sum.LogLines, sum.StatusRecords, sum.Events)
+		for _, name := range []string{capture.LogsFile, capture.StatusFile, capture.EventsFile} {
+			if n := sum.Lost[name]; n > 0 {
+				fmt.Fprintf(e.stderr, "etcdpm: capture: %d lines not written to %s\n", n, filepath.Join(sum.Dir, name))
+			}
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("capture: %w", err)
+	}
+	if c.Analyze {
+		if err := writeReports(s.Dir(), s.Project()); err != nil {
+			return fmt.Errorf("capture: %w", err)
+		}
+		fmt.Fprintf(e.stdout, "capture: wrote %s and %s\n", filepath.Join(s.Dir(), "report.html"), filepath.Join(s.Dir(), "report.md"))
+	}
+	return nil
+}
+
+// configEndpoints reads the endpoints of --config, or of the
+// config.default.ini next to the compose file when there is one.
+func (c *captureCmd) configEndpoints(composeFile string) ([]string, error) {
+	path := c.Config
+	if path == "" {
+		if composeFile == "" {
+			return nil, nil
+		}
+		path = filepath.Join(filepath.Dir(composeFile), config.DefaultPath)
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			return nil, nil
+		}
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	return cfg.Endpoints, nil
+}
+
+// writeReports analyzes the capture in dir as `etcdpm analyze dir` does and
+// writes report.html and report.md into it.
+func writeReports(dir, project string) error {
+	logs := filepath.Join(dir, capture.LogsFile)
+	f, err := os.Open(logs)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	names := []string{logs}
+	res, _, err := analyzeSources(names, []parser.Source{{R: f, Opts: parser.Options{Name: logs, TZ: time.UTC}}})
+	if err != nil {
+		return err
+	}
+	var me *capture.MalformedError
+	if err := capture.Attach(dir, res); err != nil && !errors.As(err, &me) {
+		return err
+	}
+	opts := report.Options{Title: "etcdpm capture of " + project, Version: versionString(), Generated: time.Now()}
+	for _, r := range []struct {
+		name   string
+		render func(*bytes.Buffer) error
+	}{
+		{"report.html", func(b *bytes.Buffer) error { return report.HTML(b, res, opts) }},
+		{"report.md", func(b *bytes.Buffer) error { return report.Markdown(b, res, opts) }},
+	} {
+		var b bytes.Buffer
+		if err := r.render(&b); err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(dir, r.name), b.Bytes(), 0o644); err != nil {
+			return fmt.Errorf("writing %s: %w", filepath.Join(dir, r.name), err)
+		}
+	}
+	return nil
+}

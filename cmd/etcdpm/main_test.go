@@ -1,0 +1,257 @@
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/etcdpm/etcdpm/analysis"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// etcdpm runs the command in-process.
+func etcdpm(t *testing.T, stdin string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = run(context.Background(), args, &env{stdin: strings.NewReader(stdin), stdout: &out, stderr: &errb})
+	return out.String(), errb.String(), code
+}
+
+// golden compares got with testdata/name, rewriting it under -update and
+// writing name.got-* next to it on a mismatch.
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if string(want) != got {
+		os.WriteFile(path+".got-"+filepath.Base(path), []byte(got), 0o644)
+		t.Errorf("%s differs from the golden file; see %s.got-*; run go test -update if the change is right", path, path)
+	}
+}
+
+func TestHelp(t *testing.T) {
+	for _, c := range []struct {
+		golden string
+		args   []string
+	}{
+		{"help/etcdpm.txt", []string{"--help"}},
+		{"help/analyze.txt", []string{"analyze", "--help"}},
+		{"help/version.txt", []string{"version", "--help"}},
+		{"help/capture.txt", []string{"capture", "--help"}},
+		{"help/repro.txt", []string{"repro", "--help"}},
+	} {
+		out, errOut, code := etcdpm(t, "", c.args...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d, stderr %s", c.args, code, errOut)
+		}
+		golden(t, c.golden, out)
+	}
+}
+
+func TestVersion(t *testing.T) {
+	out, _, code := etcdpm(t, "", "version")
+	if code != 0 || !strings.HasPrefix(out, "etcdpm ") {
+		t.Fatalf("version: %q, exit %d", out, code)
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{}, "expected"},
+		{[]string{"analyze"}, "expected \"<input> ...\""},
+		{[]string{"analyze", "--format", "xml", "x"}, "--format"},
+		{[]string{"analyze", "--tz", "Mars/Olympus", "../../testdata/shared/seed/etcd-demo-compose-logs.txt"}, "--tz"},
+		{[]string{"analyze", "no-such-file.log"}, "no-such-file.log"},
+	} {
+		_, errOut, code := etcdpm(t, "", c.args...)
+		if code == 0 {
+			t.Errorf("%v: exit 0, want an error", c.args)
+		}
+		if !strings.Contains(errOut, c.want) || !strings.HasPrefix(errOut, "etcdpm: ") {
+			t.Errorf("%v: stderr %q, want it to start with etcdpm: and mention %q", c.args, errOut, c.want)
+		}
+	}
+}
+
+const demo = "../../testdata/shared/seed/etcd-demo-compose-logs.txt"
+
+// The demo's logs, end to end through the command: the issue's must-show.
+func TestAnalyzeDemo(t *testing.T) {
+	out, errOut, code := etcdpm(t, "", "analyze", "--format", "json", demo)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var res analysis.Result
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Schema != "etcdpm.analysis/v1" || res.Diagnosis.Verdict != "quorum-loss" {
+		t.Fatalf("schema %q verdict %q", res.Schema, res.Diagnosis.Verdict)
+	}
+	names := map[string]string{}
+	for _, m := range res.Members {
+		names[m.ID.String()] = m.Name
+	}
+	for id, name := range map[string]string{"ade526d28b1f92f7": "etcd1", "d282ac2ce600c1ce": "etcd2", "bd388e7810915853": "etcd3"} {
+		if names[id] != name {
+			t.Errorf("member %s is named %q, want %s", id, names[id], name)
+		}
+	}
+	has := func(kind string, term uint64, member string) bool {
+		for _, f := range res.Findings {
+			if f.Kind != kind || f.TermTo != term {
+				continue
+			}
+			for _, m := range f.Members {
+				if m.String() == member {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	for _, w := range []struct {
+		kind   string
+		term   uint64
+		member string
+	}{
+		{"candidacy-loop", 422, "bd388e7810915853"},
+		{"leadership-transfer", 3, "bd388e7810915853"},
+		{"leadership-transfer", 3, "ade526d28b1f92f7"},
+		{"check-quorum-step-down", 3, "bd388e7810915853"},
+		{"recovery", 422, "bd388e7810915853"},
+	} {
+		if !has(w.kind, w.term, w.member) {
+			t.Errorf("no %s finding at term %d naming %s; findings: %s", w.kind, w.term, w.member, out)
+		}
+	}
+	// text output: readable at 100 columns, no colour when not on a terminal
+	text, _, code := etcdpm(t, "", "analyze", demo)
+	if code != 0 || strings.Contains(text, "\x1b[") {
+		t.Fatalf("text output: exit %d, colour codes present: %v", code, strings.Contains(text, "\x1b["))
+	}
+	for _, l := range strings.Split(text, "\n") {
+		if n := len([]rune(l)); n > 100 {
+			t.Errorf("text line of %d columns: %q", n, l)
+		}
+	}
+	if !strings.Contains(text, "Verdict: quorum-loss") {
+		t.Errorf("text output lacks the verdict:\n%s", text)
+	}
+}
+
+// Reading from stdin and gzip give the same result as the file.
+func TestAnalyzeStdinAndGzip(t *testing.T) {
+	data, err := os.ReadFile(demo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromFile, _, _ := etcdpm(t, "", "analyze", "--format", "events", demo)
+	fromStdin, errOut, code := etcdpm(t, string(data), "analyze", "--format", "events", "-")
+	if code != 0 {
+		t.Fatalf("stdin: exit %d %s", code, errOut)
+	}
+	if strings.ReplaceAll(fromStdin, `"input":"stdin"`, `"input":"`+demo+`"`) != fromFile {
+		t.Errorf("stdin events differ from file events")
+	}
+	gz := filepath.Join(t.TempDir(), "logs.txt.gz")
+	writeGzip(t, gz, data)
+	fromGz, errOut, code := etcdpm(t, "", "analyze", "--format", "events", gz)
+	if code != 0 {
+		t.Fatalf("gzip: exit %d %s", code, errOut)
+	}
+	if strings.ReplaceAll(fromGz, `"input":"`+gz+`"`, `"input":"`+demo+`"`) != fromFile {
+		t.Errorf("gzip events differ from file events")
+	}
+	if n := strings.Count(fromFile, "\n"); n != 66 {
+		t.Errorf("%d events from the demo, want 66", n)
+	}
+}
+
+// A malformed line is reported as file:line: why, and the rest still works.
+func TestAnalyzeReportsMalformed(t *testing.T) {
+	data, _ := os.ReadFile(demo)
+	bad := string(data) + "etcd3    | {\"level\":\"info\",\"ts\":\"2020-04-30T17:31:00Z\",\"msg\":\"trunc\n"
+	path := filepath.Join(t.TempDir(), "bad.log")
+	os.WriteFile(path, []byte(bad), 0o644)
+	out, errOut, code := etcdpm(t, "", "analyze", "--format", "json", path)
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	if !strings.Contains(errOut, path+":76: truncated JSON record") {
+		t.Errorf("stderr %q lacks the file:line report", errOut)
+	}
+	if !strings.Contains(out, `"verdict": "quorum-loss"`) {
+		t.Errorf("the rest of the file was not analysed")
+	}
+}
+
+func writeGzip(t *testing.T, path string, data []byte) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zw := gzip.NewWriter(f)
+	zw.Write(data)
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+}
+
+// -o report.html picks the HTML report; --md writes the Markdown beside it.
+func TestAnalyzeReports(t *testing.T) {
+	dir := t.TempDir()
+	html, md := filepath.Join(dir, "report.html"), filepath.Join(dir, "report.md")
+	_, errOut, code := etcdpm(t, "", "analyze", demo, "-o", html, "--md", md)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	page, err := os.ReadFile(html)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(bytes.TrimSpace(page), []byte("<!DOCTYPE html>")) || bytes.Contains(page, []byte("src=\"http")) {
+		t.Errorf("report.html is not a self-contained page")
+	}
+	summary, err := os.ReadFile(md)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(summary, []byte("Quorum")) || len(summary) >= 65536 {
+		t.Errorf("report.md: %d bytes, verdict missing or too long", len(summary))
+	}
+	// --format md to stdout gives the same summary, but for its timestamp
+	out, _, code := etcdpm(t, "", "analyze", "--format", "md", demo)
+	if code != 0 || !strings.Contains(out, "```mermaid") {
+		t.Errorf("--format md: exit %d, no mermaid chart", code)
+	}
+	// a file that cannot be written is a clear error and leaves nothing behind
+	_, errOut, code = etcdpm(t, "", "analyze", demo, "-o", filepath.Join(dir, "missing", "r.html"))
+	if code == 0 || !strings.Contains(errOut, "writing "+filepath.Join(dir, "missing", "r.html")) {
+		t.Errorf("unwritable output: exit %d, %q", code, errOut)
+	}
+}

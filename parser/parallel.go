@@ -1,0 +1,575 @@
+package parser
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"sync"
+	"time"
+	"unsafe"
+)
+
+// Source is one input for Read: its bytes and how to read them.
+type Source struct {
+	R    io.Reader
+	Opts Options
+}
+
+// ChunkBytes is the size of the chunks Read parses in parallel.
+var ChunkBytes = 1 << 20
+
+// Read parses every source and calls fn with all events in one order: within
+// a source, line order; across sources, by time (an event with no time takes
+// the time of the one before it in its source), ties going to the lower
+// Input. Each source is cut into chunks at line ends and the chunks are parsed
+// on up to workers goroutines, like pgzip; an in-order pass then patches what a
+// chunk could not know (line numbers, member IDs and names learned earlier,
+// shutdown lines repeated across a chunk boundary), so the events and the
+// stats are exactly those of one Reader per source. The Event passed to fn is
+// valid during the call only. Read returns each source's Stats and the I/O
+// errors, joined.
+func Read(srcs []Source, workers int, fn func(*Event)) ([]Stats, error) {
+	if workers < 1 {
+		workers = 1
+	}
+	jobs := make(chan *chunk, workers)
+	var wg sync.WaitGroup
+	for i := 0; i < workers; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for c := range jobs {
+				c.parse()
+				close(c.done)
+			}
+		}()
+	}
+	depth := 2 * workers / max(len(srcs), 1)
+	depth = min(max(depth, 2), 8)
+	streams := make([]*stream, len(srcs))
+	var producers sync.WaitGroup
+	for i, src := range srcs {
+		s := newStream(src, depth)
+		streams[i] = s
+		producers.Add(1)
+		go func() {
+			defer producers.Done()
+			s.produce(jobs)
+		}()
+	}
+	go func() {
+		producers.Wait()
+		close(jobs)
+	}()
+
+	live := make([]*stream, 0, len(streams))
+	for _, s := range streams {
+		if s.next() {
+			live = append(live, s)
+		}
+	}
+	for len(live) > 0 {
+		best := 0
+		for j := 1; j < len(live); j++ {
+			if live[j].key() < live[best].key() {
+				best = j
+			}
+		}
+		s := live[best]
+		s.emit(fn)
+		if !s.next() {
+			live = append(live[:best], live[best+1:]...)
+		}
+	}
+	wg.Wait()
+	stats := make([]Stats, len(streams))
+	var errs []error
+	for i, s := range streams {
+		stats[i] = s.finalStats()
+		if s.err != nil {
+			errs = append(errs, s.err)
+		}
+	}
+	return stats, errors.Join(errs...)
+}
+
+// chunk is a run of whole lines of one source, parsed on its own.
+type chunk struct {
+	s       *stream
+	data    []byte
+	tooLong bool // stands for one line longer than MaxLineBytes
+	done    chan struct{}
+
+	buf []byte // the pooled buffer data lives in; event texts point into it
+
+	// results
+	evs []Event
+	fix []*source // each event's source, in this chunk's reader
+	r   *Reader
+}
+
+func (c *chunk) parse() {
+	r := &Reader{
+		opts:     c.s.opts,
+		tz:       c.s.tz,
+		env:      c.s.env,
+		detected: true,
+		chunked:  true,
+		chunk:    c.data,
+		sources:  make(map[string]*source),
+		strs:     make(map[string]string),
+	}
+	c.r = r
+	if c.tooLong {
+		r.line++
+		r.stats.Lines++
+		r.malformed("line longer than " + strconv.Itoa(MaxLineBytes>>20) + " MiB")
+		return
+	}
+	if len(c.data) == 0 {
+		return
+	}
+	c.evs, c.fix = getEvents()
+	for r.Scan() {
+		e := r.Event()
+		c.evs = append(c.evs, *e)
+		c.fix = append(c.fix, r.src)
+		if !within(e.Text, c.data) {
+			// a line rewritten while read (colours stripped): keep a copy
+			c.evs[len(c.evs)-1].Text = append([]byte(nil), e.Text...)
+		}
+	}
+}
+
+// within reports whether b lies inside buf, so that it stays valid as long
+// as buf does.
+func within(b, buf []byte) bool {
+	if len(b) == 0 || len(buf) == 0 {
+		return len(b) == 0
+	}
+	start := uintptr(unsafe.Pointer(unsafe.SliceData(buf)))
+	p := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	return p >= start && p+uintptr(len(b)) <= start+uintptr(len(buf))
+}
+
+// Chunk buffers and event slices are recycled: at a gigabyte a second,
+// garbage is what costs.
+var (
+	bufPool = sync.Pool{New: func() any { b := make([]byte, 0, ChunkBytes+ChunkBytes/4); return &b }}
+	evPool  = sync.Pool{New: func() any { return &evSlices{} }}
+)
+
+type evSlices struct {
+	evs []Event
+	fix []*source
+}
+
+func getBuf(n int) []byte {
+	b := *bufPool.Get().(*[]byte)
+	if cap(b) < n {
+		return make([]byte, 0, n)
+	}
+	return b[:0]
+}
+
+func putBuf(b []byte) {
+	if cap(b) <= 2*ChunkBytes {
+		b = b[:0]
+		bufPool.Put(&b)
+	}
+}
+
+func getEvents() ([]Event, []*source) {
+	es := evPool.Get().(*evSlices)
+	return es.evs[:0], es.fix[:0]
+}
+
+// release returns the chunk's memory to the pools once the in-order pass is
+// done with it.
+func (c *chunk) release() {
+	if c.buf != nil {
+		putBuf(c.buf)
+	}
+	if c.evs != nil {
+		clear(c.fix) // the events' texts point into pooled buffers only
+		evPool.Put(&evSlices{evs: c.evs[:0], fix: c.fix[:0]})
+	}
+	c.buf, c.data, c.evs, c.fix, c.r = nil, nil, nil, nil, nil
+}
+
+// chunkLine returns the next line of the chunk. Like readLine, it counts a
+// line over MaxLineBytes as malformed and skips it.
+func (r *Reader) chunkLine() ([]byte, bool) {
+	for {
+		if len(r.chunk) == 0 {
+			r.eof = true
+			return nil, false
+		}
+		line := r.chunk
+		n := len(line)
+		if i := bytes.IndexByte(line, '\n'); i >= 0 {
+			line, r.chunk, n = line[:i], line[i+1:], i+1
+		} else {
+			r.chunk = nil
+		}
+		if n > MaxLineBytes {
+			r.line++
+			r.stats.Lines++
+			r.malformed("line longer than " + strconv.Itoa(MaxLineBytes>>20) + " MiB")
+			continue
+		}
+		if n := len(line); n > 0 && line[n-1] == '\r' {
+			line = line[:n-1]
+		}
+		return line, true
+	}
+}
+
+// stream is one source: its chunks in order, and the state the in-order
+// pass carries from chunk to chunk.
+type stream struct {
+	src   Source
+	opts  Options
+	tz    *time.Location
+	env   envelope
+	order chan *chunk
+	err   error // set by the producer before it closes order
+
+	cur     *chunk
+	i       int
+	lastKey int64
+	lines   int64 // lines of the chunks consumed so far
+	state   map[*source]*source
+	carried map[string]*source // per envelope name, the state before the current chunk
+	bare    source
+	stats   Stats
+	recs    [recFormats]int64
+	variant string
+	seq     *seqReader // for layouts that cannot be cut (journald short)
+	seqMode bool       // the in-order pass reads seq
+}
+
+func newStream(src Source, depth int) *stream {
+	s := &stream{src: src, opts: src.Opts, tz: src.Opts.TZ, order: make(chan *chunk, depth), carried: map[string]*source{}}
+	if s.opts.MaxErrors == 0 {
+		s.opts.MaxErrors = 5
+	}
+	if s.opts.Name == "" {
+		s.opts.Name = "input"
+	}
+	if s.tz == nil {
+		s.tz = time.UTC
+	}
+	return s
+}
+
+// produce reads the source in chunks cut at line ends, detects the layout on
+// the first, and queues the chunks for the workers and for the in-order pass.
+func (s *stream) produce(jobs chan<- *chunk) {
+	defer close(s.order)
+	br := bufio.NewReaderSize(s.src.R, 64<<10)
+	first := true
+	var carry []byte
+	for {
+		buf := getBuf(len(carry) + ChunkBytes)[:len(carry)]
+		copy(buf, carry)
+		n, err := io.ReadFull(br, buf[len(carry):cap(buf)])
+		data := buf[:len(carry)+n]
+		eof := errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
+		if err != nil && !eof {
+			s.err = fmt.Errorf("reading %s: %w", s.opts.Name, err)
+			return
+		}
+		carry = nil
+		if !eof {
+			i := bytes.LastIndexByte(data, '\n')
+			if i < 0 {
+				if len(data) <= MaxLineBytes {
+					carry = data // a long line: read on
+					continue
+				}
+				// a line over the limit: skip to its end, count it malformed
+				for {
+					_, err := br.ReadSlice('\n')
+					if !errors.Is(err, bufio.ErrBufferFull) {
+						eof = err != nil
+						break
+					}
+				}
+				s.send(jobs, &chunk{s: s, tooLong: true, done: make(chan struct{})})
+				if eof {
+					return
+				}
+				continue
+			}
+			carry = append([]byte(nil), data[i+1:]...)
+			data = data[:i+1]
+		}
+		if first {
+			first = false
+			if !s.layout(data) {
+				if s.err != nil {
+					return
+				}
+				// journald short prints no year: its lines depend on the
+				// lines before them, so the source is read in one piece.
+				s.seq = &seqReader{r: io.MultiReader(bytes.NewReader(data), bytes.NewReader(carry), br)}
+				s.seq.run(s)
+				return
+			}
+		}
+		s.send(jobs, &chunk{s: s, data: data, buf: buf, done: make(chan struct{})})
+		if eof {
+			return
+		}
+	}
+}
+
+func (s *stream) send(jobs chan<- *chunk, c *chunk) {
+	s.order <- c
+	jobs <- c
+}
+
+// layout settles the source's envelope from its first lines and reports
+// whether the source can be cut into chunks.
+func (s *stream) layout(data []byte) bool {
+	if s.opts.Layout != "" && s.opts.Layout != "auto" {
+		env, ok := parseEnvelopeName(s.opts.Layout)
+		if !ok {
+			s.err = fmt.Errorf("%s: unknown layout %q", s.opts.Name, s.opts.Layout)
+			return false
+		}
+		s.env = env
+	} else {
+		var v envVote
+		for n := 0; n < sniffLines && v.decisive < 16 && len(data) > 0; n++ {
+			line := data
+			if i := bytes.IndexByte(data, '\n'); i >= 0 {
+				line, data = data[:i], data[i+1:]
+			} else {
+				data = nil
+			}
+			v.add(bytes.TrimSuffix(line, []byte("\r")))
+		}
+		s.env = v.best()
+	}
+	return s.env != envJournald
+}
+
+// next moves to the next event, waiting for its chunk to be parsed.
+func (s *stream) next() bool {
+	if s.seqMode {
+		return s.seq.next()
+	}
+	if s.cur != nil {
+		s.i++
+	}
+	for {
+		if s.cur != nil && s.i < len(s.cur.evs) {
+			if s.patch() {
+				return true
+			}
+			continue
+		}
+		if s.cur != nil {
+			s.absorb(s.cur)
+			s.cur.release()
+			s.cur = nil
+		}
+		c, ok := <-s.order
+		if !ok {
+			if s.seq != nil {
+				s.seqMode = true
+				return s.seq.next()
+			}
+			return false
+		}
+		<-c.done
+		s.cur, s.i = c, 0
+	}
+}
+
+// patch fixes the current event with what the chunks before it learned, as
+// one Reader would have had it, and reports whether the event is kept; a
+// dropped event (a shutdown line repeated right after the signal line) is
+// skipped.
+func (s *stream) patch() bool {
+	e := &s.cur.evs[s.i]
+	src := s.cur.fix[s.i]
+	prev := s.carried[src.envName]
+	if src == &s.cur.r.bare {
+		prev = &s.bare
+	}
+	if prev != nil {
+		if e.Member == 0 {
+			e.Member = prev.id
+		}
+		// The chunk named the member by its envelope: it had not seen
+		// etcd's own name yet, which an earlier chunk may have.
+		if prev.name != "" && e.Name == src.envName {
+			e.Name = prev.name
+		}
+	}
+	e.Line += s.lines
+	if s.keepState(src).keep(e.Kind, e.Time) {
+		return true
+	}
+	s.stats.Events--
+	s.i++
+	return false
+}
+
+// keepState is the shutdown state of an event's member, carried across
+// chunks in line order.
+func (s *stream) keepState(src *source) *source {
+	if s.state == nil {
+		s.state = map[*source]*source{}
+	}
+	st := s.state[src]
+	if st == nil {
+		prev := s.carried[src.envName]
+		if src == &s.cur.r.bare {
+			prev = &s.bare
+		}
+		st = &source{}
+		if prev != nil {
+			st.shutdown = prev.shutdown
+		}
+		s.state[src] = st
+	}
+	return st
+}
+
+// absorb folds a consumed chunk into the stream: line count, stats, and what
+// its reader learned about each member, for the chunks after it.
+func (s *stream) absorb(c *chunk) {
+	r := c.r
+	for _, e := range r.stats.Errors {
+		if len(s.stats.Errors) < s.opts.MaxErrors {
+			e.Line += s.lines
+			s.stats.Errors = append(s.stats.Errors, e)
+		}
+	}
+	s.lines += r.stats.Lines
+	s.stats.Lines += r.stats.Lines
+	s.stats.Events += r.stats.Events
+	s.stats.Skipped += r.stats.Skipped
+	s.stats.Malformed += r.stats.Malformed
+	for f := range s.recs {
+		s.recs[f] += r.recs[f]
+	}
+	if s.variant == "" {
+		s.variant = r.variant
+	}
+	learn := func(dst *source, src *source) {
+		if src.id != 0 {
+			dst.id = src.id
+		}
+		if src.name != "" {
+			dst.name = src.name
+		}
+		if st := s.state[src]; st != nil {
+			dst.shutdown = st.shutdown
+		}
+	}
+	learn(&s.bare, &r.bare)
+	for _, src := range r.sources {
+		dst := s.carried[src.envName]
+		if dst == nil {
+			dst = &source{envName: src.envName}
+			s.carried[src.envName] = dst
+		}
+		learn(dst, src)
+	}
+	s.state = nil
+}
+
+// key is the merge key of the current event.
+func (s *stream) key() int64 {
+	e := s.current()
+	if !e.Time.IsZero() {
+		return e.Time.UnixNano()
+	}
+	return s.lastKey
+}
+
+func (s *stream) current() *Event {
+	if s.seqMode {
+		return s.seq.current()
+	}
+	return &s.cur.evs[s.i]
+}
+
+func (s *stream) emit(fn func(*Event)) {
+	e := s.current()
+	if !e.Time.IsZero() {
+		s.lastKey = e.Time.UnixNano()
+	}
+	fn(e)
+}
+
+func (s *stream) finalStats() Stats {
+	if s.seq != nil {
+		return s.seq.rd.Stats()
+	}
+	st := s.stats
+	r := Reader{env: s.env, variant: s.variant, recs: s.recs}
+	st.Layout = r.Layout()
+	return st
+}
+
+// seqReader reads a source in one piece, on the producer's goroutine, for
+// layouts whose lines depend on the lines before them.
+type seqReader struct {
+	r   io.Reader
+	rd  *Reader
+	ch  chan *batch
+	cur *batch
+	i   int
+}
+
+func (q *seqReader) run(s *stream) {
+	opts := s.opts
+	opts.Layout = envNames[s.env]
+	q.rd = NewReader(q.r, opts)
+	q.ch = make(chan *batch, 4)
+	go func() {
+		defer close(q.ch)
+		b := newBatch()
+		for q.rd.Scan() {
+			e := q.rd.Event()
+			b.arena = append(b.arena, e.Text...)
+			b.evs = append(b.evs, *e)
+			b.ends = append(b.ends, len(b.arena))
+			if len(b.evs) == batchEvents || len(b.arena) >= batchBytes {
+				q.ch <- b.seal()
+				b = newBatch()
+			}
+		}
+		if len(b.evs) > 0 {
+			q.ch <- b.seal()
+		}
+		if err := q.rd.Err(); err != nil {
+			s.err = err
+		}
+	}()
+}
+
+func (q *seqReader) next() bool {
+	if q.cur != nil {
+		q.i++
+	}
+	for q.cur == nil || q.i >= len(q.cur.evs) {
+		b, ok := <-q.ch
+		if !ok {
+			return false
+		}
+		q.cur, q.i = b, 0
+	}
+	return true
+}
+
+func (q *seqReader) current() *Event { return &q.cur.evs[q.i] }

@@ -1,0 +1,133 @@
+package parser
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+// parallelInputs are real logs in several layouts, plus hostile ones.
+func parallelInputs(t *testing.T) map[string]string {
+	t.Helper()
+	ins := map[string]string{}
+	files, _ := filepath.Glob("../testdata/real/*/n[12].log")
+	files = append(files, realMemberLogs(t)...)
+	files = append(files, "../testdata/shared/seed/etcd-demo-compose-logs.txt")
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ins[f] = string(data)
+	}
+	// every envelope, around one real log with restarts and shutdowns
+	path := "../testdata/shared/etcd-3.4.45/L01-v3.4.45-capnslog/n2.log"
+	lines := readLines(t, path)
+	times := lineTimes(t, lines)
+	for _, ec := range envelopeCases() {
+		var b strings.Builder
+		for i, l := range lines {
+			b.WriteString(ec.wrap("n2", times[i], l))
+			b.WriteByte('\n')
+		}
+		ins[path+"/"+ec.name] = b.String()
+	}
+	// the three members of a run in one compose stream, interleaved
+	var b strings.Builder
+	for i, f := range []string{"n1", "n2", "n3"} {
+		for _, l := range readLines(t, "../testdata/real/3.6.16-quorum-loss-prevote-off/"+f+".log") {
+			fmt.Fprintf(&b, "etcd%d-1  | %s\n", i+1, l)
+		}
+	}
+	ins["compose-3-members"] = b.String()
+	ins["hostile"] = "\x00\xff\n" + strings.Repeat("x", 3<<10) + "\n" + `{"level":"info","ts":"2026-11-23T21:07:10Z","msg":"trunc` + "\r\n" + survivor + "\n"
+	ins["empty"] = ""
+	return ins
+}
+
+// Read, cutting inputs into many small chunks parsed on several goroutines,
+// gives exactly the events and stats of one Reader per input.
+func TestReadMatchesOneReader(t *testing.T) {
+	defer func(n int) { ChunkBytes = n }(ChunkBytes)
+	for _, size := range []int{512, 4 << 10, 1 << 20} {
+		ChunkBytes = size
+		for name, data := range parallelInputs(t) {
+			want := NewReader(strings.NewReader(data), Options{Name: name, Input: 3})
+			wantEvs := drain(want)
+			var got []Event
+			stats, err := Read([]Source{{R: strings.NewReader(data), Opts: Options{Name: name, Input: 3}}}, 3, func(e *Event) {
+				got = append(got, e.Clone())
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != len(wantEvs) {
+				t.Fatalf("chunk %d, %s: %d events, want %d", size, name, len(got), len(wantEvs))
+			}
+			for i := range got {
+				if !reflect.DeepEqual(got[i], wantEvs[i]) {
+					t.Fatalf("chunk %d, %s: event %d\n   got %+v\n  want %+v", size, name, i, got[i], wantEvs[i])
+				}
+			}
+			if ws := want.Stats(); !reflect.DeepEqual(stats[0], ws) {
+				t.Fatalf("chunk %d, %s: stats\n   got %+v\n  want %+v", size, name, stats[0], ws)
+			}
+		}
+	}
+}
+
+// Several inputs come out merged by time, as Merge merges plain Readers.
+func TestReadMergesLikeMerge(t *testing.T) {
+	defer func(n int) { ChunkBytes = n }(ChunkBytes)
+	ChunkBytes = 2 << 10
+	dir := "../testdata/real/3.7.3-quorum-loss-prevote-off/"
+	var srcs []Source
+	var readers []*Reader
+	for i, f := range []string{"n1.log", "n2.log", "n3.log"} {
+		data, err := os.ReadFile(dir + f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts := Options{Name: f, Input: i}
+		srcs = append(srcs, Source{R: strings.NewReader(string(data)), Opts: opts})
+		readers = append(readers, NewReader(strings.NewReader(string(data)), opts))
+	}
+	var want, got []Event
+	if err := Merge(readers, func(e *Event) { want = append(want, e.Clone()) }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Read(srcs, 2, func(e *Event) { got = append(got, e.Clone()) }); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("Read and Merge disagree: %d vs %d events", len(got), len(want))
+	}
+	for i := 1; i < len(got); i++ {
+		if got[i].Input != got[i-1].Input && got[i].Time.Before(got[i-1].Time) {
+			t.Fatalf("event %d at %v comes after %v from another input", i, got[i].Time, got[i-1].Time)
+		}
+	}
+}
+
+// A journald short input (no year in its lines) is read in one piece.
+func TestReadJournaldShort(t *testing.T) {
+	defer func(n int) { ChunkBytes = n }(ChunkBytes)
+	ChunkBytes = 1 << 10
+	var b strings.Builder
+	for i, l := range readLines(t, "../testdata/shared/etcd-3.4.45/L01-v3.4.45-capnslog/n1.log") {
+		ts := time.Date(2026, 11, 23, 21, 3, 5, 0, time.UTC).Add(time.Duration(i) * time.Millisecond)
+		b.WriteString(ts.Format("Jan _2 15:04:05.000000") + " n1 etcd[7]: " + l + "\n")
+	}
+	want := drain(NewReader(strings.NewReader(b.String()), Options{}))
+	var got []Event
+	if _, err := Read([]Source{{R: strings.NewReader(b.String())}}, 2, func(e *Event) { got = append(got, e.Clone()) }); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) || len(got) == 0 {
+		t.Fatalf("%d events, want %d", len(got), len(want))
+	}
+}

@@ -1,0 +1,39 @@
+package parser
+
+import "time"
+
+// Options configure a Reader.
+type Options struct {
+	// Name is the input's name, used in errors ("name:line: why").
+	Name string
+	// Input is the input's index, copied into every Event.
+	Input int
+	// Layout forces an envelope layout (see Layouts); empty means detect it.
+	Layout string
+	// TZ is the zone of zone-less timestamps (capnslog, raft std-logger) when
+	// no envelope gives the time; nil means UTC.
+	TZ *time.Location
+	// MaxErrors bounds the malformed lines kept for reporting (default 5).
+	MaxErrors int
+}
+
+// Stats counts what a Reader read.
+type Stats struct {
+	Layout    string // detected or forced layout, e.g. "compose-v1+capnslog"
+	Lines     int64
+	Events    int64
+	Skipped   int64 // noise: non-log lines, panics, elisions, protobuf warnings
+	Malformed int64
+	Errors    []SyntaxError // the first few malformed lines
+}
+
+// SyntaxError is a malformed line. It is reported, never fatal.
+type SyntaxError struct {
+	File string
+	Line int64
+	Msg  string
+}
+
+func (e *SyntaxError) Error() string {
+	return e.File + ":" + itoa(e.Line) + ": " + e.Msg
+}

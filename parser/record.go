@@ -1,0 +1,418 @@
+package parser
+
+import (
+	"bytes"
+	"time"
+)
+
+// recFormat is the layout of etcd's own line, inside any envelope.
+type recFormat uint8
+
+const (
+	recNone       recFormat = iota
+	recStdlog               // etcd 3.4 raft std-logger: "raft2020/04/30 17:20:31 INFO: ..."
+	recCapnslog             // "2020-04-30 17:20:31.622130 W | rafthttp: ..." (3.3, 3.4)
+	recZapJSON              // {"level":"info","ts":"...","logger":"raft","caller":"...","msg":"..."}
+	recZapConsole           // "2026-...Z<TAB>info<TAB>raft<TAB>caller<TAB>msg<TAB>{fields}"
+	recText                 // a bare message (journald's capnslog formatter)
+	recFormats
+)
+
+var recNames = [...]string{"", "raft-stdlog", "capnslog", "zap-json", "zap-console", "text"}
+
+// record is one etcd log record, taken apart. Slices alias the line.
+type record struct {
+	format   recFormat
+	t        time.Time // the record's time, once built (see when)
+	st       stamp     // the record's time, taken apart, while lazy
+	lazy     bool      // t is still to be built from st
+	hasTime  bool
+	zoneless bool // t is a zone-less wall clock (capnslog, std-logger), held as UTC
+	level    Level
+	msg      []byte
+	fields   []byte // zap: the JSON object holding the fields (the whole line for zap JSON)
+	fieldsAt int    // zap JSON: where the fields after msg start in fields
+}
+
+// status of parsing one payload.
+type status uint8
+
+const (
+	stOK        status = iota
+	stNoise            // not a log record: skipped and counted
+	stMalformed        // looks like a record but is broken
+)
+
+// parseRecord takes payload apart. On stMalformed, why says what is wrong.
+func (r *Reader) parseRecord(payload []byte, rec *record) (st status, why string) {
+	*rec = record{}
+	p := payload
+	if len(p) == 0 {
+		return stNoise, ""
+	}
+	switch c := p[0]; {
+	case c == '{':
+		return r.parseZapJSON(p, rec)
+	case c == 'r' && bytes.HasPrefix(p, []byte("raft")):
+		if st, why := r.parseStdlog(p, rec); st != stNoise {
+			return st, why
+		}
+	case isDigit(c):
+		if len(p) >= 20 && p[10] == 'T' {
+			return r.parseZapConsole(p, rec)
+		}
+		if len(p) >= 19 && p[4] == '-' && p[10] == ' ' {
+			return r.parseCapnslog(p, rec)
+		}
+	}
+	// A bare raft message, as journald's capnslog formatter stores it.
+	if looksLikeRaftMessage(p) {
+		rec.format = recText
+		rec.msg = p
+		return stOK, ""
+	}
+	return stNoise, ""
+}
+
+// looksLikeRaftMessage reports whether b starts with "<hex id> " or one of the
+// raft wordings that do not start with an ID.
+func looksLikeRaftMessage(b []byte) bool {
+	if bytes.HasPrefix(b, []byte("raft.node: ")) || bytes.HasPrefix(b, []byte("newRaft ")) {
+		return true
+	}
+	n := 0
+	for n < len(b) && n < 17 && isHex(b[n]) {
+		n++
+	}
+	return n >= 1 && n <= 16 && n < len(b) && b[n] == ' ' && hasHexLetterOrLong(b[:n])
+}
+
+// hasHexLetterOrLong rejects short plain words that happen to be hex ("added").
+func hasHexLetterOrLong(b []byte) bool {
+	if len(b) >= 12 {
+		return true
+	}
+	for _, c := range b {
+		if isDigit(c) {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *Reader) parseStdlog(p []byte, rec *record) (status, string) {
+	q := p[4:]
+	if len(q) > 0 && q[0] == ' ' {
+		q = q[1:]
+	}
+	if len(q) < 20 || q[4] != '/' {
+		return stNoise, ""
+	}
+	st, ok := scanStdlogTime(q) // wall clock; the zone is settled in zoneTime
+	if !ok {
+		return stMalformed, "bad raft std-logger timestamp"
+	}
+	rec.format = recStdlog
+	rec.st, rec.lazy, rec.hasTime, rec.zoneless = st, true, true, true
+	q = q[19:]
+	if len(q) > 0 && q[0] == ' ' {
+		q = q[1:]
+	}
+	rec.level = LevelInfo
+	for _, lv := range [...]struct {
+		s string
+		l Level
+	}{{"INFO: ", LevelInfo}, {"WARN: ", LevelWarn}, {"ERROR: ", LevelError}, {"DEBUG: ", LevelDebug}, {"FATAL: ", LevelFatal}} {
+		if bytes.HasPrefix(q, []byte(lv.s)) {
+			rec.level = lv.l
+			q = q[len(lv.s):]
+			break
+		}
+	}
+	rec.msg = q
+	return stOK, ""
+}
+
+func (r *Reader) parseCapnslog(p []byte, rec *record) (status, string) {
+	st, n, ok := scanCapnslogTime(p) // wall clock; the zone is settled in zoneTime
+	if !ok {
+		return stMalformed, "bad capnslog timestamp"
+	}
+	q := p[n:]
+	if len(q) > 0 && q[0] == ' ' {
+		q = q[1:]
+	}
+	// --debug inserts " [file.go:NNN]"
+	if len(q) > 0 && q[0] == '[' {
+		if e := bytes.IndexByte(q, ']'); e > 0 {
+			q = q[e+1:]
+			if len(q) > 0 && q[0] == ' ' {
+				q = q[1:]
+			}
+		}
+	}
+	if len(q) < 4 || q[1] != ' ' || q[2] != '|' {
+		return stMalformed, "capnslog line without level and package"
+	}
+	switch q[0] {
+	case 'C':
+		rec.level = LevelFatal
+	case 'E':
+		rec.level = LevelError
+	case 'W':
+		rec.level = LevelWarn
+	case 'N', 'I':
+		rec.level = LevelInfo
+	case 'D', 'T':
+		rec.level = LevelDebug
+	default:
+		return stMalformed, "unknown capnslog level"
+	}
+	q = q[3:]
+	if len(q) > 0 && q[0] == ' ' {
+		q = q[1:]
+	}
+	// "pkg: message"
+	if c := bytes.Index(q, []byte(": ")); c > 0 && bytes.IndexByte(q[:c], ' ') < 0 {
+		q = q[c+2:]
+	}
+	rec.format = recCapnslog
+	rec.st, rec.lazy, rec.hasTime, rec.zoneless = st, true, true, true
+	rec.msg = q
+	return stOK, ""
+}
+
+func (r *Reader) parseZapJSON(p []byte, rec *record) (status, string) {
+	end := trimSpace(p)
+	if end[len(end)-1] != '}' {
+		return stMalformed, "truncated JSON record"
+	}
+	// Fast path: zap writes level, ts, [logger,] caller and msg first, in
+	// this order, and most lines are not events. Find msg by that layout,
+	// and read the rest only when the line may be an event.
+	if h, ok := zapLayout(p); ok {
+		if !raftCandidate(h.msg) && zapKind(h.msg) == KindNone {
+			rec.format, rec.msg, rec.fields = recZapJSON, h.msg, p
+			return stOK, ""
+		}
+		if h.time(rec) {
+			rec.format, rec.msg, rec.fields, rec.fieldsAt = recZapJSON, h.msg, p, h.fieldsAt
+			return stOK, ""
+		}
+	}
+	it := newJSONIter(p)
+	var haveMsg, haveLevel bool
+	for !haveMsg {
+		k, v, typ, esc, ok := it.next()
+		if !ok {
+			break
+		}
+		switch string(k) {
+		case "level":
+			rec.level = parseLevelWord(v)
+			haveLevel = true
+		case "ts":
+			var ok bool
+			if typ == jsonString {
+				rec.st, _, ok = scanRFC3339(v)
+				rec.lazy = ok
+			} else if typ == jsonNumber {
+				rec.t, ok = parseEpoch(v)
+			}
+			if !ok {
+				return stMalformed, "bad zap timestamp"
+			}
+			rec.hasTime = true
+		case "msg":
+			if typ != jsonString {
+				return stMalformed, "zap msg is not a string"
+			}
+			if esc {
+				r.msgBuf = unescape(r.msgBuf[:0], v)
+				v = r.msgBuf
+			}
+			rec.msg = v
+			haveMsg = true
+		}
+	}
+	if it.bad {
+		return stMalformed, "invalid JSON record"
+	}
+	if !haveMsg || !haveLevel {
+		return stNoise, "" // some other JSON
+	}
+	rec.format = recZapJSON
+	rec.fields, rec.fieldsAt = p, it.i
+	return stOK, ""
+}
+
+// zapHeader is the head of a zap JSON line, located but not decoded.
+type zapHeader struct {
+	level, ts []byte
+	tsString  bool
+	msg       []byte // without escapes
+	fieldsAt  int    // just after msg's closing quote
+}
+
+// zapLayout locates the keys zap writes first, in its own order:
+// {"level":"info","ts":"2026-11-23T21:07:10.243997Z"[,"logger":"raft"],"caller":"x.go:1","msg":"..."
+// with IndexByte over short spans. Anything else (another order, escapes in
+// msg) is left to the generic walk.
+func zapLayout(p []byte) (zapHeader, bool) {
+	var h zapHeader
+	i := 0
+	str := func(key string) ([]byte, bool) {
+		if !bytes.HasPrefix(p[i:], []byte(key)) {
+			return nil, false
+		}
+		i += len(key)
+		e := bytes.IndexByte(p[i:], '"')
+		if e < 0 {
+			return nil, false
+		}
+		v := p[i : i+e]
+		i += e + 1
+		return v, true
+	}
+	var ok bool
+	if h.level, ok = str(`{"level":"`); !ok {
+		return h, false
+	}
+	if bytes.HasPrefix(p[i:], []byte(`,"ts":"`)) {
+		h.ts, _ = str(`,"ts":"`)
+		h.tsString = true
+	} else if bytes.HasPrefix(p[i:], []byte(`,"ts":`)) {
+		i += len(`,"ts":`)
+		e := bytes.IndexByte(p[i:], ',')
+		if e < 0 {
+			return h, false
+		}
+		h.ts, i = p[i:i+e], i+e
+	} else {
+		return h, false
+	}
+	if bytes.HasPrefix(p[i:], []byte(`,"logger":"`)) {
+		if _, ok = str(`,"logger":"`); !ok {
+			return h, false
+		}
+	}
+	if bytes.HasPrefix(p[i:], []byte(`,"caller":"`)) {
+		if _, ok = str(`,"caller":"`); !ok {
+			return h, false
+		}
+	}
+	if h.msg, ok = str(`,"msg":"`); !ok || bytes.IndexByte(h.msg, '\\') >= 0 {
+		return h, false
+	}
+	h.fieldsAt = i
+	return h, true
+}
+
+// time decodes the header's level and ts into rec.
+func (h *zapHeader) time(rec *record) bool {
+	level := parseLevelWord(h.level)
+	if level == LevelUnknown {
+		return false
+	}
+	if h.tsString {
+		st, n, ok := scanRFC3339(h.ts)
+		if !ok || n != len(h.ts) {
+			return false
+		}
+		rec.st, rec.lazy = st, true
+	} else {
+		t, ok := parseEpoch(h.ts)
+		if !ok {
+			return false
+		}
+		rec.t = t
+	}
+	rec.level, rec.hasTime = level, true
+	return true
+}
+
+// parseZapConsole reads "ts<TAB>level<TAB>[logger<TAB>]caller<TAB>msg[<TAB>{json}]",
+// or the same with runs of spaces once pasted into an issue.
+func (r *Reader) parseZapConsole(p []byte, rec *record) (status, string) {
+	st, n, ok := scanRFC3339(p)
+	if !ok {
+		return stMalformed, "bad zap console timestamp"
+	}
+	if n >= len(p) || (p[n] != '\t' && p[n] != ' ') {
+		return stNoise, ""
+	}
+	rest := p[n:]
+	cols := [3][]byte{}
+	for i := range cols {
+		rest = trimLeftSpace(rest)
+		j := 0
+		for j < len(rest) && rest[j] != '\t' && rest[j] != ' ' {
+			j++
+		}
+		cols[i] = rest[:j]
+		rest = rest[j:]
+	}
+	lv := parseLevelWord(cols[0])
+	if lv == LevelUnknown {
+		return stNoise, ""
+	}
+	rec.level = lv
+	var msg []byte
+	switch {
+	case isCaller(cols[1]): // no logger column: the message starts at cols[2]
+		msg = p[len(p)-len(rest)-len(cols[2]):]
+	case isCaller(cols[2]):
+		msg = trimLeftSpace(rest)
+	default:
+		return stMalformed, "zap console line without caller"
+	}
+	// fields: a trailing JSON object after a tab, or after spaces once pasted
+	if i := bytes.LastIndex(msg, []byte("\t{")); i >= 0 {
+		rec.fields = msg[i+1:]
+		msg = msg[:i]
+	} else if i := bytes.LastIndex(msg, []byte(" {\"")); i >= 0 && bytes.HasSuffix(trimSpace(msg), []byte("}")) {
+		rec.fields = msg[i+1:]
+		msg = msg[:i]
+	}
+	rec.format = recZapConsole
+	rec.st, rec.lazy, rec.hasTime = st, true, true
+	rec.msg = trimSpace(msg)
+	return stOK, ""
+}
+
+func trimLeftSpace(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
+		b = b[1:]
+	}
+	return b
+}
+
+// isCaller matches zap's caller column, "dir/file.go:123".
+func isCaller(b []byte) bool {
+	i := bytes.Index(b, []byte(".go:"))
+	return i > 0 && i+4 < len(b) && isDigit(b[i+4])
+}
+
+func parseLevelWord(b []byte) Level {
+	switch string(b) {
+	case "info", "INFO":
+		return LevelInfo
+	case "warn", "WARN", "warning":
+		return LevelWarn
+	case "error", "ERROR":
+		return LevelError
+	case "debug", "DEBUG":
+		return LevelDebug
+	case "fatal", "panic", "dpanic", "FATAL", "PANIC", "DPANIC":
+		return LevelFatal
+	}
+	return LevelUnknown
+}
+
+// when returns the record's time (a zone-less wall clock is held as UTC).
+func (rec *record) when() time.Time {
+	if rec.lazy {
+		rec.t, rec.lazy = rec.st.time(time.UTC), false
+	}
+	return rec.t
+}

@@ -1,0 +1,488 @@
+package parser
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// MaxLineBytes bounds one line. Longer lines are counted as malformed and
+// skipped whole; the lines after them are read as usual.
+const MaxLineBytes = 16 << 20
+
+// sniffLines is how many lines layout detection looks at.
+const sniffLines = 64
+
+// Reader reads one input and yields its events, bufio.Scanner style:
+//
+//	r := parser.NewReader(f, parser.Options{Name: "logs.txt"})
+//	for r.Scan() {
+//		ev := r.Event() // valid until the next Scan
+//	}
+//	if err := r.Err(); err != nil { ... } // I/O errors only; bad lines are counted in Stats
+type Reader struct {
+	opts Options
+	br   *bufio.Reader
+	tz   *time.Location
+	err  error
+	eof  bool
+
+	env      envelope
+	detected bool
+	variant  string   // envelope variant seen, e.g. "compose-v1"
+	sample   [][]byte // lines read while detecting the layout, replayed first
+	long     []byte   // a line longer than the read buffer
+	ansi     []byte
+	unesc    []byte
+	msgBuf   []byte
+	line     int64
+	lastYear int
+
+	rec   record
+	ev    Event
+	stats Stats
+	recs  [recFormats]int64
+
+	// chunk mode (see Read): lines come from chunk, and each event's source
+	// is noted in fix for the in-order pass that patches what the chunk
+	// could not know.
+	chunked bool
+	chunk   []byte
+	src     *source // the current line's source
+
+	bare    source
+	sources map[string]*source
+	last    *source
+	lastKey []byte
+	strs    map[string]string // interned names and versions
+}
+
+// source is one member's stream inside an input: a compose service, a pod,
+// a host, or the whole input when the envelope names none.
+type source struct {
+	id       ID
+	name     string // etcd's own name for the member once a line says it
+	envName  string // the envelope's name (service, pod, host)
+	shutdown time.Time
+}
+
+// keep tells whether an event of kind at t is kept: "closing etcd server"
+// follows the signal line within a millisecond and is dropped; a start
+// clears the last shutdown.
+func (s *source) keep(kind Kind, t time.Time) bool {
+	switch kind {
+	case Shutdown:
+		if d := t.Sub(s.shutdown); !s.shutdown.IsZero() && d >= 0 && d < 2*time.Second {
+			return false
+		}
+		s.shutdown = t
+	case ServerStart, NewRaft:
+		s.shutdown = time.Time{}
+	}
+	return true
+}
+
+func (s *source) displayName() string {
+	if s.name != "" {
+		return s.name
+	}
+	return s.envName
+}
+
+// NewReader returns a Reader of r.
+func NewReader(r io.Reader, opts Options) *Reader {
+	if opts.MaxErrors == 0 {
+		opts.MaxErrors = 5
+	}
+	if opts.Name == "" {
+		opts.Name = "input"
+	}
+	rd := &Reader{
+		opts:    opts,
+		br:      bufio.NewReaderSize(r, 256<<10),
+		tz:      opts.TZ,
+		sources: make(map[string]*source),
+		strs:    make(map[string]string),
+	}
+	if rd.tz == nil {
+		rd.tz = time.UTC
+	}
+	if opts.Layout != "" && opts.Layout != "auto" {
+		if env, ok := parseEnvelopeName(opts.Layout); ok {
+			rd.env, rd.detected = env, true
+		} else {
+			rd.err = fmt.Errorf("%s: unknown layout %q (want one of %s)", opts.Name, opts.Layout, strings.Join(Layouts, ", "))
+			rd.eof = true
+		}
+	}
+	return rd
+}
+
+// Scan advances to the next event. It returns false at the end of the input
+// or on an I/O error (see Err).
+func (r *Reader) Scan() bool {
+	if !r.detected {
+		r.detect()
+	}
+	for {
+		line, ok := r.nextLine()
+		if !ok {
+			return false
+		}
+		if r.handle(line) {
+			r.stats.Events++
+			return true
+		}
+	}
+}
+
+// Event returns the current event, valid until the next Scan.
+func (r *Reader) Event() *Event { return &r.ev }
+
+// Err returns the first I/O error, if any (not io.EOF).
+func (r *Reader) Err() error { return r.err }
+
+// Stats returns what was read so far.
+func (r *Reader) Stats() Stats {
+	s := r.stats
+	s.Layout = r.Layout()
+	return s
+}
+
+// Layout names the input's layout: the envelope, then the record formats
+// seen, e.g. "compose-v1+raft-stdlog,capnslog".
+func (r *Reader) Layout() string {
+	env := envNames[r.env]
+	if r.variant != "" {
+		env = r.variant
+	}
+	var recs []string
+	for f := recStdlog; f < recFormats; f++ {
+		if r.recs[f] > 0 {
+			recs = append(recs, recNames[f])
+		}
+	}
+	if len(recs) == 0 {
+		return env
+	}
+	return env + "+" + strings.Join(recs, ",")
+}
+
+// detect reads the first lines, guesses the envelope by a vote, and keeps the
+// lines to replay them.
+func (r *Reader) detect() {
+	r.detected = true
+	var v envVote
+	for len(r.sample) < sniffLines && v.decisive < 16 {
+		line, ok := r.readLine()
+		if !ok {
+			break
+		}
+		r.sample = append(r.sample, append([]byte(nil), line...))
+		v.add(line)
+	}
+	r.env = v.best()
+}
+
+// envVote guesses an input's envelope from its first lines.
+type envVote struct {
+	votes    [envJournaldJSON + 1]int
+	decisive int
+}
+
+func (v *envVote) add(line []byte) {
+	if bytes.IndexByte(line, 0x1b) >= 0 {
+		line = stripANSI(nil, line)
+	}
+	if env, ok := sniffEnvelope(line); ok {
+		v.votes[env]++
+		v.decisive++
+	}
+}
+
+func (v *envVote) best() envelope {
+	best := envBare
+	for env, n := range v.votes {
+		if n > v.votes[best] {
+			best = envelope(env)
+		}
+	}
+	return best
+}
+
+// nextLine returns the next line, replaying the detection sample first.
+func (r *Reader) nextLine() ([]byte, bool) {
+	if len(r.sample) > 0 {
+		l := r.sample[0]
+		r.sample[0] = nil
+		r.sample = r.sample[1:]
+		return l, true
+	}
+	return r.readLine()
+}
+
+// readLine reads one line without its line ending. Lines longer than the
+// read buffer are assembled; lines over MaxLineBytes are reported and
+// skipped whole.
+func (r *Reader) readLine() ([]byte, bool) {
+	if r.eof {
+		return nil, false
+	}
+	if r.chunked {
+		return r.chunkLine()
+	}
+	line, err := r.br.ReadSlice('\n')
+	if errors.Is(err, bufio.ErrBufferFull) {
+		r.long = append(r.long[:0], line...)
+		tooLong := false
+		for errors.Is(err, bufio.ErrBufferFull) {
+			line, err = r.br.ReadSlice('\n')
+			if len(r.long)+len(line) > MaxLineBytes {
+				tooLong = true
+				r.long = r.long[:0]
+			}
+			if !tooLong {
+				r.long = append(r.long, line...)
+			}
+		}
+		if tooLong {
+			r.line++
+			r.stats.Lines++
+			r.malformed("line longer than " + strconv.Itoa(MaxLineBytes>>20) + " MiB")
+			if err != nil {
+				r.finish(err)
+			}
+			return r.readLine()
+		}
+		line = r.long
+	}
+	if err != nil {
+		r.finish(err)
+		if len(line) == 0 {
+			return nil, false
+		}
+	}
+	n := len(line)
+	if n > 0 && line[n-1] == '\n' {
+		n--
+	}
+	if n > 0 && line[n-1] == '\r' {
+		n--
+	}
+	return line[:n], true
+}
+
+func (r *Reader) finish(err error) {
+	r.eof = true
+	if err != io.EOF && r.err == nil {
+		r.err = fmt.Errorf("reading %s: %w", r.opts.Name, err)
+	}
+}
+
+func (r *Reader) malformed(why string) {
+	r.stats.Malformed++
+	if len(r.stats.Errors) < r.opts.MaxErrors {
+		r.stats.Errors = append(r.stats.Errors, SyntaxError{File: r.opts.Name, Line: r.line, Msg: why})
+	}
+}
+
+// handle reads one line and reports whether it produced an event in r.ev.
+func (r *Reader) handle(line []byte) bool {
+	r.line++
+	r.stats.Lines++
+	if bytes.IndexByte(line, 0x1b) >= 0 {
+		r.ansi = stripANSI(r.ansi, line)
+		line = r.ansi
+	}
+	f, _ := r.unwrap(r.env, line)
+	rec := &r.rec
+	st, why := r.parseRecord(f.payload, rec)
+	switch st {
+	case stNoise:
+		r.stats.Skipped++
+		return false
+	case stMalformed:
+		r.malformed(why)
+		return false
+	}
+	r.recs[rec.format]++
+
+	ev := &r.ev
+	src := r.source(f.source)
+	kind, self, bad := KindNone, ID(0), ""
+	if raftCandidate(rec.msg) {
+		*ev = Event{}
+		kind, self, bad = parseRaft(rec.msg, ev)
+	}
+	fromRaft := kind != KindNone
+	if bad != "" {
+		r.malformed(bad)
+		return false
+	}
+	var h serverHint
+	if kind == KindNone && self == 0 {
+		switch rec.format {
+		case recZapJSON, recZapConsole:
+			if k := zapKind(rec.msg); k != KindNone {
+				parseZapFields(k, rec.fields, rec.fieldsAt, &h)
+			}
+		default:
+			parseServerText(rec.msg, &h)
+		}
+		kind, self = h.kind, h.self
+	}
+	if self != 0 {
+		src.id = self
+	}
+	if len(h.name) > 0 && !bytes.Equal(h.name, []byte(src.name)) {
+		src.name = r.intern(h.name)
+	}
+	if kind == KindNone {
+		return false
+	}
+	if !fromRaft {
+		*ev = Event{} // only lines that are events pay for clearing it
+	}
+	r.src = src
+	ev.Kind, ev.Level = kind, rec.level
+	ev.Input, ev.Line, ev.Text = r.opts.Input, r.line, line
+	ev.Time = r.zoneTime(rec, &f)
+	if !ev.Time.IsZero() && (f.exact || rec.hasTime) {
+		r.lastYear = ev.Time.Year()
+	}
+	if !r.chunked && !src.keep(kind, ev.Time) {
+		return false
+	}
+	ev.Member = src.id
+	if self != 0 {
+		ev.Member = self
+	}
+	ev.Name = src.displayName()
+	if h.kind != KindNone {
+		ev.Peer, ev.Peer2 = h.peer, h.peer2
+		if host := hostName(h.peerURL); host != nil {
+			ev.PeerName = r.intern(host)
+		}
+		ev.PreVote, ev.Failed = h.preVote, h.failed
+		if len(h.version) > 0 {
+			ev.Version = r.intern(h.version)
+		}
+		if len(h.duration) > 0 {
+			ev.Duration, _ = parseDuration(h.duration)
+		}
+	}
+	return true
+}
+
+// zoneTime settles an event's time. A record's own zoned time (zap) wins.
+// A zone-less wall clock (capnslog, std-logger) takes its zone from an
+// envelope time that has one: the std-logger's whole seconds give way to the
+// envelope's time, capnslog's microseconds keep their precision and take the
+// envelope's offset (rounded to 15 minutes). Otherwise the wall clock is in
+// Options.TZ. A record without a time takes the envelope's.
+func (r *Reader) zoneTime(rec *record, f *framed) time.Time {
+	switch {
+	case rec.hasTime && !rec.zoneless:
+		return rec.when()
+	case rec.hasTime && f.hasTime && f.exact:
+		if rec.format == recStdlog {
+			return f.when()
+		}
+		wall := rec.when()
+		return wall.Add(-wall.Sub(f.when()).Round(15 * time.Minute))
+	case rec.hasTime:
+		if r.tz == time.UTC {
+			return rec.when()
+		}
+		return rec.st.time(r.tz)
+	case f.hasTime:
+		return f.when()
+	}
+	return time.Time{}
+}
+
+// raftCandidate is a cheap test for messages parseRaft may know: they start
+// with a member ID and a space, or with one of raft's few other openings.
+func raftCandidate(msg []byte) bool {
+	if len(msg) == 0 {
+		return false
+	}
+	switch msg[0] {
+	case 'r':
+		return bytes.HasPrefix(msg, []byte("raft.node: "))
+	case 'n':
+		if bytes.HasPrefix(msg, []byte("newRaft ")) {
+			return true
+		}
+	case 'A':
+		return bytes.HasPrefix(msg, []byte("A tick missed"))
+	}
+	return looksLikeRaftMessage(msg)
+}
+
+// source returns the stream state for an envelope name.
+func (r *Reader) source(name []byte) *source {
+	if name == nil {
+		return &r.bare
+	}
+	if r.last != nil && bytes.Equal(name, r.lastKey) {
+		return r.last
+	}
+	s, ok := r.sources[string(name)]
+	if !ok && len(r.sources) >= 4096 {
+		s, ok = &r.bare, true // hostile input: stop tracking new names
+	}
+	if !ok {
+		s = &source{}
+		display := name
+		if r.env == envCompose {
+			if r.variant == "" {
+				r.variant = composeVersion(name)
+			}
+			display = serviceName(name)
+		}
+		s.envName = r.intern(display)
+		r.sources[string(name)] = s
+	}
+	r.last = s
+	r.lastKey = append(r.lastKey[:0], name...)
+	return s
+}
+
+// intern returns a string for b, allocating once per distinct value. The
+// table is capped: hostile input cannot grow it without bound.
+func (r *Reader) intern(b []byte) string {
+	if s, ok := r.strs[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if len(r.strs) < 4096 {
+		r.strs[s] = s
+	}
+	return s
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func parseHexID(b []byte) (ID, bool) {
+	if len(b) == 0 || len(b) > 16 {
+		return 0, false
+	}
+	var v uint64
+	for _, c := range b {
+		switch {
+		case c >= '0' && c <= '9':
+			v = v<<4 | uint64(c-'0')
+		case c >= 'a' && c <= 'f':
+			v = v<<4 | uint64(c-'a'+10)
+		default:
+			return 0, false
+		}
+	}
+	return ID(v), true
+}

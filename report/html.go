@@ -1,0 +1,408 @@
+package report
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"embed"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/etcdpm/etcdpm/analysis"
+	echarts "github.com/etcdpm/etcdpm/third_party/echarts-5.6.0"
+)
+
+// Table bounds of the HTML report; what is left out is counted on the page.
+const (
+	maxFindingRows   = 200
+	maxEvidenceLines = 20  // a finding
+	maxEvidenceTotal = 400 // all findings
+	maxLineText      = 600 // characters of a log line
+	maxMemberRows    = 200
+	maxInputRows     = 200
+	maxInputErrors   = 3   // malformed lines shown an input
+	maxErrorsTotal   = 30  // malformed lines shown in all
+	maxSpanRows      = 300 // leaderships, leaderless windows, faults
+	maxTimelineRows  = 300
+)
+
+//go:embed assets/report.html.tmpl assets/report.css assets/report.js
+var assets embed.FS
+
+var (
+	htmlTemplate = template.Must(template.New("report.html.tmpl").Funcs(template.FuncMap{
+		"prose": prose,
+	}).ParseFS(assets, "assets/report.html.tmpl"))
+	reportCSS = mustAsset("assets/report.css")
+	reportJS  = mustAsset("assets/report.js")
+	// contentSecurityPolicy allows the two inline scripts by hash and nothing
+	// else: no network, no other script, even if something slipped through.
+	contentSecurityPolicy = "default-src 'none'; script-src " + scriptHash(echarts.MinJS) + " " + scriptHash(reportJS) +
+		"; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
+)
+
+// prose renders analyzer prose with its `code` spans as <code>, every
+// piece escaped.
+func prose(segs []segment) template.HTML {
+	var b strings.Builder
+	for _, s := range segs {
+		if s.Code {
+			b.WriteString("<code>")
+			b.WriteString(template.HTMLEscapeString(s.Text))
+			b.WriteString("</code>")
+		} else {
+			b.WriteString(template.HTMLEscapeString(s.Text))
+		}
+	}
+	return template.HTML(b.String())
+}
+
+func mustAsset(name string) string {
+	b, err := assets.ReadFile(name)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
+
+func scriptHash(js string) string {
+	sum := sha256.Sum256([]byte(js))
+	return "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
+}
+
+// HTML writes res as one self-contained HTML page: ECharts and the data are
+// inlined, the page makes no request. Nothing is written if it fails.
+func HTML(w io.Writer, res *analysis.Result, opts Options) error {
+	if res == nil {
+		return fmt.Errorf("html report: no result")
+	}
+	page, err := newHTMLPage(res, opts)
+	if err != nil {
+		return fmt.Errorf("html report: %w", err)
+	}
+	var buf bytes.Buffer
+	buf.Grow(len(echarts.MinJS) + 256<<10)
+	if err := htmlTemplate.Execute(&buf, page); err != nil {
+		return fmt.Errorf("html report: %w", err)
+	}
+	_, err = w.Write(buf.Bytes())
+	return err
+}
+
+// htmlPage feeds assets/report.html.tmpl.
+type htmlPage struct {
+	Title     string
+	Version   string
+	Generated string
+
+	Verdict  htmlVerdict
+	Stats    []stat
+	HasChart bool
+	Notes    []string // what the charts left out
+
+	Findings        []htmlFinding
+	FindingsOmitted int
+	EvidenceOmitted int
+	Members         []analysis.Member
+	MemberLabels    []string
+	MembersOmitted  int
+	Inputs          []htmlInput
+	InputsOmitted   int
+	Leaders         []htmlSpan
+	LeadersOmitted  int
+	Leaderless      []htmlSpan
+	LeaderlessOmit  int
+	Faults          []htmlSpan
+	FaultsOmitted   int
+	Timeline        []htmlEvent
+	TimelineOmitted int
+
+	CSP        string
+	CSS        template.CSS
+	EChartsJS  template.JS
+	ReportJS   template.JS
+	DataJSON   template.JS
+	ChartsJSON template.JS
+	Notice     string
+	EChartsVer string
+}
+
+type htmlVerdict struct {
+	Title       string // "Quorum loss"
+	Kind        string // "quorum-loss"
+	Severity    string // critical, warning, info, healthy
+	Headline    []segment
+	Explanation [][]segment // paragraphs
+	Remedies    [][]segment
+}
+
+type stat struct{ Label, Value, Note string }
+
+type htmlFinding struct {
+	Anchor   string
+	Severity string
+	Kind     string
+	Members  string
+	When     string
+	Terms    string
+	Count    int
+	Summary  []segment
+	Evidence []htmlLine
+	Omitted  int
+}
+
+type htmlLine struct{ Src, Text string }
+
+type htmlInput struct {
+	analysis.Input
+	Shown []string // the malformed lines shown
+	Extra int      // and how many more there were
+}
+
+type htmlSpan struct {
+	Member, When, Label string
+	Term                uint64
+}
+
+type htmlEvent struct {
+	Time, Member, Kind, Src, Text string
+	Term                          uint64
+}
+
+func newHTMLPage(res *analysis.Result, opts Options) (*htmlPage, error) {
+	ms := newMemberSet(res)
+	start, end := timeSpan(res)
+	p := &htmlPage{
+		Title:      clip(opts.Title, 200),
+		Version:    clip(opts.Version, 80),
+		CSP:        contentSecurityPolicy,
+		CSS:        template.CSS(reportCSS),
+		EChartsJS:  template.JS(echarts.MinJS),
+		ReportJS:   template.JS(reportJS),
+		Notice:     echarts.Notice,
+		EChartsVer: echarts.Version,
+	}
+	if !opts.Generated.IsZero() {
+		p.Generated = opts.Generated.UTC().Format("2006-01-02 15:04:05 UTC")
+	}
+
+	// Verdict.
+	dg := res.Diagnosis
+	p.Verdict = htmlVerdict{
+		Title:    verdictTitle(dg.Verdict),
+		Kind:     clip(dg.Verdict, 80),
+		Severity: string(verdictSeverity(res)),
+		Headline: segments(clip(dg.Headline, 240)),
+	}
+	if dg.Verdict == analysis.Healthy {
+		p.Verdict.Severity = "healthy"
+	}
+	explain := 2000 // characters of explanation in the verdict
+	for _, para := range strings.Split(strings.ReplaceAll(dg.Explanation, "\r\n", "\n"), "\n\n") {
+		if para = strings.TrimSpace(clip(para, explain)); para != "" && explain > 0 {
+			p.Verdict.Explanation = append(p.Verdict.Explanation, segments(para))
+			explain -= len(para)
+		}
+	}
+	for i, r := range dg.Remedies {
+		if i == 10 {
+			break
+		}
+		p.Verdict.Remedies = append(p.Verdict.Remedies, segments(clip(r, 1200)))
+	}
+
+	// Key numbers.
+	crit, warn, info := severityCounts(res.Findings)
+	p.Stats = []stat{
+		{Label: "Time covered", Value: fmtDuration(end.Sub(start)), Note: fmtSpanShort(start, end)},
+		{Label: "Members", Value: strconv.Itoa(len(ms.list))},
+		{Label: "Highest term", Value: strconv.FormatUint(maxTerm(res), 10)},
+		{Label: "Leaderships", Value: strconv.Itoa(len(res.Leaders) + res.LeadersOmitted)},
+		{Label: "No leader", Value: "none"},
+		{Label: "Findings", Value: strconv.Itoa(len(res.Findings)), Note: fmt.Sprintf("%d critical · %d warning · %d info", crit, warn, info)},
+	}
+
+	if n := len(res.Leaderless) + res.LeaderlessOmitted; n > 0 {
+		total := fmtDuration(leaderlessTotal(res.Leaderless))
+		if res.LeaderlessOmitted > 0 {
+			total = "≥ " + total // the analysis kept the longest windows, not all
+		}
+		p.Stats[4] = stat{Label: "No leader", Value: total, Note: plural(n, "window")}
+	}
+
+	// Chart data.
+	data := buildChartData(res, ms)
+	p.HasChart = len(data.Terms) > 0 || len(data.Status) > 0 || len(data.Leaderless) > 0 || len(data.Faults) > 0
+	om := data.Omitted
+	var left []string
+	for _, n := range []struct {
+		n    int
+		what string
+	}{
+		{om.Points, "term and state change points (downsampled: the transitions between buckets, the highest term and the first leadership of each bucket are kept)"},
+		{om.Status, "status polls"},
+		{om.Events, "notable events"},
+		{om.Leaders, "shortest leaderships"},
+		{om.Leaderless, "shortest leaderless windows"},
+		{om.Faults, "shortest faults"},
+		{om.Members, "members"},
+	} {
+		if n.n > 0 {
+			left = append(left, thousands(n.n)+" "+n.what)
+		}
+	}
+	if len(left) > 0 {
+		p.Notes = append(p.Notes, "Not drawn, to keep the page fast: "+strings.Join(left, "; ")+".")
+	}
+	dataJSON, err := marshalScript(data)
+	if err != nil {
+		return nil, err
+	}
+	chartsJSON, err := marshalScript(chartScaffold())
+	if err != nil {
+		return nil, err
+	}
+	p.DataJSON, p.ChartsJSON = dataJSON, chartsJSON
+
+	// Findings and evidence.
+	findings := sortedFindings(res.Findings)
+	if len(findings) > maxFindingRows {
+		p.FindingsOmitted = len(findings) - maxFindingRows
+		findings = findings[:maxFindingRows]
+	}
+	budget := maxEvidenceTotal
+	for i, f := range findings {
+		hf := htmlFinding{
+			Anchor:   "finding-" + strconv.Itoa(i+1),
+			Severity: string(f.Severity),
+			Kind:     clip(f.Kind, 80),
+			Members:  truncate(ms.labels(f.Members), 600),
+			When:     fmtRange(f.Start, f.End),
+			Count:    f.Count,
+			Summary:  segments(clip(f.Summary, 1000)),
+		}
+		if f.TermFrom != 0 || f.TermTo != 0 {
+			hf.Terms = strconv.FormatUint(f.TermFrom, 10)
+			if f.TermTo != f.TermFrom {
+				hf.Terms += "→" + strconv.FormatUint(f.TermTo, 10)
+			}
+		}
+		for j, e := range f.Evidence {
+			if j == maxEvidenceLines || budget == 0 {
+				hf.Omitted = len(f.Evidence) - j
+				break
+			}
+			budget--
+			hf.Evidence = append(hf.Evidence, htmlLine{Src: source(e.Input, e.Line), Text: clip(e.Text, maxLineText)})
+		}
+		p.EvidenceOmitted += hf.Omitted
+		p.Findings = append(p.Findings, hf)
+	}
+
+	// Members.
+	for i, m := range ms.list {
+		if i == maxMemberRows {
+			p.MembersOmitted = len(ms.list) - i
+			break
+		}
+		p.Members = append(p.Members, m.Info)
+		p.MemberLabels = append(p.MemberLabels, m.Label)
+	}
+
+	// Inputs.
+	errBudget := maxErrorsTotal
+	for i, in := range res.Inputs {
+		if i == maxInputRows {
+			p.InputsOmitted = len(res.Inputs) - i
+			break
+		}
+		hi := htmlInput{Input: in}
+		hi.Name = clip(in.Name, 300)
+		hi.Layout = clip(in.Layout, 100)
+		for j, e := range in.Errors {
+			if j == maxInputErrors || errBudget == 0 {
+				hi.Extra = len(in.Errors) - j
+				break
+			}
+			errBudget--
+			hi.Shown = append(hi.Shown, clip(e, maxLineText))
+		}
+		p.Inputs = append(p.Inputs, hi)
+	}
+
+	// Leaders, leaderless windows, faults, timeline.
+	for i, l := range res.Leaders {
+		if i == maxSpanRows {
+			p.LeadersOmitted = len(res.Leaders) - i
+			break
+		}
+		p.Leaders = append(p.Leaders, htmlSpan{Member: ms.label(l.Member), Term: l.Term, When: fmtRange(l.Start, l.End)})
+	}
+	p.LeadersOmitted += res.LeadersOmitted
+	for i, w := range res.Leaderless {
+		if i == maxSpanRows {
+			p.LeaderlessOmit = len(res.Leaderless) - i
+			break
+		}
+		p.Leaderless = append(p.Leaderless, htmlSpan{When: fmtRange(w.Start, w.End)})
+	}
+	p.LeaderlessOmit += res.LeaderlessOmitted
+	for i, f := range res.Faults {
+		if i == maxSpanRows {
+			p.FaultsOmitted = len(res.Faults) - i
+			break
+		}
+		p.Faults = append(p.Faults, htmlSpan{Label: clip(f.Label, 200), Member: clip(f.Target, 100), When: fmtRange(f.Start, f.End)})
+	}
+	tl, dropped := evenly(res.Timeline, maxTimelineRows)
+	p.TimelineOmitted = dropped + res.TimelineOmitted
+	for _, e := range tl {
+		p.Timeline = append(p.Timeline, htmlEvent{
+			Time:   fmtTime(e.Time),
+			Member: ms.label(e.Member),
+			Kind:   e.Kind.String(),
+			Term:   e.Term,
+			Src:    source(e.Input, e.Line),
+			Text:   clip(e.Text, maxTipText),
+		})
+	}
+	return p, nil
+}
+
+// marshalScript encodes v for a <script type="application/json"> block.
+// encoding/json escapes <, >, & and U+2028/U+2029 and replaces invalid
+// UTF-8, so the text can neither close the script element ("</script>"),
+// open a comment ("<!--") nor break a JavaScript string. report.js reads
+// it with JSON.parse: it is data, never code.
+func marshalScript(v any) (template.JS, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(true)
+	if err := enc.Encode(v); err != nil {
+		return "", err
+	}
+	return template.JS(bytes.TrimRight(buf.Bytes(), "\n")), nil
+}
+
+// thousands prints n with thin separators: 1,234,567.
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	if n < 0 {
+		return "-" + thousands(-n)
+	}
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return strconv.Itoa(n) + " " + what + "s"
+}

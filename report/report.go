@@ -1,0 +1,454 @@
+// Package report renders an analysis.Result as a self-contained HTML page
+// (charts inlined, no network) or as Markdown for a GitHub issue.
+// Log text is untrusted: both renderers escape it for where it lands.
+package report
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/etcdpm/etcdpm/analysis"
+	"github.com/etcdpm/etcdpm/parser"
+)
+
+// Options configure a report.
+type Options struct {
+	// Title names the report, e.g. the incident or the input file.
+	Title string
+	// Version is etcdpm's version string, printed in the footer.
+	Version string
+	// Generated is when the report was made; zero leaves it out. Renderers
+	// never read the clock, so equal inputs give equal outputs.
+	Generated time.Time
+}
+
+// member is one member as the report shows it.
+type member struct {
+	ID    parser.ID
+	Name  string
+	Label string // unique display name: the name, else the ID
+	Color string
+	Info  analysis.Member
+}
+
+// memberPalette colours members in the term chart, one colour a member.
+var memberPalette = []string{
+	"#2f6fba", "#e0722e", "#8d5cc4", "#1a9c8c", "#c9437a",
+	"#7b8a1f", "#566573", "#b8860b", "#3f9ad6", "#a0522d",
+}
+
+// memberColorNames names memberPalette's colours for the Markdown legend.
+var memberColorNames = []string{
+	"blue", "orange", "purple", "teal", "pink",
+	"olive", "slate", "gold", "sky", "brown",
+}
+
+// memberSet indexes the members a Result mentions, in a stable order: the
+// Members list first, then any other member named by Series, Status,
+// Leaders or Timeline.
+type memberSet struct {
+	list  []member
+	index map[memberKey]int
+}
+
+type memberKey struct {
+	id   parser.ID
+	name string // only when id is 0
+}
+
+func keyOf(id parser.ID, name string) memberKey {
+	if id != 0 {
+		return memberKey{id: id}
+	}
+	return memberKey{name: name}
+}
+
+func newMemberSet(res *analysis.Result) *memberSet {
+	ms := &memberSet{index: map[memberKey]int{}}
+	for _, m := range res.Members {
+		i := ms.add(m.ID, m.Name)
+		ms.list[i].Info = m
+	}
+	for _, s := range res.Series {
+		ms.add(s.Member, s.Name)
+	}
+	for _, s := range res.Status {
+		ms.add(s.Member, s.Name)
+	}
+	for _, l := range res.Leaders {
+		ms.add(l.Member, "")
+	}
+	for _, e := range res.Timeline {
+		if e.Member != 0 {
+			ms.add(e.Member, "")
+		}
+	}
+	// Labels: the name when known and unique, else the ID.
+	seen := map[string]int{}
+	for i := range ms.list {
+		m := &ms.list[i]
+		m.Label = cleanLabel(m.Name)
+		if m.Label == "" {
+			m.Label = m.ID.String()
+		}
+		if m.Label == "" {
+			m.Label = "unknown"
+		}
+		seen[m.Label]++
+	}
+	for i := range ms.list {
+		m := &ms.list[i]
+		if seen[m.Label] > 1 && m.ID != 0 {
+			m.Label += " (" + m.ID.String() + ")"
+		}
+		m.Color = memberPalette[i%len(memberPalette)]
+		if m.Info.ID == 0 && m.Info.Name == "" {
+			m.Info.ID, m.Info.Name = m.ID, m.Name
+		}
+	}
+	return ms
+}
+
+// add returns the member's index, adding it when new. A name learned later
+// fills in a member first seen by ID only.
+func (ms *memberSet) add(id parser.ID, name string) int {
+	k := keyOf(id, name)
+	if i, ok := ms.index[k]; ok {
+		if ms.list[i].Name == "" {
+			ms.list[i].Name = name
+		}
+		return i
+	}
+	ms.index[k] = len(ms.list)
+	ms.list = append(ms.list, member{ID: id, Name: name})
+	return len(ms.list) - 1
+}
+
+// lookup returns the member's index, or -1.
+func (ms *memberSet) lookup(id parser.ID, name string) int {
+	if i, ok := ms.index[keyOf(id, name)]; ok {
+		return i
+	}
+	return -1
+}
+
+// label returns the display name of a member ID, the ID itself when the
+// member is not known.
+func (ms *memberSet) label(id parser.ID) string {
+	if i := ms.lookup(id, ""); i >= 0 {
+		return ms.list[i].Label
+	}
+	if id == 0 {
+		return "unknown"
+	}
+	return id.String()
+}
+
+// labels returns the display names of ids, joined with ", ".
+func (ms *memberSet) labels(ids []parser.ID) string {
+	names := make([]string, len(ids))
+	for i, id := range ids {
+		names[i] = ms.label(id)
+	}
+	return strings.Join(names, ", ")
+}
+
+// cleanLabel makes a member name printable on one line: valid UTF-8, no
+// control or format characters, at most 64 characters. It does not escape;
+// each renderer escapes for its context.
+func cleanLabel(s string) string {
+	return clip(s, 64)
+}
+
+// oneLine returns s as valid UTF-8 on one line, with control and format
+// characters (bidi overrides, zero-width, U+2028/2029) replaced by spaces.
+// Tabs become spaces too.
+func oneLine(s string) string {
+	clean := true
+	for _, r := range s {
+		if r == utf8.RuneError || isHidden(r) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range strings.ToValidUTF8(s, "\uFFFD") {
+		if isHidden(r) {
+			r = ' '
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func isHidden(r rune) bool {
+	return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == '\u2028' || r == '\u2029'
+}
+
+// truncate cuts s to at most n runes, marking the cut with an ellipsis and
+// how much was cut.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	count := utf8.RuneCountInString(s)
+	if count <= n {
+		return s
+	}
+	cut := 0
+	for i := range s {
+		if cut == n {
+			return s[:i] + fmt.Sprintf("… (%d more characters)", count-n)
+		}
+		cut++
+	}
+	return s
+}
+
+// timeSpan returns the time the report covers: Result.Start/End when set,
+// else the extent of what it holds.
+func timeSpan(res *analysis.Result) (start, end time.Time) {
+	start, end = res.Start, res.End
+	if !start.IsZero() && !end.IsZero() && !end.Before(start) {
+		return start.UTC(), end.UTC()
+	}
+	var ts []time.Time
+	for _, s := range res.Series {
+		if n := len(s.Points); n > 0 {
+			ts = append(ts, s.Points[0].Time, s.Points[n-1].Time)
+		}
+	}
+	for _, s := range res.Status {
+		if n := len(s.Points); n > 0 {
+			ts = append(ts, s.Points[0].Time, s.Points[n-1].Time)
+		}
+	}
+	for _, l := range res.Leaders {
+		ts = append(ts, l.Start, l.End)
+	}
+	for _, w := range res.Leaderless {
+		ts = append(ts, w.Start, w.End)
+	}
+	for _, f := range res.Faults {
+		ts = append(ts, f.Start, f.End)
+	}
+	for _, e := range res.Timeline {
+		ts = append(ts, e.Time)
+	}
+	ts = slices.DeleteFunc(ts, time.Time.IsZero)
+	if len(ts) == 0 {
+		return start.UTC(), end.UTC()
+	}
+	lo := slices.MinFunc(ts, time.Time.Compare)
+	hi := slices.MaxFunc(ts, time.Time.Compare)
+	if start.IsZero() {
+		start = lo
+	}
+	if end.IsZero() || end.Before(start) {
+		end = hi
+	}
+	return start.UTC(), end.UTC()
+}
+
+// verdictSeverity is the severity the verdict is shown with: the worst
+// finding of the verdict's kind, else the worst finding overall.
+func verdictSeverity(res *analysis.Result) analysis.Severity {
+	if res.Diagnosis.Verdict == analysis.Healthy {
+		return analysis.Info
+	}
+	best, found := analysis.Info, false
+	for _, f := range res.Findings {
+		if f.Kind == res.Diagnosis.Verdict && (!found || f.Severity.Rank() < best.Rank()) {
+			best, found = f.Severity, true
+		}
+	}
+	if found {
+		return best
+	}
+	for _, f := range res.Findings {
+		if f.Severity.Rank() < best.Rank() {
+			best = f.Severity
+		}
+	}
+	return best
+}
+
+// verdictTitle turns a verdict kind into words: "quorum-loss" → "Quorum loss".
+func verdictTitle(v string) string {
+	v = strings.ReplaceAll(oneLine(v), "-", " ")
+	if v == "" {
+		return "No verdict"
+	}
+	r, n := utf8.DecodeRuneInString(v)
+	return string(unicode.ToUpper(r)) + v[n:]
+}
+
+// sortedFindings returns the findings worst first, then by time.
+func sortedFindings(fs []analysis.Finding) []analysis.Finding {
+	out := slices.Clone(fs)
+	slices.SortStableFunc(out, func(a, b analysis.Finding) int {
+		return cmp.Or(cmp.Compare(a.Severity.Rank(), b.Severity.Rank()), a.Start.Compare(b.Start))
+	})
+	return out
+}
+
+// Time formats, all UTC.
+const (
+	clockLayout = "15:04:05.000"
+	dateLayout  = "2006-01-02 15:04:05.000"
+)
+
+func fmtTime(t time.Time) string {
+	if t.IsZero() {
+		return "–"
+	}
+	return t.UTC().Format(dateLayout)
+}
+
+// fmtRange prints a time range compactly: the date once, then clock times.
+func fmtRange(a, b time.Time) string {
+	switch {
+	case a.IsZero() && b.IsZero():
+		return "–"
+	case b.IsZero() || b.Equal(a):
+		return fmtTime(a)
+	case a.IsZero():
+		return "– " + fmtTime(b)
+	}
+	a, b = a.UTC(), b.UTC()
+	if a.YearDay() == b.YearDay() && a.Year() == b.Year() {
+		return a.Format(dateLayout) + " – " + b.Format(clockLayout) + " (" + fmtDuration(b.Sub(a)) + ")"
+	}
+	return a.Format(dateLayout) + " – " + b.Format(dateLayout) + " (" + fmtDuration(b.Sub(a)) + ")"
+}
+
+// fmtSpan prints a time range without its length.
+func fmtSpan(a, b time.Time) string {
+	if a.IsZero() || b.IsZero() {
+		return "–"
+	}
+	a, b = a.UTC(), b.UTC()
+	if a.YearDay() == b.YearDay() && a.Year() == b.Year() {
+		return a.Format(dateLayout) + " – " + b.Format(clockLayout)
+	}
+	return a.Format(dateLayout) + " – " + b.Format(dateLayout)
+}
+
+// fmtSpanShort prints a time range to the second, the date once.
+func fmtSpanShort(a, b time.Time) string {
+	if a.IsZero() || b.IsZero() {
+		return "–"
+	}
+	a, b = a.UTC(), b.UTC()
+	if a.YearDay() == b.YearDay() && a.Year() == b.Year() {
+		return a.Format("2006-01-02 15:04:05") + " – " + b.Format("15:04:05")
+	}
+	return a.Format("2006-01-02 15:04:05") + " – " + b.Format("2006-01-02 15:04:05")
+}
+
+// fmtDuration prints a duration rounded for people: 850ms, 12.3s, 4m05s, 2h03m.
+func fmtDuration(d time.Duration) string {
+	switch {
+	case d < 0:
+		return "-" + fmtDuration(-d)
+	case d < time.Second:
+		return fmt.Sprintf("%dms", d.Milliseconds())
+	case d < time.Minute:
+		return fmt.Sprintf("%.1fs", d.Seconds())
+	case d < time.Hour:
+		d = d.Round(time.Second)
+		return fmt.Sprintf("%dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
+	default:
+		d = d.Round(time.Minute)
+		return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
+	}
+}
+
+// leaderlessTotal sums the leaderless windows.
+func leaderlessTotal(ws []analysis.Window) time.Duration {
+	var d time.Duration
+	for _, w := range ws {
+		if w.End.After(w.Start) {
+			d += w.End.Sub(w.Start)
+		} else if w.Seconds > 0 {
+			d += time.Duration(w.Seconds * float64(time.Second))
+		}
+	}
+	return d
+}
+
+// maxTerm is the highest term any member reached.
+func maxTerm(res *analysis.Result) uint64 {
+	var t uint64
+	for _, m := range res.Members {
+		t = max(t, m.MaxTerm)
+	}
+	for _, s := range res.Series {
+		for _, p := range s.Points {
+			t = max(t, p.Term)
+		}
+	}
+	return t
+}
+
+// severityCounts counts findings by severity.
+func severityCounts(fs []analysis.Finding) (critical, warning, info int) {
+	for _, f := range fs {
+		switch f.Severity {
+		case analysis.Critical:
+			critical++
+		case analysis.Warning:
+			warning++
+		default:
+			info++
+		}
+	}
+	return
+}
+
+// clip is oneLine(truncate(s, n)): at most n characters of s, on one line.
+// Cutting first keeps the cost bounded by n, whatever the length of s.
+func clip(s string, n int) string {
+	return oneLine(truncate(s, n))
+}
+
+// segment is a piece of analyzer prose: text, or a `code` span.
+type segment struct {
+	Text string
+	Code bool
+}
+
+// segments splits s on paired backticks, the way the analyzer marks
+// commands and flags in its explanations and remedies. An unpaired
+// backtick stays text. Each renderer escapes each piece for its context.
+func segments(s string) []segment {
+	var out []segment
+	for {
+		i := strings.IndexByte(s, '`')
+		if i < 0 {
+			break
+		}
+		j := strings.IndexByte(s[i+1:], '`')
+		if j <= 0 {
+			break
+		}
+		if i > 0 {
+			out = append(out, segment{Text: s[:i]})
+		}
+		out = append(out, segment{Text: s[i+1 : i+1+j], Code: true})
+		s = s[i+1+j+1:]
+	}
+	if s != "" {
+		out = append(out, segment{Text: s})
+	}
+	return out
+}

@@ -1,0 +1,71 @@
+package repro
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"github.com/etcdpm/etcdpm/analysis"
+	"github.com/etcdpm/etcdpm/capture"
+	"github.com/etcdpm/etcdpm/parser"
+	"github.com/etcdpm/etcdpm/report"
+)
+
+// The reports repro writes into the capture directory.
+const (
+	HTMLFile     = "report.html"
+	MarkdownFile = "report.md"
+)
+
+// analyzeDir analyzes a capture directory as `etcdpm analyze DIR` does: the etcd lines of
+// logs.txt, then the polled status and the faults of status.jsonl and events.jsonl
+// (capture.Attach).
+func analyzeDir(dir string) (*analysis.Result, error) {
+	logs := filepath.Join(dir, capture.LogsFile)
+	f, err := os.Open(logs)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	names := []string{logs}
+	a := analysis.New(analysis.Options{Inputs: names})
+	stats, err := parser.Read([]parser.Source{{R: f, Opts: parser.Options{Name: logs, TZ: time.UTC}}}, runtime.GOMAXPROCS(0), a.Add)
+	res := a.Finish()
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", logs, err)
+	}
+	for i, st := range stats {
+		in := analysis.Input{Name: names[i], Layout: st.Layout, Lines: st.Lines, Events: st.Events, Skipped: st.Skipped, Malformed: st.Malformed}
+		for _, se := range st.Errors {
+			in.Errors = append(in.Errors, se.Error())
+		}
+		res.Inputs = append(res.Inputs, in)
+	}
+	var me *capture.MalformedError
+	if err := capture.Attach(dir, res); err != nil && !errors.As(err, &me) {
+		return nil, err
+	}
+	return res, nil
+}
+
+// writeReports renders res as dir/report.html and dir/report.md, each written whole.
+func writeReports(dir string, res *analysis.Result, opts report.Options) (htmlPath, mdPath string, err error) {
+	htmlPath, mdPath = filepath.Join(dir, HTMLFile), filepath.Join(dir, MarkdownFile)
+	var h, m bytes.Buffer
+	if err := report.HTML(&h, res, opts); err != nil {
+		return "", "", fmt.Errorf("rendering %s: %w", htmlPath, err)
+	}
+	if err := report.Markdown(&m, res, opts); err != nil {
+		return "", "", fmt.Errorf("rendering %s: %w", mdPath, err)
+	}
+	for path, b := range map[string][]byte{htmlPath: h.Bytes(), mdPath: m.Bytes()} {
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			return "", "", fmt.Errorf("writing %s: %w", path, err)
+		}
+	}
+	return htmlPath, mdPath, nil
+}
