@@ -264,11 +264,20 @@ func (a *Analyzer) diagQuorumLoss(f *facts, r *Result, p *Finding) Diagnosis {
 			cands |= bit(ix)
 		}
 		back := a.returned(w.after, w.start, w.streaks, cands)
+		if len(back) > 0 && cands&bit(w.after.leader) != 0 {
+			back = append([]int32{w.after.leader}, back...) // the leader was missing too
+		}
 		s := "At " + f.at(w.after.start) + " "
 		if len(back) > 0 {
 			s += a.names(back) + " came back and "
 		}
-		s += a.label(w.after.leader) + " was elected leader at term " + utoa(w.after.term) + ": the cluster recovered by itself."
+		s += a.label(w.after.leader) + " was elected leader at term " + utoa(w.after.term)
+		if by, next := a.deposedAtOnce(w.after); by >= 0 {
+			ex.add(s + ".")
+			s = a.deposedText(f, w.after, by, next, w.streaks) + " The cluster recovered by itself."
+		} else {
+			s += ": the cluster recovered by itself."
+		}
 		ex.add(s)
 	} else {
 		ex.add("No leader was elected before the logs end.")

@@ -557,7 +557,7 @@ func mergeFindings(fs []Finding, gap time.Duration) []Finding {
 	for _, f := range fs {
 		if n := len(out); n > 0 {
 			p := &out[n-1]
-			if sameMembers(p, &f) && f.Start.Sub(p.End) <= gap {
+			if sameMembers(p, &f) && p.Severity == f.Severity && f.Start.Sub(p.End) <= gap {
 				p.Count += f.Count
 				if f.End.After(p.End) {
 					p.End = f.End

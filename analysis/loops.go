@@ -356,10 +356,17 @@ func (a *Analyzer) recovery(f *facts, rec *leadership, from time.Time, ss []*str
 		termFrom = prev.term
 	}
 	sum := l.label() + " became leader at term " + utoa(rec.term) + " at " + f.at(rec.start)
-	if len(back) > 0 {
+	if len(back) > 0 && cands&bit(rec.leader) != 0 {
+		sum = l.label() + " came back and became leader at term " + utoa(rec.term) + " at " + f.at(rec.start)
+		sum += " once " + a.names(back) + " " + wasWere(len(back)) + " back too"
+	} else if len(back) > 0 {
 		sum += " once " + a.names(back) + " " + wasWere(len(back)) + " back"
 	}
 	sum += ", after " + dur(rec.start.Sub(from)) + " without a leader (since " + f.at(from) + ")."
+	if by, next := a.deposedAtOnce(rec); by >= 0 {
+		sum += " " + a.deposedText(f, rec, by, next, ss)
+		ev = append(ev, one(rec.endEv))
+	}
 	ev = append(ev, one(rec.startEv))
 	members := append([]int32{rec.leader}, back...)
 	return Finding{
@@ -368,6 +375,48 @@ func (a *Analyzer) recovery(f *facts, rec *leadership, from time.Time, ss []*str
 		Summary: sum, Evidence: a.evidenceOf(a.opts.MaxEvidence, ev...),
 		weight: rec.start.Sub(from).Seconds(),
 	}
+}
+
+// deposedSoon is how soon after its election a leader deposed by a higher
+// term counts as never having settled the cluster.
+const deposedSoon = 2 * time.Second
+
+// deposedAtOnce returns the member whose higher term ended rec within
+// deposedSoon of its election, and the leadership that came next (nil if
+// none); -1 when rec was not deposed so.
+func (a *Analyzer) deposedAtOnce(rec *leadership) (int32, *leadership) {
+	if rec.reason != endHigherTerm || rec.end.Sub(rec.start) > deposedSoon {
+		return -1, nil
+	}
+	by := a.index(rec.by)
+	if by < 0 || by == rec.leader {
+		return -1, nil
+	}
+	var next *leadership
+	for _, x := range a.lead.list {
+		if x.term > rec.term && !x.start.Before(rec.start) && (next == nil || x.term < next.term) {
+			next = x
+		}
+	}
+	return by, next
+}
+
+// deposedText tells, as a sentence, that member by's higher term deposed rec
+// at once, and who led next; ss are the campaigns of the leaderless window
+// before rec, which may have raised by's term.
+func (a *Analyzer) deposedText(f *facts, rec *leadership, by int32, next *leadership, ss []*streak) string {
+	s := "It did not last: " + a.label(by) + "'s higher term"
+	for _, st := range ss {
+		if st.member == by && st.termTo > st.termFrom {
+			s += ", raised by its failed elections,"
+			break
+		}
+	}
+	s += " deposed it " + dur(rec.end.Sub(rec.start)) + " later"
+	if next != nil {
+		s += ", and " + a.label(next.leader) + " became leader at term " + utoa(next.term) + " at " + f.at(next.start)
+	}
+	return s + "."
 }
 
 // returned lists the members of cands, other than rec's leader, whose return

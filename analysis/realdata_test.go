@@ -521,3 +521,52 @@ func TestDemoLogs(t *testing.T) {
 		})
 	}
 }
+
+// TestRecoveryDeposed: in the 3.4 lab run and the captured demo recipe (pre-vote off), the
+// members that came back elected a leader at a low term, and the survivor's term, raised by its
+// failed elections, deposed it at once. The recovery says so exactly when the leaders show it; in
+// the demo's own logs the survivor itself won, and it does not.
+func TestRecoveryDeposed(t *testing.T) {
+	for _, c := range []struct {
+		logs    []string
+		deposed bool
+	}{
+		{globT(t, "../testdata/shared/etcd-3.4.45/L03-v3.4.45-zap/n*.log"), true},
+		{[]string{"../capture/testdata/recipe-prevote-off/logs.txt"}, true},
+		{[]string{"../testdata/shared/seed/etcd-demo-compose-logs.txt"}, false},
+	} {
+		t.Run(filepath.Base(filepath.Dir(c.logs[0])), func(t *testing.T) {
+			r := analyzeFiles(t, c.logs...)
+			rec := findings(r, Recovery)
+			if len(rec) == 0 {
+				t.Fatal("no recovery")
+			}
+			f := rec[0]
+			var won *Leadership
+			for i := range r.Leaders {
+				if r.Leaders[i].Term == f.TermTo {
+					won = &r.Leaders[i]
+				}
+			}
+			if won == nil {
+				t.Fatalf("no leader at the recovery's term %d", f.TermTo)
+			}
+			deposed := won.End.Sub(won.Start) < 2*time.Second && r.Leaders[len(r.Leaders)-1].Term > won.Term
+			if deposed != c.deposed {
+				t.Fatalf("leader of term %d led %v; want deposed %v", won.Term, won.End.Sub(won.Start), c.deposed)
+			}
+			if got := strings.Contains(f.Summary, "It did not last") && strings.Contains(r.Diagnosis.Explanation, "It did not last"); got != deposed {
+				t.Errorf("deposed %v, but the recovery says:\n%s\nand the explanation:\n%s", deposed, f.Summary, r.Diagnosis.Explanation)
+			}
+		})
+	}
+}
+
+func globT(t *testing.T, pattern string) []string {
+	t.Helper()
+	m, err := filepath.Glob(pattern)
+	if err != nil || len(m) == 0 {
+		t.Fatalf("%s: %v %d files", pattern, err, len(m))
+	}
+	return m
+}
