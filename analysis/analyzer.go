@@ -32,6 +32,9 @@ type Analyzer struct {
 	cacheIx int32
 	sources []source
 	lastSrc int // the source last found
+	// interleaved holds the inputs whose lines of one source carry several
+	// members' IDs (see bind).
+	interleaved map[int]bool
 
 	start, clock time.Time
 	seq          int64
@@ -90,9 +93,10 @@ func New(opts Options) *Analyzer {
 		opts.MaxSeriesPoints = 5000
 	}
 	a := &Analyzer{
-		opts:    opts,
-		byID:    make(map[parser.ID]int32),
-		cacheIx: -1,
+		opts:        opts,
+		byID:        make(map[parser.ID]int32),
+		cacheIx:     -1,
+		interleaved: make(map[int]bool),
 	}
 	a.lead.init()
 	a.tl.init(opts.MaxTimeline)

@@ -159,8 +159,13 @@ func (a *Analyzer) diagQuorumLoss(f *facts, r *Result, p *Finding) Diagnosis {
 	length := dur(end.Sub(w.start))
 
 	var d Diagnosis
+	reachable := len(up) >= q // enough members ran, but could not reach one another
 	d.Headline = "Quorum lost: only " + itoa(len(up)) + " of " + itoa(n) + " members " + wasWere(len(up)) +
 		" up, so the cluster had no leader for " + length
+	if reachable {
+		d.Headline = "Quorum lost: no election reached " + itoa(q) + " of the " + itoa(n) +
+			" members, so the cluster had no leader for " + length
+	}
 	if w.end.IsZero() {
 		d.Headline += " (and still none when the logs end)"
 	}
@@ -172,9 +177,13 @@ func (a *Analyzer) diagQuorumLoss(f *facts, r *Result, p *Finding) Diagnosis {
 	} else {
 		s += " to " + f.at(w.end) + " (" + length + ")"
 	}
-	if len(up) == 1 {
+	switch {
+	case reachable:
+		s += " no election reached a quorum, though " + itoa(len(up)) + " of the " + itoa(n) + " members (" +
+			a.names(up) + ") were running, by their own lines"
+	case len(up) == 1:
 		s += " only 1 of the " + itoa(n) + " members, " + a.names(up) + ", was up"
-	} else {
+	default:
 		s += " only " + itoa(len(up)) + " of the " + itoa(n) + " members (" + a.names(up) + ") were up"
 	}
 	if len(missing) > 0 {
@@ -183,6 +192,10 @@ func (a *Analyzer) diagQuorumLoss(f *facts, r *Result, p *Finding) Diagnosis {
 	ex.add(s + ".")
 	ex.add("A cluster of " + itoa(n) + " members needs " + itoa(q) + " of them (a quorum) to elect a leader and to commit " +
 		"any write, so during that time it could serve neither writes nor linearizable reads.")
+	if reachable {
+		ex.add("The members that ran could not reach one another in time: a network partition, a blocked peer port " +
+			"(2380), or members too slow to answer.")
+	}
 	if b := w.before; b != nil {
 		l := a.mem[b.leader]
 		switch {
@@ -296,6 +309,9 @@ func (a *Analyzer) diagQuorumLoss(f *facts, r *Result, p *Finding) Diagnosis {
 		itoa(n) + " members up the cluster elects a leader by itself"
 	if w.after != nil {
 		rem += ", as it did at " + f.at(w.after.start)
+	}
+	if reachable {
+		d.Remedies = append(d.Remedies, remedyNetwork)
 	}
 	d.Remedies = append(d.Remedies, rem+".")
 	d.Remedies = append(d.Remedies, "Never run the cluster on 2 members, and never size one at 2: a quorum of 2 "+

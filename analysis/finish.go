@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/etcdpm/etcdpm/parser"
@@ -37,6 +38,7 @@ func (a *Analyzer) Finish() *Result {
 	a.groupStops()
 	a.splits.finish()
 	a.settleSources()
+	a.settleNames()
 	a.settleLeaderships(end)
 	f := a.facts(end)
 
@@ -89,6 +91,9 @@ func (a *Analyzer) Finish() *Result {
 		}
 	}
 
+	if note := a.interleavedNote(); note != "" {
+		r.Diagnosis.Explanation += "\n\n" + note
+	}
 	a.members(r)
 	r.Timeline, r.TimelineOmitted = a.timelineResult()
 	for _, rec := range a.lead.list {
@@ -195,4 +200,23 @@ func addWindow(ws []Window, from, to time.Time) []Window {
 	ws = append(ws, Window{Start: from, End: to, Seconds: to.Sub(from).Seconds()})
 	sort.SliceStable(ws, func(i, j int) bool { return ws[i].Start.Before(ws[j].Start) })
 	return ws
+}
+
+// interleavedNote warns, when an input mixes several members' lines with
+// nothing naming the member on each, that its lines without a member ID
+// (starts, stops, slow requests) cannot be told apart.
+func (a *Analyzer) interleavedNote() string {
+	var names []string
+	for i := range a.opts.Inputs {
+		if a.interleaved[i] {
+			names = append(names, a.opts.Inputs[i])
+		}
+	}
+	if len(names) == 0 {
+		return ""
+	}
+	return "Note: " + strings.Join(names, ", ") + " " + isAre(len(names)) + " the lines of several members mixed, " +
+		"with nothing on each line naming its member: a line without a member ID (a start, a stop, a slow request) " +
+		"is taken for the member of the line before it, which may be wrong. For a sure reading, give one file per member " +
+		"or logs that name the member on each line (docker compose logs, kubectl logs --prefix, journalctl)."
 }

@@ -206,14 +206,20 @@ func (a *Analyzer) quorumLoss(f *facts, w *qlWindow) Finding {
 	nAlive := popcount(alive)
 	up := ixsOf(alive)
 	end := w.endOr(f.end)
-	s := "Only " + itoa(nAlive) + " of " + itoa(n) + " members (" + a.names(up) + ") " + wasWere(nAlive) +
-		" up from " + f.at(w.start)
-	if w.end.IsZero() {
-		s += " until the logs end (" + dur(end.Sub(w.start)) + ")"
-	} else {
-		s += " to " + f.at(w.end) + " (" + dur(end.Sub(w.start)) + ")"
+	span := " until the logs end (" + dur(end.Sub(w.start)) + ")"
+	if !w.end.IsZero() {
+		span = " to " + f.at(w.end) + " (" + dur(end.Sub(w.start)) + ")"
 	}
-	s += ": a leader needs a quorum of " + itoa(n/2+1) + ", so none could be elected"
+	var s string
+	if q := n/2 + 1; nAlive >= q {
+		// Enough members logged, yet no election won: they could not reach
+		// one another (or lines were taken for the wrong member).
+		s = "No election reached a quorum of " + itoa(q) + " from " + f.at(w.start) + span + ", though " +
+			itoa(nAlive) + " of " + itoa(n) + " members (" + a.names(up) + ") were running: they could not reach one another"
+	} else {
+		s = "Only " + itoa(nAlive) + " of " + itoa(n) + " members (" + a.names(up) + ") " + wasWere(nAlive) +
+			" up from " + f.at(w.start) + span + ": a leader needs a quorum of " + itoa(q) + ", so none could be elected"
+	}
 	if len(missing) > 0 {
 		s += " while " + a.names(missing) + " " + wasWere(len(missing)) + " down or unreachable"
 	}

@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"slices"
 	"time"
 
 	"github.com/etcdpm/etcdpm/parser"
@@ -13,6 +14,8 @@ type member struct {
 	id       parser.ID
 	name     string
 	nameRank nameRank // where the name comes from
+	claims   []string // names its own lines gave it (envelope, identity)
+	peerName string   // the host of its peer URL, as its peers name it
 
 	hasLogs             bool // the member logged at least one line
 	firstSeen, lastSeen time.Time
@@ -91,10 +94,66 @@ const (
 )
 
 func (m *member) setName(name string, r nameRank) {
-	if name == "" || r < m.nameRank || (r == m.nameRank && m.name != "") {
+	if name == "" {
+		return
+	}
+	switch {
+	case r == namePeerURL:
+		if m.peerName == "" {
+			m.peerName = name
+		}
+	case !slices.Contains(m.claims, name) && len(m.claims) < maxClaims:
+		m.claims = append(m.claims, name)
+	}
+	if r < m.nameRank || (r == m.nameRank && m.name != "") {
 		return
 	}
 	m.name, m.nameRank = name, r
+}
+
+// maxClaims bounds the names a member's own lines give it.
+const maxClaims = 8
+
+// settleNames drops the names that several members' own lines claim: an
+// input that interleaves several members' lines with nothing naming the
+// member on each (kubectl logs -l without --prefix, say) carries one
+// member's name onto another's lines. Such a member keeps only the name of
+// its peer URL's host, if any; and of two members left with the same name,
+// the one that has it from its peer URL keeps it.
+func (a *Analyzer) settleNames() {
+	owners := make(map[string]int, len(a.mem))
+	for _, m := range a.mem {
+		for _, n := range m.claims {
+			owners[n]++
+		}
+	}
+	for _, m := range a.mem {
+		if m.nameRank >= nameEnvelope && owners[m.name] > 1 {
+			m.name, m.nameRank = m.peerName, namePeerURL
+			if m.name == "" {
+				m.nameRank = nameNone
+			}
+		}
+	}
+	byName := make(map[string]*member, len(a.mem))
+	for _, m := range a.mem {
+		if m.name == "" {
+			continue
+		}
+		o := byName[m.name]
+		if o == nil {
+			byName[m.name] = m
+			continue
+		}
+		loser := o
+		if m.nameRank < o.nameRank {
+			loser = m
+		}
+		if loser == o {
+			byName[m.name] = m
+		}
+		loser.name, loser.nameRank = "", nameNone
+	}
 }
 
 func (m *member) serverStart(ev *parser.Event) {
@@ -288,9 +347,10 @@ func (a *Analyzer) bind(input int, name string, m *member) {
 	case s.member == m.ix || s.member == -2:
 		return
 	case s.member >= 0:
-		if name == "" {
-			s.member = -2 // one unnamed input holding several members' lines
-		}
+		// One source holding several members' lines: an input that
+		// interleaves them with nothing naming the member on each line.
+		s.member = -2
+		a.interleaved[input] = true
 		return
 	}
 	s.member = m.ix

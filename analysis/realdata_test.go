@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"bytes"
 	"compress/gzip"
 	"encoding/json"
 	"io"
@@ -569,4 +570,64 @@ func globT(t *testing.T, pattern string) []string {
 		t.Fatalf("%s: %v %d files", pattern, err, len(m))
 	}
 	return m
+}
+
+// TestInterleaved merges a real run's per-member zap logs into one stream in time order, as
+// `kubectl logs -l app=etcd -f` without --prefix prints them: nothing on a line names its member.
+// Lines without a member ID then cannot be told apart: the analysis says so, and no member is
+// given another's name (a name its lines carry onto several members is dropped).
+func TestInterleaved(t *testing.T) {
+	dir := "../testdata/real/3.6.16-quorum-loss-prevote-off"
+	logs := globT(t, filepath.Join(dir, "n*.log"))
+	apart := analyzeFiles(t, logs...)
+	type line struct {
+		ts   string
+		text []byte
+	}
+	var lines []line
+	for _, p := range logs {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range bytes.SplitAfter(b, []byte("\n")) {
+			var rec struct{ TS string }
+			if len(l) > 0 && json.Unmarshal(l, &rec) == nil {
+				lines = append(lines, line{rec.TS, l})
+			}
+		}
+	}
+	sort.SliceStable(lines, func(i, j int) bool { return lines[i].ts < lines[j].ts })
+	var merged bytes.Buffer
+	for _, l := range lines {
+		merged.Write(l.text)
+	}
+	path := filepath.Join(t.TempDir(), "all.log")
+	if err := os.WriteFile(path, merged.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mixed := analyzeFiles(t, path)
+
+	const note = "the lines of several members mixed"
+	if strings.Contains(apart.Diagnosis.Explanation, note) {
+		t.Errorf("per-member files: the explanation warns of mixed lines:\n%s", apart.Diagnosis.Explanation)
+	}
+	if !strings.Contains(mixed.Diagnosis.Explanation, note) {
+		t.Errorf("one interleaved stream: no warning in the explanation:\n%s", mixed.Diagnosis.Explanation)
+	}
+	names := map[parser.ID]string{}
+	for _, m := range apart.Members {
+		names[m.ID] = m.Name
+	}
+	if len(mixed.Members) != len(apart.Members) {
+		t.Fatalf("%d members, want %d", len(mixed.Members), len(apart.Members))
+	}
+	for _, m := range mixed.Members {
+		if m.Name != "" && m.Name != names[m.ID] {
+			t.Errorf("member %s named %q in the interleaved stream, %q in its own file", m.ID, m.Name, names[m.ID])
+		}
+	}
+	if mixed.Diagnosis.Verdict != apart.Diagnosis.Verdict {
+		t.Errorf("verdict %s, %s from per-member files", mixed.Diagnosis.Verdict, apart.Diagnosis.Verdict)
+	}
 }

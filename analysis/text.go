@@ -131,6 +131,13 @@ func itoa(n int) string    { return strconv.Itoa(n) }
 func utoa(n uint64) string { return strconv.FormatUint(n, 10) }
 
 // wasWere agrees a verb with a count.
+func isAre(n int) string {
+	if n == 1 {
+		return "holds"
+	}
+	return "hold"
+}
+
 func wasWere(n int) string {
 	if n == 1 {
 		return "was"
