@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -28,9 +29,9 @@ type analyzeCmd struct {
 	Output    string `short:"o" placeholder:"FILE" help:"Write the output to FILE instead of stdout (written whole or not at all)."`
 	MD        string `name:"md" placeholder:"FILE" help:"Also write the Markdown summary to FILE."`
 	Title     string `placeholder:"TITLE" help:"Title of the HTML and Markdown reports (default: the inputs' names)."`
-	Layout    string `default:"auto" enum:"auto,bare,compose,docker,kubectl,journald,journald-json" help:"Envelope around etcd's lines; auto detects it per input."`
+	Layout    string `default:"auto" enum:"auto,bare,compose,docker,kubectl,journald,journald-json" help:"Envelope around etcd's lines: auto (detected per input), bare, compose, docker, kubectl, journald or journald-json."`
 	TZ        string `name:"tz" default:"UTC" placeholder:"ZONE" help:"Zone of timestamps that carry none (capnslog, raft std-logger) when no envelope time is given, e.g. Europe/Paris."`
-	MaxErrors int    `default:"5" help:"Malformed lines to report per input."`
+	MaxErrors int    `default:"5" help:"Malformed lines to report per input (0: only count them)."`
 	Color     string `default:"auto" enum:"auto,always,never" help:"Colour in text output: auto (only on a terminal), always or never."`
 
 	CPUProfile string `name:"cpuprofile" hidden:"" placeholder:"FILE" help:"Write a CPU profile to FILE (for performance work)."`
@@ -52,6 +53,41 @@ Examples:
   etcdpm analyze --format events logs.txt | jq 'select(.kind=="became-leader")'`
 }
 
+// Validate rejects flags that cannot work together before anything is read
+// or written: a usage error.
+func (c *analyzeCmd) Validate() error {
+	if _, err := time.LoadLocation(c.TZ); err != nil {
+		return fmt.Errorf("--tz %q: %w", c.TZ, err)
+	}
+	if c.MaxErrors < 0 {
+		return fmt.Errorf("--max-errors must be 0 or more, not %d", c.MaxErrors)
+	}
+	format := c.Format
+	if format == "auto" {
+		format = formatOf(c.Output)
+	}
+	if c.MD != "" && format == "events" {
+		return fmt.Errorf("--md needs an analysis, which the events format (--format events, -o *.jsonl) does not make")
+	}
+	if c.MD != "" && c.Output != "" && c.Output != "-" && samePath(c.MD, c.Output) {
+		return fmt.Errorf("-o and --md both name %s", c.Output)
+	}
+	return nil
+}
+
+// errAborted makes a commit remove its temporary file.
+var errAborted = errors.New("aborted")
+
+// samePath reports whether a and b name the same file, existing or not.
+func samePath(a, b string) bool {
+	if filepath.Clean(a) == filepath.Clean(b) {
+		return true
+	}
+	fa, errA := os.Stat(a)
+	fb, errB := os.Stat(b)
+	return errA == nil && errB == nil && os.SameFile(fa, fb)
+}
+
 func (c *analyzeCmd) Run(e *env) error {
 	if c.Format == "auto" {
 		c.Format = formatOf(c.Output)
@@ -71,7 +107,8 @@ func (c *analyzeCmd) Run(e *env) error {
 	if err != nil {
 		return fmt.Errorf("--tz %q: %w", c.TZ, err)
 	}
-	ins, err := openInputs(c.Inputs, e.stdin)
+	warn := func(msg string) { fmt.Fprintf(e.stderr, "etcdpm: warning: %s\n", msg) }
+	ins, err := openInputs(e.ctx, c.Inputs, e.stdin, warn)
 	if err != nil {
 		return err
 	}
@@ -82,19 +119,51 @@ func (c *analyzeCmd) Run(e *env) error {
 			}
 		}
 	}()
+	for _, in := range ins {
+		for _, o := range []struct{ flag, path string }{{"-o", c.Output}, {"--md", c.MD}} {
+			if o.path == "" || o.path == "-" || in.fi == nil {
+				continue
+			}
+			if fi, err := os.Stat(o.path); err == nil && os.SameFile(fi, in.fi) {
+				return fmt.Errorf("%s %s would overwrite the input %s", o.flag, o.path, in.name)
+			}
+		}
+	}
+	maxErrors := c.MaxErrors
+	if maxErrors == 0 {
+		maxErrors = -1 // the parser takes 0 for its default
+	}
 	names := make([]string, len(ins))
 	srcs := make([]parser.Source, len(ins))
 	for i, in := range ins {
 		names[i] = in.name
 		srcs[i] = parser.Source{R: in.r, Opts: parser.Options{
-			Name: in.name, Input: i, Layout: c.Layout, TZ: loc, MaxErrors: c.MaxErrors,
+			Name: in.name, Input: i, Layout: c.Layout, TZ: loc, MaxErrors: maxErrors,
 		}}
 	}
 
+	// Both outputs are opened before reading, so that a path that cannot be
+	// written fails at once, and committed only when all went well.
 	out, commit, err := c.output(e.stdout)
 	if err != nil {
 		return err
 	}
+	commitMD := func(err error) error { return err }
+	var mdOut io.Writer
+	if c.MD != "" {
+		mdOut, commitMD, err = createAtomic(c.MD)
+		if err != nil {
+			commit(err)
+			return err
+		}
+	}
+	committed := false
+	defer func() {
+		if !committed { // an error below: remove the temporary files
+			commit(errAborted)
+			commitMD(errAborted)
+		}
+	}()
 	w := bufio.NewWriterSize(out, 64<<10)
 
 	var res *analysis.Result
@@ -117,6 +186,7 @@ func (c *analyzeCmd) Run(e *env) error {
 		}
 	}
 	reportMalformed(e.stderr, names, stats)
+	reportEmpty(e.stderr, names, stats, c.Layout)
 
 	switch c.Format {
 	case "json":
@@ -134,11 +204,17 @@ func (c *analyzeCmd) Run(e *env) error {
 	if err == nil {
 		err = w.Flush()
 	}
-	if err = commit(err); err != nil {
-		return err
+	if err == nil && mdOut != nil && res != nil {
+		mw := bufio.NewWriter(mdOut)
+		err = report.Markdown(mw, res, c.reportOptions(names))
+		if err == nil {
+			err = mw.Flush()
+		}
 	}
-	if c.MD != "" && res != nil {
-		err = writeFile(c.MD, func(w io.Writer) error { return report.Markdown(w, res, c.reportOptions(names)) })
+	committed = true
+	err = commit(err)
+	if mdErr := commitMD(err); err == nil {
+		err = mdErr
 	}
 	return err
 }
@@ -213,26 +289,43 @@ func (c *analyzeCmd) output(stdout io.Writer) (io.Writer, func(error) error, err
 	return createAtomic(c.Output)
 }
 
-// writeFile writes path whole or not at all.
-func writeFile(path string, write func(io.Writer) error) error {
-	f, commit, err := createAtomic(path)
-	if err != nil {
-		return err
-	}
-	w := bufio.NewWriter(f)
-	err = write(w)
-	if err == nil {
-		err = w.Flush()
-	}
-	return commit(err)
-}
-
 // createAtomic opens a temporary file beside path; commit renames it to path
-// on success and removes it on failure.
+// on success and removes it on failure. An existing file keeps its mode, and
+// a symbolic link is written through. A device or a FIFO (/dev/null,
+// /dev/stdout) cannot be replaced: it is written to directly.
 func createAtomic(path string) (io.Writer, func(error) error, error) {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
+	target, mode := path, os.FileMode(0o644)
+	if fi, err := os.Stat(path); err == nil {
+		if fi.IsDir() {
+			return nil, nil, fmt.Errorf("writing %s: is a directory", path)
+		}
+		if !fi.Mode().IsRegular() {
+			f, err := os.OpenFile(path, os.O_WRONLY, 0)
+			if err != nil {
+				return nil, nil, fmt.Errorf("writing %s: %w", path, pathError(err))
+			}
+			return f, func(err error) error {
+				if cerr := f.Close(); err == nil {
+					err = cerr
+				}
+				if err != nil {
+					return fmt.Errorf("writing %s: %w", path, err)
+				}
+				return nil
+			}, nil
+		}
+		mode = fi.Mode().Perm()
+		if t, err := filepath.EvalSymlinks(path); err == nil {
+			target = t
+		}
+	}
+	dir := filepath.Dir(target)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(target)+".*")
 	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) { // not the temporary file's name: the directory's fault
+			err = fmt.Errorf("%s: %w", dir, pe.Err)
+		}
 		return nil, nil, fmt.Errorf("writing %s: %w", path, err)
 	}
 	return f, func(err error) error {
@@ -242,10 +335,10 @@ func createAtomic(path string) (io.Writer, func(error) error, error) {
 			f.Close()
 		}
 		if err == nil {
-			err = os.Chmod(f.Name(), 0o644)
+			err = os.Chmod(f.Name(), mode)
 		}
 		if err == nil {
-			err = os.Rename(f.Name(), path)
+			err = os.Rename(f.Name(), target)
 		}
 		if err != nil {
 			os.Remove(f.Name())
@@ -276,10 +369,37 @@ func reportMalformed(w io.Writer, names []string, stats []parser.Stats) {
 		for _, se := range st.Errors {
 			fmt.Fprintf(w, "etcdpm: warning: %s\n", se.Error())
 		}
-		if more := st.Malformed - int64(len(st.Errors)); more > 0 {
-			fmt.Fprintf(w, "etcdpm: warning: %s: %d more malformed lines\n", names[i], more)
+		if more := st.Malformed - int64(len(st.Errors)); more > 0 && len(st.Errors) > 0 {
+			fmt.Fprintf(w, "etcdpm: warning: %s: %s\n", names[i], lines(more, "more malformed line"))
+		} else if more > 0 {
+			fmt.Fprintf(w, "etcdpm: warning: %s: %s\n", names[i], lines(more, "malformed line"))
 		}
 	}
+}
+
+// reportEmpty warns of inputs with no etcd log line at all, whose analysis
+// would otherwise read as a healthy cluster.
+func reportEmpty(w io.Writer, names []string, stats []parser.Stats, layout string) {
+	for i, st := range stats {
+		switch {
+		case st.Lines == 0:
+			fmt.Fprintf(w, "etcdpm: warning: %s: empty input\n", names[i])
+		case st.Events == 0 && st.Skipped+st.Malformed == st.Lines:
+			hint := "is it an etcd log?"
+			if layout != "auto" {
+				hint = "is --layout " + layout + " right?"
+			}
+			fmt.Fprintf(w, "etcdpm: warning: %s: no etcd log line in %s; %s\n", names[i], lines(st.Lines, "line"), hint)
+		}
+	}
+}
+
+// lines says "1 line" or "2 lines".
+func lines(n int64, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return strconv.FormatInt(n, 10) + " " + what + "s"
 }
 
 // eventEncoder writes events as JSON lines without reflection.
