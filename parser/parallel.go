@@ -276,9 +276,9 @@ func (s *stream) produce(jobs chan<- *chunk) {
 	for {
 		buf := getBuf(len(carry) + ChunkBytes)[:len(carry)]
 		copy(buf, carry)
-		n, err := io.ReadFull(br, buf[len(carry):cap(buf)])
+		n, err := fill(br, buf[len(carry):cap(buf)])
 		data := buf[:len(carry)+n]
-		eof := errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
+		eof := err == io.EOF
 		if err != nil && !eof {
 			s.err = fmt.Errorf("reading %s: %w", s.opts.Name, err)
 			return
@@ -573,3 +573,18 @@ func (q *seqReader) next() bool {
 }
 
 func (q *seqReader) current() *Event { return &q.cur.evs[q.i] }
+
+// fill reads into p until it is full or the reader fails; unlike io.ReadFull
+// it returns the reader's own error, so that only io.EOF ends the input (a
+// reader's io.ErrUnexpectedEOF, a truncated gzip say, is an error).
+func fill(r io.Reader, p []byte) (int, error) {
+	n := 0
+	for n < len(p) {
+		m, err := r.Read(p[n:])
+		n += m
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}

@@ -1,12 +1,16 @@
 package parser
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 )
 
@@ -129,5 +133,19 @@ func TestReadJournaldShort(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got, want) || len(got) == 0 {
 		t.Fatalf("%d events, want %d", len(got), len(want))
+	}
+}
+
+// TestReadKeepsReaderErrors: a reader that fails with io.ErrUnexpectedEOF (a truncated gzip
+// stream) is an error of the input, not its end.
+func TestReadKeepsReaderErrors(t *testing.T) {
+	b, err := os.ReadFile("../testdata/real/3.6.16-quorum-loss-prevote-off/n1.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := io.MultiReader(bytes.NewReader(b), iotest.ErrReader(io.ErrUnexpectedEOF))
+	_, err = Read([]Source{{R: r, Opts: Options{Name: "n1.log"}}}, 2, func(*Event) {})
+	if !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Errorf("Read: %v, want the reader's io.ErrUnexpectedEOF", err)
 	}
 }
