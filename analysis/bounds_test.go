@@ -106,7 +106,7 @@ func TestAttribution(t *testing.T) {
 
 func TestEmptyAndZeroTimes(t *testing.T) {
 	r := New(Options{}).Finish()
-	if r.Schema != Schema || r.Diagnosis.Verdict != Healthy {
+	if r.Schema != Schema || r.Diagnosis.Verdict != NoData {
 		t.Errorf("empty: %+v", r.Diagnosis)
 	}
 	if _, err := json.Marshal(r); err != nil {

@@ -657,6 +657,14 @@ func (a *Analyzer) diagTransfer(f *facts, r *Result, p *Finding) Diagnosis {
 // healthy writes the verdict when nothing rises above info.
 func (a *Analyzer) healthy(f *facts, r *Result) Diagnosis {
 	d := Diagnosis{Verdict: Healthy, Remedies: []string{}}
+	if a.seq == 0 {
+		d.Verdict = NoData
+		d.Headline = "Nothing to analyze: no line of these inputs is an etcd raft or server line etcdpm knows"
+		d.Explanation = "No event came out of these inputs, so nothing can be said about the cluster, good or bad. " +
+			"Check that they are etcd's own logs (docker compose logs, journalctl -u etcd, kubectl logs) " +
+			"and, when the lines are wrapped, that --layout fits them."
+		return d
+	}
 	var logged []int32
 	for _, m := range a.mem {
 		if m.hasLogs {

@@ -127,6 +127,9 @@ const (
 	Recovery            = "recovery"
 	// Healthy is the verdict when nothing worse than info was found.
 	Healthy = "healthy"
+	// NoData is the verdict when the inputs hold no etcd line that makes an
+	// event: nothing was analyzed.
+	NoData = "no-data"
 )
 
 // Finding is one thing the analysis concluded, with the lines that prove it.
