@@ -97,12 +97,15 @@ func run(ctx context.Context, args []string, e *env) (code int) {
 	kctx, err := parser.Parse(args)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "etcdpm: %v\n", err)
-		if errors.Is(err, errNoCommand) || len(args) == 0 {
-			return 2
-		}
 		var pe *kong.ParseError
-		if errors.As(err, &pe) {
-			fmt.Fprintf(e.stderr, "Run 'etcdpm --help' for usage.\n")
+		if errors.As(err, &pe) || len(args) == 0 {
+			help := "etcdpm --help"
+			if pe != nil && pe.Context != nil {
+				if n := pe.Context.Selected(); n != nil {
+					help = "etcdpm " + n.Name + " --help"
+				}
+			}
+			fmt.Fprintf(e.stderr, "Run '%s' for usage.\n", help)
 		}
 		return 2
 	}
@@ -114,8 +117,6 @@ func run(ctx context.Context, args []string, e *env) (code int) {
 }
 
 type exitPanic struct{}
-
-var errNoCommand = errors.New("no command")
 
 func versionString() string {
 	if version != "" {
