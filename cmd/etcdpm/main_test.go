@@ -79,9 +79,10 @@ func TestUsageErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{}, "expected"},
-		{[]string{"analyze"}, "expected \"<input> ...\""},
+		{[]string{}, "Run 'etcdpm --help' for usage."},
+		{[]string{"analyze"}, "expected \"<input> ...\"\nRun 'etcdpm analyze --help' for usage."},
 		{[]string{"analyze", "--format", "xml", "x"}, "--format"},
+		{[]string{"repro", "--bogus"}, "Run 'etcdpm repro --help' for usage."},
 		{[]string{"analyze", "--tz", "Mars/Olympus", "../../testdata/shared/seed/etcd-demo-compose-logs.txt"}, "--tz"},
 		{[]string{"analyze", "no-such-file.log"}, "no-such-file.log"},
 	} {
