@@ -280,8 +280,10 @@ func (s *stream) produce(jobs chan<- *chunk) {
 		data := buf[:len(carry)+n]
 		eof := err == io.EOF
 		if err != nil && !eof {
+			// Parse what was read, then stop: the lines before a
+			// failure (a truncated gzip stream, say) still count.
 			s.err = fmt.Errorf("reading %s: %w", s.opts.Name, err)
-			return
+			eof = true
 		}
 		carry = nil
 		if !eof {

@@ -143,9 +143,17 @@ func TestReadKeepsReaderErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	whole, err := Read([]Source{{R: bytes.NewReader(b), Opts: Options{Name: "n1.log"}}}, 2, func(*Event) {})
+	if err != nil {
+		t.Fatal(err)
+	}
 	r := io.MultiReader(bytes.NewReader(b), iotest.ErrReader(io.ErrUnexpectedEOF))
-	_, err = Read([]Source{{R: r, Opts: Options{Name: "n1.log"}}}, 2, func(*Event) {})
+	cut, err := Read([]Source{{R: r, Opts: Options{Name: "n1.log"}}}, 2, func(*Event) {})
 	if !errors.Is(err, io.ErrUnexpectedEOF) {
 		t.Errorf("Read: %v, want the reader's io.ErrUnexpectedEOF", err)
+	}
+	// What came before the failure is read all the same.
+	if cut[0].Lines != whole[0].Lines || cut[0].Events != whole[0].Events {
+		t.Errorf("before the failure: %d lines, %d events; want %d, %d", cut[0].Lines, cut[0].Events, whole[0].Lines, whole[0].Events)
 	}
 }

@@ -177,6 +177,14 @@ func (c *analyzeCmd) Run(e *env) error {
 	} else {
 		res, stats, err = analyzeSources(names, srcs)
 	}
+	// An input that fails part way (a truncated .gz, an I/O error) does not
+	// cost the others: the analysis of what was read is written, and the
+	// command fails afterwards with the error.
+	var readErr error
+	if err != nil && res != nil && !errors.Is(err, errInterrupted) {
+		readErr, err = err, nil
+		fmt.Fprintf(e.stderr, "etcdpm: warning: %v; the analysis covers only what was read before it\n", readErr)
+	}
 	if err != nil {
 		return err
 	}
@@ -215,6 +223,9 @@ func (c *analyzeCmd) Run(e *env) error {
 	err = commit(err)
 	if mdErr := commitMD(err); err == nil {
 		err = mdErr
+	}
+	if err == nil {
+		err = readErr
 	}
 	return err
 }

@@ -11,8 +11,9 @@ import (
 	"time"
 )
 
-// A gzip file cut short is an error, not a silently shorter log, and a
-// failed run leaves no temporary file beside -o.
+// A gzip file cut short is an error, not a silently shorter log; what came
+// before the cut is still analyzed and written (a cut inside the gzip header
+// leaves nothing to read), and no temporary file is left beside -o.
 func TestAnalyzeTruncatedGzip(t *testing.T) {
 	data, err := os.ReadFile(demo)
 	if err != nil {
@@ -30,9 +31,19 @@ func TestAnalyzeTruncatedGzip(t *testing.T) {
 		if code != 1 || !strings.Contains(errOut, "cut.log.gz") || !strings.Contains(errOut, "truncated") || stdout != "" {
 			t.Errorf("%d of %d bytes: exit %d, stderr %q, want exit 1 and a truncation error", n, len(gz), code, errOut)
 		}
-		if left, _ := filepath.Glob(filepath.Join(dir, ".out.json*")); len(left) > 0 || exists(out) {
+		if left, _ := filepath.Glob(filepath.Join(dir, ".out.json*")); len(left) > 0 {
 			t.Errorf("%d of %d bytes: left behind %v", n, len(gz), left)
 		}
+		const header = 10 // bytes of a gzip header
+		if exists(out) != (n > header) {
+			t.Errorf("%d of %d bytes: output written %v, want %v", n, len(gz), exists(out), n > header)
+		}
+		if n == len(gz)/2 {
+			if b, _ := os.ReadFile(out); !bytes.Contains(b, []byte(`"events": `)) || bytes.Contains(b, []byte(`"lines": 0,`)) {
+				t.Errorf("half the file: the analysis does not cover what was read:\n%.600s", b)
+			}
+		}
+		os.Remove(out)
 	}
 }
 
