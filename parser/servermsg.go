@@ -206,6 +206,12 @@ func parseZapFields(k Kind, fields []byte, at int, h *serverHint) {
 		// after the long request: look for it near the end only.
 		rest := fields[at:]
 		h.duration, _ = stringField(rest, `"took":"`)
+		if open, end, ok := lastString(rest); ok {
+			// The usual case: the last member is a string, found from the
+			// end without reading the request; is its key "error"?
+			h.failed = end > open+1 && bytes.HasSuffix(rest[:open], []byte(`,"error":`))
+			return
+		}
 		// The last string member's `":"` is the last one in the line (a
 		// string cannot hold an unescaped quote); is its key "error"?
 		if k := bytes.LastIndex(rest, []byte(`":"`)); k > 0 && bytes.HasSuffix(rest[:k], []byte(`,"error`)) {
@@ -303,3 +309,38 @@ func hostName(url []byte) []byte {
 	}
 	return url
 }
+
+// lastString finds the value of the last member of a JSON object's text
+// when that value is a string, reading from the end: b[open] and b[end] are
+// its quotes. ok is false when the object does not end with a string value.
+func lastString(b []byte) (open, end int, ok bool) {
+	end = len(b) - 1
+	for end >= 0 && isSpace(b[end]) {
+		end--
+	}
+	if end < 0 || b[end] != '}' {
+		return 0, 0, false
+	}
+	for end--; end >= 0 && isSpace(b[end]); end-- {
+	}
+	if end < 0 || b[end] != '"' {
+		return 0, 0, false
+	}
+	for i := end; ; {
+		j := bytes.LastIndexByte(b[:i], '"')
+		if j < 0 {
+			return 0, 0, false
+		}
+		n := 0 // backslashes before the quote: an odd count escapes it
+		for k := j - 1; k >= 0 && b[k] == '\\'; k-- {
+			n++
+		}
+		if n%2 == 0 {
+			return j, end, true
+		}
+		i = j
+	}
+}
+
+// isSpace reports JSON whitespace.
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
