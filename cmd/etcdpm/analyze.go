@@ -30,7 +30,7 @@ type analyzeCmd struct {
 	MD        string `name:"md" placeholder:"FILE" help:"Also write the Markdown summary to FILE."`
 	Title     string `placeholder:"TITLE" help:"Title of the HTML and Markdown reports (default: the inputs' names)."`
 	Layout    string `default:"auto" enum:"auto,bare,compose,docker,kubectl,journald,journald-json" help:"Envelope around etcd's lines: auto (detected per input), bare, compose, docker, kubectl, journald or journald-json."`
-	TZ        string `name:"tz" default:"UTC" placeholder:"ZONE" help:"Zone of timestamps that carry none (capnslog, raft std-logger) when no envelope time is given, e.g. Europe/Paris."`
+	TZ        string `name:"tz" default:"UTC" placeholder:"ZONE" help:"Zone of timestamps that carry none (capnslog, raft std-logger) when no envelope time is given: a name such as Europe/Paris, or an offset such as +02:00."`
 	MaxErrors int    `default:"5" help:"Malformed lines to report per input (0: only count them)."`
 	Color     string `default:"auto" enum:"auto,always,never" help:"Colour in text output: auto (only on a terminal), always or never."`
 
@@ -56,7 +56,10 @@ Examples:
 // Validate rejects flags that cannot work together before anything is read
 // or written: a usage error.
 func (c *analyzeCmd) Validate() error {
-	if _, err := time.LoadLocation(c.TZ); err != nil {
+	if c.MD == "-" {
+		return errors.New("--md takes a file; for the Markdown on stdout, use --format md")
+	}
+	if _, err := loadZone(c.TZ); err != nil {
 		return fmt.Errorf("--tz %q: %w", c.TZ, err)
 	}
 	if c.MaxErrors < 0 {
@@ -73,6 +76,21 @@ func (c *analyzeCmd) Validate() error {
 		return fmt.Errorf("-o and --md both name %s", c.Output)
 	}
 	return nil
+}
+
+// loadZone reads --tz: a zone name (Europe/Paris, UTC, Local) or a fixed
+// offset from UTC (+02:00, -0530).
+func loadZone(s string) (*time.Location, error) {
+	if len(s) > 0 && (s[0] == '+' || s[0] == '-') {
+		for _, layout := range []string{"-07:00", "-0700", "-07"} {
+			if t, err := time.Parse(layout, s); err == nil {
+				_, off := t.Zone()
+				return time.FixedZone(s, off), nil
+			}
+		}
+		return nil, fmt.Errorf("not an offset like +02:00 or -0530")
+	}
+	return time.LoadLocation(s)
 }
 
 // errAborted makes a commit remove its temporary file.
@@ -103,7 +121,7 @@ func (c *analyzeCmd) Run(e *env) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	loc, err := time.LoadLocation(c.TZ)
+	loc, err := loadZone(c.TZ)
 	if err != nil {
 		return fmt.Errorf("--tz %q: %w", c.TZ, err)
 	}

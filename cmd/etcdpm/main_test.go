@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/etcdpm/etcdpm/analysis"
 )
@@ -83,6 +84,8 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"analyze"}, "expected \"<input> ...\"\nRun 'etcdpm analyze --help' for usage."},
 		{[]string{"analyze", "--format", "xml", "x"}, "--format"},
 		{[]string{"repro", "--bogus"}, "Run 'etcdpm repro --help' for usage."},
+		{[]string{"analyze", "--md", "-", demo}, "--format md"},
+		{[]string{"analyze", "--tz", "+2:00", demo}, "+02:00"},
 		{[]string{"analyze", "--tz", "Mars/Olympus", "../../testdata/shared/seed/etcd-demo-compose-logs.txt"}, "--tz"},
 		{[]string{"analyze", "no-such-file.log"}, "no-such-file.log"},
 	} {
@@ -254,5 +257,28 @@ func TestAnalyzeReports(t *testing.T) {
 	_, errOut, code = etcdpm(t, "", "analyze", demo, "-o", filepath.Join(dir, "missing", "r.html"))
 	if code == 0 || !strings.Contains(errOut, "writing "+filepath.Join(dir, "missing", "r.html")) {
 		t.Errorf("unwritable output: exit %d, %q", code, errOut)
+	}
+}
+
+// TestTZOffset: --tz takes a fixed offset; zone-less capnslog times move by it.
+func TestTZOffset(t *testing.T) {
+	const log = "../../testdata/shared/etcd-3.4.45/L01-v3.4.45-capnslog/n1.log"
+	start := func(args ...string) time.Time {
+		out, errOut, code := etcdpm(t, "", append([]string{"analyze", "-f", "json"}, append(args, log)...)...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, errOut)
+		}
+		var r struct{ Leaders []struct{ Start time.Time } }
+		if err := json.Unmarshal([]byte(out), &r); err != nil || len(r.Leaders) == 0 {
+			t.Fatalf("%v: %v, %d leaders", args, err, len(r.Leaders))
+		}
+		return r.Leaders[0].Start
+	}
+	utc, plus2, paris := start(), start("--tz", "+02:00"), start("--tz", "Europe/Paris")
+	if d := utc.Sub(plus2); d != 2*time.Hour {
+		t.Errorf("--tz +02:00 moved the first leadership by %v, want 2h", d)
+	}
+	if d := utc.Sub(paris); d != time.Hour { // November: CET, UTC+1
+		t.Errorf("--tz Europe/Paris moved it by %v, want 1h", d)
 	}
 }
