@@ -76,7 +76,7 @@ func run(ctx context.Context, args []string, e *env) (code int) {
 		kong.Description("An etcd postmortem tool: from election logs to evidence and a verdict."),
 		kong.UsageOnError(),
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true, WrapUpperBound: 100}),
-		kong.Vars{"version": versionString()},
+		kong.Vars{"version": "etcdpm " + versionString()},
 		kong.Writers(e.stdout, e.stderr),
 		kong.Exit(func(c int) { exited = true; code = c; panic(exitPanic{}) }),
 		kong.Bind(e),

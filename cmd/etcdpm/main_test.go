@@ -73,6 +73,9 @@ func TestVersion(t *testing.T) {
 	if code != 0 || !strings.HasPrefix(out, "etcdpm ") {
 		t.Fatalf("version: %q, exit %d", out, code)
 	}
+	if flag, _, code := etcdpm(t, "", "--version"); code != 0 || flag != out {
+		t.Errorf("--version: %q, exit %d; version says %q", flag, code, out)
+	}
 }
 
 func TestUsageErrors(t *testing.T) {
