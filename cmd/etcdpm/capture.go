@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/etcdpm/etcdpm/capture"
@@ -18,8 +21,8 @@ import (
 type captureCmd struct {
 	File      string        `short:"f" placeholder:"FILE" help:"Compose file of the project to capture (default: docker-compose.yml, when --project is not given)."`
 	Project   string        `short:"p" placeholder:"NAME" help:"Compose project to capture (docker compose -p NAME)."`
-	Out       string        `short:"o" placeholder:"DIR" help:"Directory to write (default: capture-<project>-<time>)."`
-	Interval  time.Duration `default:"250ms" help:"How often each member's status is polled."`
+	Out       string        `short:"o" placeholder:"DIR" help:"Directory to write (default: capture-<project>-<time>); refused if it holds a capture already."`
+	Interval  time.Duration `default:"250ms" help:"How often each member's status is polled (10ms or more)."`
 	For       time.Duration `name:"for" placeholder:"DURATION" help:"Stop after this long (default: at Ctrl-C)."`
 	Endpoints []string      `sep:"," placeholder:"URL" help:"Members' client URLs to poll, instead of the containers' published 2379/tcp ports."`
 	Config    string        `placeholder:"FILE" help:"config.default.ini whose endpoints are polled when no container publishes 2379/tcp (default: the one next to the compose file)."`
@@ -41,16 +44,72 @@ Examples:
   etcdpm capture                                 # the project of ./docker-compose.yml
   etcdpm capture -p etcd-demo --for 2m -o incident --analyze
   etcdpm capture -f stack/docker-compose.yml --interval 1s
+  etcdpm capture -p etcd-demo --endpoints http://10.0.0.1:2379,http://10.0.0.2:2379
   etcdpm analyze incident/`
 }
 
-func (c *captureCmd) Run(e *env) error {
-	if c.Interval <= 0 {
-		return errors.New("capture: --interval must be positive")
+// minInterval is the shortest --interval: below it the polls only time out.
+const minInterval = 10 * time.Millisecond
+
+// Validate rejects flags that cannot work before Docker is asked anything:
+// a usage error.
+func (c *captureCmd) Validate() error {
+	if c.Interval < minInterval {
+		return fmt.Errorf("--interval must be at least %v, not %v", minInterval, c.Interval)
+	}
+	if c.For < 0 {
+		return fmt.Errorf("--for must be positive, not %v (leave it out to stop at Ctrl-C)", c.For)
 	}
 	if c.File != "" && c.Project != "" {
-		return errors.New("capture: -f and --project both name the project: give one")
+		return errors.New("-f and --project both name the project: give one")
 	}
+	eps := make([]string, 0, len(c.Endpoints))
+	for _, ep := range c.Endpoints {
+		u, err := endpointURL(strings.TrimSpace(ep))
+		if err != nil {
+			return fmt.Errorf("--endpoints: %w", err)
+		}
+		eps = append(eps, u)
+	}
+	c.Endpoints = eps
+	return nil
+}
+
+// endpointURL checks one --endpoints entry and gives it a scheme, as
+// config.default.ini's endpoints are read: "127.0.0.1:2379" becomes
+// "http://127.0.0.1:2379".
+func endpointURL(ep string) (string, error) {
+	if ep == "" {
+		return "", errors.New("empty endpoint (a stray comma?)")
+	}
+	raw := ep
+	if !strings.Contains(ep, "://") {
+		ep = "http://" + ep
+	}
+	u, err := url.Parse(ep)
+	if err != nil {
+		return "", fmt.Errorf("%q is not a URL", raw)
+	}
+	switch u.Scheme {
+	case "http", "https":
+		if u.Hostname() == "" {
+			return "", fmt.Errorf("%q has no host", raw)
+		}
+		if p, err := strconv.Atoi(u.Port()); err != nil || p < 1 || p > 65535 {
+			return "", fmt.Errorf("%q has no valid port (etcd's client port is usually 2379)", raw)
+		}
+		if u.Path != "" && u.Path != "/" || u.RawQuery != "" || u.User != nil {
+			return "", fmt.Errorf("%q: an endpoint is scheme://host:port only", raw)
+		}
+		return u.Scheme + "://" + u.Host, nil
+	case "unix", "unixs":
+		return ep, nil
+	default:
+		return "", fmt.Errorf("%q: scheme %q is not http, https, unix or unixs", raw, u.Scheme)
+	}
+}
+
+func (c *captureCmd) Run(e *env) error {
 	file := c.File
 	if file == "" && c.Project == "" {
 		file = "docker-compose.yml"
@@ -58,9 +117,25 @@ func (c *captureCmd) Run(e *env) error {
 			return errors.New("capture: no docker-compose.yml here: name the project (--project) or its compose file (-f)")
 		}
 	}
-	cfgEndpoints, err := c.configEndpoints(file)
-	if err != nil {
-		return fmt.Errorf("capture: %w", err)
+	if c.File != "" {
+		fi, err := os.Stat(c.File)
+		switch {
+		case err != nil:
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err
+			}
+			return fmt.Errorf("capture: -f %s: %w", c.File, err)
+		case fi.IsDir():
+			return fmt.Errorf("capture: -f %s is a directory: name the compose file in it", c.File)
+		}
+	}
+	var cfgEndpoints []string
+	if len(c.Endpoints) == 0 { // else config.default.ini is not used
+		var err error
+		if cfgEndpoints, err = c.configEndpoints(file); err != nil {
+			return fmt.Errorf("capture: %w", err)
+		}
 	}
 	opts := capture.Options{
 		Out: c.Out, Project: c.Project, ComposeFile: file,
@@ -90,6 +165,9 @@ func (c *captureCmd) Run(e *env) error {
 				fmt.Fprintf(e.stderr, "etcdpm: capture: %d lines not written to %s\n", n, filepath.Join(sum.Dir, name))
 			}
 		}
+	}
+	if sum != nil && sum.LogLines == 0 && sum.StatusRecords == 0 && sum.Events == 0 {
+		fmt.Fprintf(e.stderr, "etcdpm: capture: nothing recorded: no container of project %s was seen\n", s.Project())
 	}
 	if err != nil {
 		return fmt.Errorf("capture: %w", err)

@@ -6,6 +6,8 @@ import (
 	"io/fs"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/etcdpm/etcdpm/config"
@@ -13,7 +15,7 @@ import (
 )
 
 type reproCmd struct {
-	Scenario   string        `short:"s" default:"quorum-loss" placeholder:"NAME" help:"What to break: one of the scenarios below (default: quorum-loss)."`
+	Scenario   string        `short:"s" default:"quorum-loss" placeholder:"NAME" help:"What to break: one of the scenarios above (default: quorum-loss)."`
 	Backend    string        `short:"b" default:"local" enum:"local,compose" help:"local: members are child processes on 127.0.0.1, no Docker needed. compose: the demo's docker-compose.yml on the Docker engine."`
 	PreVote    bool          `name:"pre-vote" help:"Raft pre-vote for every member (--pre-vote=true|false). Off is etcd 3.4's default and the demo's loop; on is etcd 3.5+'s."`
 	Hold       time.Duration `default:"20s" help:"How long the fault lasts before it is healed."`
@@ -54,9 +56,81 @@ Examples:
   ETCD_IMAGE=etcdpm/etcd:v3.6.16 etcdpm repro --backend compose -s leader-pause`
 }
 
-func (c *reproCmd) Run(e *env) error {
+// Validate rejects flags that cannot work before anything is started or
+// written: a usage error.
+func (c *reproCmd) Validate() error {
 	if _, ok := repro.LookupScenario(c.Scenario); !ok {
-		return fmt.Errorf("repro: unknown scenario %q (want one of %v)", c.Scenario, repro.ScenarioNames())
+		return fmt.Errorf("unknown scenario %q: want one of %s", c.Scenario, strings.Join(repro.ScenarioNames(), ", "))
+	}
+	if c.Hold <= 0 {
+		return fmt.Errorf("--hold must be positive, not %v", c.Hold)
+	}
+	switch c.Backend {
+	case repro.Compose:
+		if c.EtcdBinary != "" {
+			return errors.New("--etcd-binary is for the local backend; the compose backend runs --image (or $ETCD_IMAGE)")
+		}
+	case repro.Local:
+		for _, f := range []struct {
+			set  bool
+			flag string
+		}{
+			{c.Image != "", "--image"},
+			{c.Project != "", "--project"},
+			{c.File != defaultComposeFile, "--compose-file"},
+		} {
+			if f.set {
+				return fmt.Errorf("%s is for the compose backend: add --backend compose", f.flag)
+			}
+		}
+	}
+	return nil
+}
+
+// defaultComposeFile is --compose-file's default.
+const defaultComposeFile = "docker-compose.yml"
+
+// etcdBinary checks --etcd-binary: a path to an executable file, or a name
+// found in $PATH when no file has that name here.
+func etcdBinary(path string) (string, error) {
+	fi, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) && !strings.ContainsRune(path, filepath.Separator) {
+		found, lerr := exec.LookPath(path)
+		if lerr != nil {
+			return "", fmt.Errorf("--etcd-binary %s: no such file, nor in $PATH", path)
+		}
+		return found, nil
+	}
+	switch {
+	case err != nil:
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return "", fmt.Errorf("--etcd-binary %s: %w", path, err)
+	case fi.IsDir():
+		return "", fmt.Errorf("--etcd-binary %s is a directory: name the etcd executable in it", path)
+	case fi.Mode()&0o111 == 0:
+		return "", fmt.Errorf("--etcd-binary %s is not executable (chmod +x it)", path)
+	}
+	if !strings.ContainsRune(path, filepath.Separator) {
+		path = "." + string(filepath.Separator) + path // a file here, not one in $PATH
+	}
+	return path, nil
+}
+
+func (c *reproCmd) Run(e *env) error {
+	if c.EtcdBinary != "" {
+		bin, err := etcdBinary(c.EtcdBinary)
+		if err != nil {
+			return fmt.Errorf("repro: %w", err)
+		}
+		c.EtcdBinary = bin
+	}
+	newDir := c.Out == "" // else it may exist, empty: it is kept
+	if !newDir {
+		_, err := os.Stat(c.Out)
+		newDir = errors.Is(err, fs.ErrNotExist)
 	}
 	root, err := rootKey()
 	if err != nil {
@@ -78,10 +152,36 @@ func (c *reproCmd) Run(e *env) error {
 			return exec.Command(self, append([]string{"member"}, flags...)...)
 		}
 	}
-	if _, err := repro.Run(e.ctx, opts); err != nil {
+	out, err := repro.Run(e.ctx, opts)
+	if err != nil {
+		if out != nil && out.Capture == nil {
+			removeUnrecorded(out.Dir, newDir)
+		}
 		return fmt.Errorf("repro: %w", err)
 	}
 	return nil
+}
+
+// removeUnrecorded removes what a run that failed before it recorded
+// anything wrote into dir, when that is only the steps and the run's
+// description: the error says all of it, and the same --out can be used
+// again. The directory goes too when the run created it.
+func removeUnrecorded(dir string, created bool) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, en := range entries {
+		if en.Name() != repro.ActionsFile && en.Name() != repro.RunFile {
+			return
+		}
+	}
+	for _, en := range entries {
+		os.Remove(filepath.Join(dir, en.Name()))
+	}
+	if created {
+		os.Remove(dir)
+	}
 }
 
 // rootKey is config.default.ini's root key when the file is here, else the demo's /root.

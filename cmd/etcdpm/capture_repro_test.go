@@ -1,0 +1,165 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// TestCaptureUsageErrors: flags that cannot work are usage errors (exit 2), found before
+// Docker is asked anything, and nothing is written.
+func TestCaptureUsageErrors(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out")
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--interval", "0"}, "--interval must be at least 10ms, not 0s"},
+		{[]string{"--interval", "1ns"}, "--interval must be at least 10ms"},
+		{[]string{"--interval=-5ms"}, "--interval must be at least 10ms"},
+		{[]string{"--for=-1s"}, "--for must be positive"},
+		{[]string{"-f", "x.yml"}, "-f and --project both name the project"},
+		{[]string{"--endpoints", "garbage"}, `--endpoints: "garbage" has no valid port`},
+		{[]string{"--endpoints", "http://127.0.0.1:2379,,"}, "--endpoints: empty endpoint"},
+		{[]string{"--endpoints", "ftp://10.0.0.1:2379"}, `scheme "ftp" is not http`},
+		{[]string{"--endpoints", "http://127.0.0.1:99999"}, "has no valid port"},
+		{[]string{"--endpoints", "http://[::1"}, "is not a URL"},
+		{[]string{"--endpoints", "http://10.0.0.1:2379/v3"}, "scheme://host:port only"},
+	} {
+		args := append([]string{"capture", "-p", "etcdpm-no-such-project", "-o", out}, c.args...)
+		stdout, stderr, code := etcdpm(t, "", args...)
+		if code != 2 || !strings.HasPrefix(stderr, "etcdpm: capture: ") || !strings.Contains(stderr, c.want) || stdout != "" {
+			t.Errorf("%v: exit %d, stderr %q, stdout %q; want exit 2 and %q", c.args, code, stderr, stdout, c.want)
+		}
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("%s was created (%v)", out, err)
+	}
+}
+
+func TestEndpointURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"127.0.0.1:2379":          "http://127.0.0.1:2379",
+		"http://etcd1:2379/":      "http://etcd1:2379",
+		"https://[::1]:2379":      "https://[::1]:2379",
+		"unix:///run/etcd.sock":   "unix:///run/etcd.sock",
+		"http://10.0.0.1:2379":    "http://10.0.0.1:2379",
+		"https://etcd.local:2379": "https://etcd.local:2379",
+	} {
+		if got, err := endpointURL(in); err != nil || got != want {
+			t.Errorf("endpointURL(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "etcd1", "http://:2379", "http://etcd1:0", "http://u:p@etcd1:2379", "grpc://etcd1:2379"} {
+		if got, err := endpointURL(in); err == nil {
+			t.Errorf("endpointURL(%q) = %q, want an error", in, got)
+		}
+	}
+}
+
+// TestCaptureComposeFile: a -f that is missing or a directory fails (exit 1) naming it, before
+// Docker is asked anything, and nothing is written.
+func TestCaptureComposeFile(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out")
+	for _, c := range []struct{ file, want string }{
+		{filepath.Join(dir, "missing.yml"), "missing.yml: no such file or directory"},
+		{dir, "is a directory"},
+	} {
+		_, stderr, code := etcdpm(t, "", "capture", "-f", c.file, "-o", out)
+		if code != 1 || !strings.HasPrefix(stderr, "etcdpm: capture: -f "+c.file) || !strings.Contains(stderr, c.want) {
+			t.Errorf("-f %s: exit %d, stderr %q; want exit 1 and %q", c.file, code, stderr, c.want)
+		}
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("%s was created (%v)", out, err)
+	}
+}
+
+// TestReproUsageErrors: flags that cannot work are usage errors (exit 2), and nothing is
+// started or written.
+func TestReproUsageErrors(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "out")
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--hold", "0"}, "--hold must be positive, not 0s"},
+		{[]string{"--hold=-1s"}, "--hold must be positive"},
+		{[]string{"-s", "nope"}, `unknown scenario "nope": want one of quorum-loss, leader-loss,`},
+		{[]string{"--image", "etcd:x"}, "--image is for the compose backend"},
+		{[]string{"-p", "x"}, "--project is for the compose backend"},
+		{[]string{"-f", "other.yml"}, "--compose-file is for the compose backend"},
+		{[]string{"-b", "compose", "--etcd-binary", "/bin/true"}, "--etcd-binary is for the local backend"},
+	} {
+		args := append([]string{"repro", "-o", out}, c.args...)
+		stdout, stderr, code := etcdpm(t, "", args...)
+		if code != 2 || !strings.HasPrefix(stderr, "etcdpm: repro: ") || !strings.Contains(stderr, c.want) || stdout != "" {
+			t.Errorf("%v: exit %d, stderr %q, stdout %q; want exit 2 and %q", c.args, code, stderr, stdout, c.want)
+		}
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("%s was created (%v)", out, err)
+	}
+}
+
+// TestReproEtcdBinary: an --etcd-binary that cannot run fails before anything is started or
+// written, naming it.
+func TestReproEtcdBinary(t *testing.T) {
+	dir := t.TempDir()
+	plain := filepath.Join(dir, "plain")
+	if err := os.WriteFile(plain, []byte("not etcd\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out")
+	for _, c := range []struct{ bin, want string }{
+		{filepath.Join(dir, "missing"), "missing: no such file or directory"},
+		{"etcdpm-no-such-etcd", "etcdpm-no-such-etcd: no such file, nor in $PATH"},
+		{dir, "is a directory"},
+		{plain, "is not executable"},
+	} {
+		_, stderr, code := etcdpm(t, "", "repro", "--hold", "1s", "-o", out, "--etcd-binary", c.bin)
+		if code != 1 || !strings.HasPrefix(stderr, "etcdpm: repro: --etcd-binary "+c.bin) || !strings.Contains(stderr, c.want) {
+			t.Errorf("--etcd-binary %s: exit %d, stderr %q; want exit 1 and %q", c.bin, code, stderr, c.want)
+		}
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("%s was created (%v)", out, err)
+	}
+}
+
+// TestReproStartFails: a run whose members cannot start recorded nothing: the directory it
+// created is removed, so that the same -o works again; one that was there, empty, is kept empty.
+func TestReproStartFails(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("a shell script as etcd")
+	}
+	if testing.Short() {
+		t.Skip("-short")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "etcd-that-exits")
+	if err := os.WriteFile(bin, []byte("#!/bin/sh\nexit 3\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out")
+	empty := filepath.Join(dir, "empty")
+	if err := os.Mkdir(empty, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range []string{out, empty} {
+		_, stderr, code := etcdpm(t, "", "repro", "--hold", "1s", "-o", o, "--etcd-binary", bin)
+		if code != 1 || !strings.Contains(stderr, " exited; see ") {
+			t.Errorf("-o %s: exit %d, stderr %q; want exit 1 and the member's exit", o, code, stderr)
+		}
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("%s is left (%v)", out, err)
+	}
+	if entries, err := os.ReadDir(empty); err != nil || len(entries) > 0 {
+		t.Errorf("%s: %v, %v; want it there and empty", empty, entries, err)
+	}
+}
