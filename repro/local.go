@@ -63,6 +63,12 @@ func (b *localBackend) start(ctx context.Context) (cluster.Cluster, error) {
 	}
 	lc, err := local.Start(ctx, cfg)
 	if err != nil {
+		// The members' logs say why they did not start; tmp goes with
+		// close, so they are kept in the run's directory and the error
+		// points there.
+		if dst := keepLogs(tmp, filepath.Join(b.opts.Out, MembersDir)); dst != "" {
+			err = errors.New(strings.ReplaceAll(err.Error(), tmp+string(filepath.Separator), dst+string(filepath.Separator)))
+		}
 		return nil, fmt.Errorf("starting members: %w", err)
 	}
 	b.lc = lc
@@ -209,4 +215,20 @@ func (b *localBackend) close(context.Context) error {
 		errs = append(errs, os.RemoveAll(b.tmp))
 	}
 	return errors.Join(errs...)
+}
+
+// keepLogs copies the members' logs (*.log) of dir into dst, and returns dst;
+// "" when there was none or they could not be copied.
+func keepLogs(dir, dst string) string {
+	logs, _ := filepath.Glob(filepath.Join(dir, "*.log"))
+	if len(logs) == 0 || os.MkdirAll(dst, 0o755) != nil {
+		return ""
+	}
+	for _, p := range logs {
+		b, err := os.ReadFile(p)
+		if err != nil || os.WriteFile(filepath.Join(dst, filepath.Base(p)), b, 0o644) != nil {
+			return ""
+		}
+	}
+	return dst
 }

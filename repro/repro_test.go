@@ -276,6 +276,15 @@ func TestLocalStartFails(t *testing.T) {
 	if pids := processesWith(t, etcd); len(pids) > 0 {
 		t.Errorf("processes %v left", pids)
 	}
+	// The log the error names, which says why the member did not start, is kept in the run's
+	// directory: the members' own directory is removed.
+	m := regexp.MustCompile(`see (\S+\.log)`).FindStringSubmatch(err.Error())
+	if m == nil || !strings.HasPrefix(m[1], filepath.Join(dir, "out", MembersDir)) {
+		t.Fatalf("err %v names no log under out/%s", err, MembersDir)
+	}
+	if _, serr := os.Stat(m[1]); serr != nil {
+		t.Errorf("the log the error names: %v", serr)
+	}
 }
 
 func TestOptions(t *testing.T) {

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/etcdpm/etcdpm/repro"
+
 	"os"
 	"path/filepath"
 	"runtime"
@@ -131,8 +133,8 @@ func TestReproEtcdBinary(t *testing.T) {
 	}
 }
 
-// TestReproStartFails: a run whose members cannot start recorded nothing: the directory it
-// created is removed, so that the same -o works again; one that was there, empty, is kept empty.
+// TestReproStartFails: a run whose members cannot start keeps their logs, which say why, in its
+// directory, and the error names them there.
 func TestReproStartFails(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("a shell script as etcd")
@@ -142,24 +144,45 @@ func TestReproStartFails(t *testing.T) {
 	}
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "etcd-that-exits")
-	if err := os.WriteFile(bin, []byte("#!/bin/sh\nexit 3\n"), 0o755); err != nil {
+	if err := os.WriteFile(bin, []byte("#!/bin/sh\necho cannot start: bad flags >&2\nexit 3\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	out := filepath.Join(dir, "out")
-	empty := filepath.Join(dir, "empty")
-	if err := os.Mkdir(empty, 0o755); err != nil {
-		t.Fatal(err)
+	_, stderr, code := etcdpm(t, "", "repro", "--hold", "1s", "-o", out, "--etcd-binary", bin)
+	if code != 1 || !strings.Contains(stderr, " exited; see "+filepath.Join(out, "members")) {
+		t.Fatalf("exit %d, stderr %q; want exit 1 and the member's log under %s/members", code, stderr, out)
 	}
-	for _, o := range []string{out, empty} {
-		_, stderr, code := etcdpm(t, "", "repro", "--hold", "1s", "-o", o, "--etcd-binary", bin)
-		if code != 1 || !strings.Contains(stderr, " exited; see ") {
-			t.Errorf("-o %s: exit %d, stderr %q; want exit 1 and the member's exit", o, code, stderr)
+	log, err := os.ReadFile(filepath.Join(out, "members", "etcd1.log"))
+	if err != nil || !strings.Contains(string(log), "cannot start: bad flags") {
+		t.Errorf("etcd1.log: %q, %v; want what the member said", log, err)
+	}
+}
+
+// TestRemoveUnrecorded: a run that failed before recording anything (compose could not start, a
+// Ctrl-C during start-up) leaves no output behind, and never removes anything else.
+func TestRemoveUnrecorded(t *testing.T) {
+	mk := func(files ...string) string {
+		d := t.TempDir()
+		for _, f := range files {
+			if err := os.WriteFile(filepath.Join(d, f), nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
 		}
+		return d
 	}
-	if _, err := os.Stat(out); !os.IsNotExist(err) {
-		t.Errorf("%s is left (%v)", out, err)
+	created := mk(repro.ActionsFile, repro.RunFile)
+	removeUnrecorded(created, true)
+	if _, err := os.Stat(created); !os.IsNotExist(err) {
+		t.Errorf("a directory the run created: %v, want it gone", err)
 	}
-	if entries, err := os.ReadDir(empty); err != nil || len(entries) > 0 {
-		t.Errorf("%s: %v, %v; want it there and empty", empty, entries, err)
+	given := mk(repro.ActionsFile, repro.RunFile)
+	removeUnrecorded(given, false)
+	if es, err := os.ReadDir(given); err != nil || len(es) != 0 {
+		t.Errorf("a directory given empty: %v %v, want it there and empty", es, err)
+	}
+	other := mk(repro.ActionsFile, repro.RunFile, "notes.txt")
+	removeUnrecorded(other, true)
+	if es, err := os.ReadDir(other); err != nil || len(es) != 3 {
+		t.Errorf("a directory with another file: %v %v, want it untouched", es, err)
 	}
 }
