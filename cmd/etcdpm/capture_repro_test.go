@@ -1,13 +1,13 @@
 package main
 
 import (
-	"github.com/etcdpm/etcdpm/repro"
-
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/etcdpm/etcdpm/repro"
 )
 
 // TestCaptureUsageErrors: flags that cannot work are usage errors (exit 2), found before
