@@ -72,7 +72,16 @@ func (b *composeBackend) start(ctx context.Context) (cluster.Cluster, error) {
 	if err != nil {
 		return nil, fmt.Errorf("docker: %w", err)
 	}
-	if err := b.proj.Up(ctx, memberNames...); err != nil {
+	// compose up runs to its end even on Ctrl-C: a docker-compose killed
+	// half way leaves the daemon creating what the teardown must remove
+	// ("network has active endpoints"). The interruption is taken after it.
+	upCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), composeUpTimeout)
+	err = b.proj.Up(upCtx, memberNames...)
+	cancel()
+	if err == nil {
+		err = ctx.Err()
+	}
+	if err != nil {
 		return nil, err
 	}
 	if b.c, err = newDockerCluster(ctx, b.docker, b.proj.Name, memberNames, endpoints); err != nil {
@@ -140,13 +149,27 @@ func (b *composeBackend) stopCapture() (*capture.Summary, error) {
 }
 
 // close removes the project: its containers, network and volumes.
+// composeUpTimeout bounds `compose up` of the three members (no pull: the
+// image must be here).
+const composeUpTimeout = 2 * time.Minute
+
+// downTries is how many times the teardown runs `compose down`.
+const downTries = 3
+
 func (b *composeBackend) close(ctx context.Context) error {
 	var errs []error
 	if b.c != nil {
 		b.c.Close()
 	}
 	if b.proj != nil {
-		errs = append(errs, b.proj.Down(ctx))
+		// Down can race with containers the daemon is still starting or
+		// stopping; it is idempotent, so a failure is tried again.
+		err := b.proj.Down(ctx)
+		for try := 1; err != nil && try < downTries && ctx.Err() == nil; try++ {
+			time.Sleep(time.Second)
+			err = b.proj.Down(ctx)
+		}
+		errs = append(errs, err)
 	}
 	if b.docker != nil {
 		b.docker.Close()
