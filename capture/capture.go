@@ -109,6 +109,10 @@ type Session struct {
 type dockerVersion struct{ Server, API string }
 
 // New connects to the Docker engine, finds the project and creates the
+// maxStatusTimeout bounds one status call whatever the interval: a member
+// that takes longer is recorded as not answering.
+const maxStatusTimeout = 5 * time.Second
+
 // capture directory and its files.
 func New(ctx context.Context, opts Options) (*Session, error) {
 	eng, err := dialDocker(ctx)
@@ -129,7 +133,7 @@ func newSession(ctx context.Context, opts Options, eng engine, dial dialFunc) (*
 	}
 	s := &Session{
 		opts: opts, eng: eng, dial: dial,
-		timeout:    max(opts.Interval/2, 20*time.Millisecond),
+		timeout:    min(max(opts.Interval/2, 20*time.Millisecond), maxStatusTimeout),
 		flushEvery: time.Second,
 		followers:  make(map[string]*follower),
 		foreign:    make(map[string]bool),
