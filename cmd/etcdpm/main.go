@@ -60,6 +60,9 @@ type env struct {
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// The first Ctrl-C ends the command cleanly (repro and capture tear down
+	// and keep what they recorded); a second one kills etcdpm at once.
+	context.AfterFunc(ctx, stop)
 	code := run(ctx, os.Args[1:], &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, isTerminal: isTerminal(os.Stdout)})
 	stop()
 	os.Exit(code)
