@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 
 	"gopkg.in/ini.v1"
@@ -95,7 +96,7 @@ func Parse(name string, data []byte) (*Config, error) {
 		return nil, &Error{File: name, Msg: "no endpoints: set [etcdpm] endpoints (from the host) or [etcd] addr"}
 	}
 	for i, ep := range strings.Split(raw, ",") {
-		u, err := endpointURL(strings.TrimSpace(ep))
+		u, err := EndpointURL(strings.TrimSpace(ep))
 		if err != nil {
 			return nil, errorAt(section, key, "[%s] %s, entry %d: %v", section, key, i+1, err)
 		}
@@ -115,35 +116,36 @@ func Parse(name string, data []byte) (*Config, error) {
 	return c, nil
 }
 
-// endpointURL checks one endpoint and gives it a scheme: "etcd1:2379" becomes
-// "http://etcd1:2379".
-func endpointURL(ep string) (string, error) {
+// EndpointURL checks one endpoint (of the config file or of a flag) and
+// gives it a scheme: "etcd1:2379" becomes "http://etcd1:2379".
+func EndpointURL(ep string) (string, error) {
 	if ep == "" {
-		return "", errors.New("empty endpoint")
+		return "", errors.New("empty endpoint (a stray comma?)")
 	}
+	raw := ep
 	if !strings.Contains(ep, "://") {
 		ep = "http://" + ep
 	}
 	u, err := url.Parse(ep)
 	if err != nil {
-		return "", fmt.Errorf("%q is not a URL", ep)
+		return "", fmt.Errorf("%q is not a URL", raw)
 	}
 	switch u.Scheme {
 	case "http", "https":
 		if u.Hostname() == "" {
-			return "", fmt.Errorf("%q has no host", ep)
+			return "", fmt.Errorf("%q has no host", raw)
 		}
-		if u.Port() == "" {
-			return "", fmt.Errorf("%q has no port (etcd's client port is usually 2379)", ep)
+		if p, err := strconv.Atoi(u.Port()); err != nil || p < 1 || p > 65535 {
+			return "", fmt.Errorf("%q has no valid port (etcd's client port is usually 2379)", raw)
 		}
 		if u.Path != "" && u.Path != "/" || u.RawQuery != "" || u.User != nil {
-			return "", fmt.Errorf("%q: an endpoint is scheme://host:port only", ep)
+			return "", fmt.Errorf("%q: an endpoint is scheme://host:port only", raw)
 		}
 		return u.Scheme + "://" + u.Host, nil
 	case "unix", "unixs":
 		return ep, nil
 	default:
-		return "", fmt.Errorf("%q: scheme %q is not http, https, unix or unixs", ep, u.Scheme)
+		return "", fmt.Errorf("%q: scheme %q is not http, https, unix or unixs", raw, u.Scheme)
 	}
 }
 

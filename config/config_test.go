@@ -96,9 +96,9 @@ func TestParseErrors(t *testing.T) {
 		{"empty endpoints", "[etcd]\naddr=etcd1:2379\n\n[etcdpm]\nendpoints =\n",
 			`x.ini:5: [etcdpm] endpoints is empty`},
 		{"empty entry", "[etcd]\n\naddr=etcd1:2379,,etcd3:2379\n",
-			`x.ini:3: [etcd] addr, entry 2: empty endpoint`},
+			`x.ini:3: [etcd] addr, entry 2: empty endpoint (a stray comma?)`},
 		{"no port", "[etcd]\naddr=etcd1\n",
-			`x.ini:2: [etcd] addr, entry 1: "http://etcd1" has no port (etcd's client port is usually 2379)`},
+			`x.ini:2: [etcd] addr, entry 1: "etcd1" has no valid port (etcd's client port is usually 2379)`},
 		{"bad scheme", "[etcdpm]\nendpoints=grpc://a:1\n",
 			`x.ini:2: [etcdpm] endpoints, entry 1: "grpc://a:1": scheme "grpc" is not http, https, unix or unixs`},
 		{"path", "[etcdpm]\nendpoints=http://a:1/v3\n",
@@ -147,5 +147,27 @@ func TestLoadNamesFile(t *testing.T) {
 	var ce *Error
 	if !errors.As(err, &ce) || ce.File != path || ce.Line != 2 {
 		t.Fatalf("error = %#v, want *Error at %s:2", err, path)
+	}
+}
+
+// TestEndpointURL: endpoints from the file or from --endpoints get a scheme; anything but
+// scheme://host:port (or a unix socket) is refused.
+func TestEndpointURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"127.0.0.1:2379":          "http://127.0.0.1:2379",
+		"http://etcd1:2379/":      "http://etcd1:2379",
+		"https://[::1]:2379":      "https://[::1]:2379",
+		"unix:///run/etcd.sock":   "unix:///run/etcd.sock",
+		"http://10.0.0.1:2379":    "http://10.0.0.1:2379",
+		"https://etcd.local:2379": "https://etcd.local:2379",
+	} {
+		if got, err := EndpointURL(in); err != nil || got != want {
+			t.Errorf("EndpointURL(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "etcd1", "http://:2379", "http://etcd1:0", "http://etcd1:99999", "http://u:p@etcd1:2379", "grpc://etcd1:2379"} {
+		if got, err := EndpointURL(in); err == nil {
+			t.Errorf("EndpointURL(%q) = %q, want an error", in, got)
+		}
 	}
 }

@@ -5,10 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net/url"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -65,7 +63,7 @@ func (c *captureCmd) Validate() error {
 	}
 	eps := make([]string, 0, len(c.Endpoints))
 	for _, ep := range c.Endpoints {
-		u, err := endpointURL(strings.TrimSpace(ep))
+		u, err := config.EndpointURL(strings.TrimSpace(ep))
 		if err != nil {
 			return fmt.Errorf("--endpoints: %w", err)
 		}
@@ -73,40 +71,6 @@ func (c *captureCmd) Validate() error {
 	}
 	c.Endpoints = eps
 	return nil
-}
-
-// endpointURL checks one --endpoints entry and gives it a scheme, as
-// config.default.ini's endpoints are read: "127.0.0.1:2379" becomes
-// "http://127.0.0.1:2379".
-func endpointURL(ep string) (string, error) {
-	if ep == "" {
-		return "", errors.New("empty endpoint (a stray comma?)")
-	}
-	raw := ep
-	if !strings.Contains(ep, "://") {
-		ep = "http://" + ep
-	}
-	u, err := url.Parse(ep)
-	if err != nil {
-		return "", fmt.Errorf("%q is not a URL", raw)
-	}
-	switch u.Scheme {
-	case "http", "https":
-		if u.Hostname() == "" {
-			return "", fmt.Errorf("%q has no host", raw)
-		}
-		if p, err := strconv.Atoi(u.Port()); err != nil || p < 1 || p > 65535 {
-			return "", fmt.Errorf("%q has no valid port (etcd's client port is usually 2379)", raw)
-		}
-		if u.Path != "" && u.Path != "/" || u.RawQuery != "" || u.User != nil {
-			return "", fmt.Errorf("%q: an endpoint is scheme://host:port only", raw)
-		}
-		return u.Scheme + "://" + u.Host, nil
-	case "unix", "unixs":
-		return ep, nil
-	default:
-		return "", fmt.Errorf("%q: scheme %q is not http, https, unix or unixs", raw, u.Scheme)
-	}
 }
 
 func (c *captureCmd) Run(e *env) error {

@@ -42,26 +42,6 @@ func TestCaptureUsageErrors(t *testing.T) {
 	}
 }
 
-func TestEndpointURL(t *testing.T) {
-	for in, want := range map[string]string{
-		"127.0.0.1:2379":          "http://127.0.0.1:2379",
-		"http://etcd1:2379/":      "http://etcd1:2379",
-		"https://[::1]:2379":      "https://[::1]:2379",
-		"unix:///run/etcd.sock":   "unix:///run/etcd.sock",
-		"http://10.0.0.1:2379":    "http://10.0.0.1:2379",
-		"https://etcd.local:2379": "https://etcd.local:2379",
-	} {
-		if got, err := endpointURL(in); err != nil || got != want {
-			t.Errorf("endpointURL(%q) = %q, %v; want %q", in, got, err, want)
-		}
-	}
-	for _, in := range []string{"", "etcd1", "http://:2379", "http://etcd1:0", "http://u:p@etcd1:2379", "grpc://etcd1:2379"} {
-		if got, err := endpointURL(in); err == nil {
-			t.Errorf("endpointURL(%q) = %q, want an error", in, got)
-		}
-	}
-}
-
 // TestCaptureComposeFile: a -f that is missing or a directory fails (exit 1) naming it, before
 // Docker is asked anything, and nothing is written.
 func TestCaptureComposeFile(t *testing.T) {
