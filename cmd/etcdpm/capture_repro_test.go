@@ -31,14 +31,7 @@ func TestCaptureUsageErrors(t *testing.T) {
 		{[]string{"--endpoints", "http://[::1"}, "is not a URL"},
 		{[]string{"--endpoints", "http://10.0.0.1:2379/v3"}, "scheme://host:port only"},
 	} {
-		args := append([]string{"capture", "-p", "etcdpm-no-such-project", "-o", out}, c.args...)
-		stdout, stderr, code := etcdpm(t, "", args...)
-		if code != 2 || !strings.HasPrefix(stderr, "etcdpm: capture: ") || !strings.Contains(stderr, c.want) || stdout != "" {
-			t.Errorf("%v: exit %d, stderr %q, stdout %q; want exit 2 and %q", c.args, code, stderr, stdout, c.want)
-		}
-	}
-	if _, err := os.Stat(out); !os.IsNotExist(err) {
-		t.Errorf("%s was created (%v)", out, err)
+		checkUsageError(t, out, append([]string{"capture", "-p", "etcdpm-no-such-project", "-o", out}, c.args...), c.want)
 	}
 }
 
@@ -77,14 +70,20 @@ func TestReproUsageErrors(t *testing.T) {
 		{[]string{"-f", "other.yml"}, "--compose-file is for the compose backend"},
 		{[]string{"-b", "compose", "--etcd-binary", "/bin/true"}, "--etcd-binary is for the local backend"},
 	} {
-		args := append([]string{"repro", "-o", out}, c.args...)
-		stdout, stderr, code := etcdpm(t, "", args...)
-		if code != 2 || !strings.HasPrefix(stderr, "etcdpm: repro: ") || !strings.Contains(stderr, c.want) || stdout != "" {
-			t.Errorf("%v: exit %d, stderr %q, stdout %q; want exit 2 and %q", c.args, code, stderr, stdout, c.want)
-		}
+		checkUsageError(t, out, append([]string{"repro", "-o", out}, c.args...), c.want)
+	}
+}
+
+// checkUsageError runs etcdpm with args: it must exit 2 with an error that starts with the
+// command's name and says want, print nothing on stdout, and leave out uncreated.
+func checkUsageError(t *testing.T, out string, args []string, want string) {
+	t.Helper()
+	stdout, stderr, code := etcdpm(t, "", args...)
+	if code != 2 || !strings.HasPrefix(stderr, "etcdpm: "+args[0]+": ") || !strings.Contains(stderr, want) || stdout != "" {
+		t.Errorf("%v: exit %d, stderr %q, stdout %q; want exit 2 and %q", args[1:], code, stderr, stdout, want)
 	}
 	if _, err := os.Stat(out); !os.IsNotExist(err) {
-		t.Errorf("%s was created (%v)", out, err)
+		t.Errorf("%v: %s was created (%v)", args[1:], out, err)
 	}
 }
 
