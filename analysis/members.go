@@ -94,8 +94,8 @@ const (
 )
 
 func (m *member) setName(name string, r nameRank) {
-	if name == "" {
-		return
+	if name == "" || name == m.name && r >= nameEnvelope && r <= m.nameRank {
+		return // the common case, once per event: nothing new
 	}
 	switch {
 	case r == namePeerURL:
@@ -140,19 +140,14 @@ func (a *Analyzer) settleNames() {
 		if m.name == "" {
 			continue
 		}
-		o := byName[m.name]
-		if o == nil {
-			byName[m.name] = m
-			continue
+		keep, drop := m, byName[m.name]
+		if drop != nil && m.nameRank < drop.nameRank {
+			keep, drop = drop, m
 		}
-		loser := o
-		if m.nameRank < o.nameRank {
-			loser = m
+		byName[keep.name] = keep
+		if drop != nil {
+			drop.name, drop.nameRank = "", nameNone
 		}
-		if loser == o {
-			byName[m.name] = m
-		}
-		loser.name, loser.nameRank = "", nameNone
 	}
 }
 
