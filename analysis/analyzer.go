@@ -20,6 +20,9 @@ type Options struct {
 	// MaxSeriesPoints bounds each member's series (default 5000); change
 	// points of the raft state are kept, term-only points are thinned.
 	MaxSeriesPoints int
+	// Start and End are a capture's span, when the inputs come from one: the
+	// Result's span covers it even where no line was logged.
+	Start, End time.Time
 }
 
 // Analyzer builds a Result from events. It is not safe for concurrent use.
@@ -54,6 +57,9 @@ type Analyzer struct {
 	drifts    []*drift
 	tl        timeline
 	details   map[detailKey]any // what the diagnosis needs of a finding
+
+	faults []Fault        // a capture's faults (Analyze)
+	status []StatusSeries // a capture's polled status (Analyze)
 }
 
 // detailKey identifies a finding for details.

@@ -42,7 +42,13 @@ func (a *Analyzer) Finish() *Result {
 	a.settleLeaderships(end)
 	f := a.facts(end)
 
-	r := &Result{Schema: Schema, Start: a.start, End: end}
+	r := &Result{Schema: Schema, Start: a.start, End: end, Faults: a.faults, Status: a.status}
+	if s := a.opts.Start; !s.IsZero() && (r.Start.IsZero() || s.Before(r.Start)) {
+		r.Start = s
+	}
+	if e := a.opts.End; !e.IsZero() && e.After(r.End) {
+		r.End = e
+	}
 	r.Leaderless = a.leaderless(end)
 
 	var fs []Finding

@@ -3,6 +3,7 @@ package analysis
 import (
 	"time"
 
+	"github.com/etcdpm/etcdpm/capdir"
 	"github.com/etcdpm/etcdpm/parser"
 )
 
@@ -211,27 +212,10 @@ type TimelineEvent struct {
 	Text   string
 }
 
-// Fault is an injected fault or a marked action, shaded in the report.
-type Fault struct {
-	Start  time.Time
-	End    time.Time // zero for an instant
-	Label  string    // e.g. "stop etcd1", "pause etcd3"
-	Target string    // service, container or member name
-}
-
-// StatusSeries is a member's polled status over time.
-type StatusSeries struct {
-	Member   parser.ID
-	Name     string
-	Endpoint string
-	Points   []StatusPoint
-}
-
-// StatusPoint is one status poll.
-type StatusPoint struct {
-	Time   time.Time
-	OK     bool
-	Term   uint64
-	Leader parser.ID
-	Error  string
-}
+// Fault, StatusSeries and StatusPoint are a capture directory's faults and
+// polled status, inputs of Analyze beside the logs.
+type (
+	Fault        = capdir.Fault
+	StatusSeries = capdir.StatusSeries
+	StatusPoint  = capdir.StatusPoint
+)

@@ -14,7 +14,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/etcdpm/etcdpm/analysis"
+	"github.com/etcdpm/etcdpm/capdir"
 	"github.com/etcdpm/etcdpm/parser"
 )
 
@@ -64,18 +64,16 @@ func (e *MalformedError) Error() string {
 	return msg
 }
 
-// Attach reads a capture directory's status.jsonl into res.Status (one
-// series per member, points in time order) and its events.jsonl into
-// res.Faults: a stop, kill or die until the container's next start, a pause
-// until its unpause, a disconnect until its connect; a fault with no end
-// ends with the capture. It widens res.Start and res.End to the capture's
-// span. A last line cut short (a capture killed with SIGKILL) is ignored;
-// other unreadable lines make a *MalformedError, returned after the rest is
-// attached.
-func Attach(dir string, res *analysis.Result) error {
+// Read reads a capture directory's status.jsonl (one series per member,
+// points in time order) and its events.jsonl as faults: a stop, kill or die
+// until the container's next start, a pause until its unpause, a disconnect
+// until its connect; a fault with no end ends with the capture. A last line
+// cut short (a capture killed with SIGKILL) is ignored; other unreadable
+// lines make a *MalformedError, returned with the rest read.
+func Read(dir string) (*capdir.Capture, error) {
 	meta, err := ReadMeta(dir)
 	if err != nil {
-		return fmt.Errorf("capture %s: %w", dir, err)
+		return nil, fmt.Errorf("capture %s: %w", dir, err)
 	}
 	var bad MalformedError
 	var last time.Time // the latest time a file holds
@@ -95,7 +93,7 @@ func Attach(dir string, res *analysis.Result) error {
 		return nil
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var events []EventRecord
 	err = readJSONL(filepath.Join(dir, EventsFile), &bad, func(e *EventRecord) error {
@@ -107,7 +105,7 @@ func Attach(dir string, res *analysis.Result) error {
 		return nil
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 
 	start := meta.Start
@@ -118,18 +116,11 @@ func Attach(dir string, res *analysis.Result) error {
 	if end.Before(start) {
 		end = start
 	}
-	res.Status = append(res.Status, statusSeries(records)...)
-	res.Faults = append(res.Faults, faults(events, end)...)
-	if !start.IsZero() && (res.Start.IsZero() || start.Before(res.Start)) {
-		res.Start = start
-	}
-	if !end.IsZero() && (res.End.IsZero() || end.After(res.End)) {
-		res.End = end
-	}
+	c := &capdir.Capture{Dir: dir, Status: statusSeries(records), Faults: faults(events, end), Start: start, End: end}
 	if bad.Count > 0 {
-		return &bad
+		return c, &bad
 	}
-	return nil
+	return c, nil
 }
 
 // readJSONL decodes each line of path into a fresh T and hands it to add.
@@ -178,7 +169,7 @@ func readJSONL[T any](path string, bad *MalformedError, add func(*T) error) erro
 
 // statusSeries groups records by member: its ID when any record of it
 // tells it, else its name, else its endpoint.
-func statusSeries(records []StatusRecord) []analysis.StatusSeries {
+func statusSeries(records []StatusRecord) []capdir.StatusSeries {
 	idOfName := map[string]string{}
 	idOfEndpoint := map[string]string{}
 	for _, r := range records {
@@ -187,7 +178,7 @@ func statusSeries(records []StatusRecord) []analysis.StatusSeries {
 			idOfEndpoint[r.Endpoint] = r.Member
 		}
 	}
-	var series []analysis.StatusSeries
+	var series []capdir.StatusSeries
 	index := map[string]int{}
 	for _, r := range records {
 		key := cmp.Or(r.Member, idOfName[r.Name], idOfEndpoint[r.Endpoint])
@@ -198,7 +189,7 @@ func statusSeries(records []StatusRecord) []analysis.StatusSeries {
 		if !ok {
 			i = len(series)
 			index[key] = i
-			series = append(series, analysis.StatusSeries{})
+			series = append(series, capdir.StatusSeries{})
 		}
 		s := &series[i]
 		if id, ok := parser.ParseID(strings.TrimPrefix(key, "name:")); ok && !strings.HasPrefix(key, "name:") {
@@ -210,7 +201,7 @@ func statusSeries(records []StatusRecord) []analysis.StatusSeries {
 		if r.Endpoint != "" {
 			s.Endpoint = r.Endpoint
 		}
-		p := analysis.StatusPoint{Time: r.Time, OK: r.OK, Term: r.term(), Error: r.Error}
+		p := capdir.StatusPoint{Time: r.Time, OK: r.OK, Term: r.term(), Error: r.Error}
 		if r.OK {
 			p.Leader, _ = parser.ParseID(r.Leader)
 		} else {
@@ -219,9 +210,9 @@ func statusSeries(records []StatusRecord) []analysis.StatusSeries {
 		s.Points = append(s.Points, p)
 	}
 	for i := range series {
-		slices.SortStableFunc(series[i].Points, func(a, b analysis.StatusPoint) int { return a.Time.Compare(b.Time) })
+		slices.SortStableFunc(series[i].Points, func(a, b capdir.StatusPoint) int { return a.Time.Compare(b.Time) })
 	}
-	slices.SortStableFunc(series, func(a, b analysis.StatusSeries) int { return cmp.Compare(a.Name, b.Name) })
+	slices.SortStableFunc(series, func(a, b capdir.StatusSeries) int { return cmp.Compare(a.Name, b.Name) })
 	return series
 }
 
@@ -229,7 +220,7 @@ func statusSeries(records []StatusRecord) []analysis.StatusSeries {
 // until start, paused until unpause, disconnected (per network) until
 // connect; a container that stops leaves its networks, which is no fault of
 // its own. Those still open at end end there.
-func faults(events []EventRecord, end time.Time) []analysis.Fault {
+func faults(events []EventRecord, end time.Time) []capdir.Fault {
 	slices.SortStableFunc(events, func(a, b EventRecord) int { return a.Time.Compare(b.Time) })
 	type open struct {
 		start time.Time
@@ -239,10 +230,10 @@ func faults(events []EventRecord, end time.Time) []analysis.Fault {
 	down := map[string]*open{}
 	paused := map[string]*open{}
 	cut := map[[2]string]*open{}
-	var fs []analysis.Fault
+	var fs []capdir.Fault
 	target := func(e EventRecord) string { return cmp.Or(e.Name, e.Service, e.Container, e.ID) }
 	closeAt := func(o *open, who string, t time.Time) {
-		fs = append(fs, analysis.Fault{Start: o.start, End: t, Label: o.verb + " " + who + o.where, Target: who})
+		fs = append(fs, capdir.Fault{Start: o.start, End: t, Label: o.verb + " " + who + o.where, Target: who})
 	}
 	for _, e := range events {
 		who := target(e)
@@ -325,7 +316,7 @@ func faults(events []EventRecord, end time.Time) []analysis.Fault {
 		}
 		closeAt(l.o, l.who, e)
 	}
-	slices.SortStableFunc(fs, func(a, b analysis.Fault) int {
+	slices.SortStableFunc(fs, func(a, b capdir.Fault) int {
 		return cmp.Or(a.Start.Compare(b.Start), cmp.Compare(a.Target, b.Target), cmp.Compare(a.Label, b.Label))
 	})
 	return fs

@@ -25,7 +25,7 @@ func writeCapture(t *testing.T, files map[string]string) string {
 
 const attachMeta = `{"schema":"etcdpm.capture/v1","project":"demo","start":"2026-11-23T10:00:00Z","end":"2026-11-23T10:01:00Z"}`
 
-func TestAttachFaults(t *testing.T) {
+func TestReadFaults(t *testing.T) {
 	ev := func(sec int, action, name string, attrs string) string {
 		ts := time.Date(2026, 11, 23, 10, 0, sec, 0, time.UTC).Format(time.RFC3339Nano)
 		if attrs != "" {
@@ -46,8 +46,8 @@ func TestAttachFaults(t *testing.T) {
 		ev(50, "pause", "etcd3", "") +
 		`{"time":"2026-11-23T10:00:55Z","type":"container","act` // SIGKILL mid-line
 	dir := writeCapture(t, map[string]string{MetaFile: attachMeta, LogsFile: "", EventsFile: events})
-	res := &analysis.Result{}
-	if err := Attach(dir, res); err != nil {
+	res, err := Read(dir)
+	if err != nil {
 		t.Fatal(err)
 	}
 	at := func(sec int) time.Time { return time.Date(2026, 11, 23, 10, 0, sec, 0, time.UTC) }
@@ -73,7 +73,7 @@ func TestAttachFaults(t *testing.T) {
 	}
 }
 
-func TestAttachStatus(t *testing.T) {
+func TestReadStatus(t *testing.T) {
 	status := strings.Join([]string{
 		`{"time":"2026-11-23T10:00:01Z","name":"etcd1","endpoint":"http://127.0.0.1:12379","ok":false,"error":"dial tcp 127.0.0.1:12379: connect: connection refused","leader":"","raft_term":0}`,
 		`{"time":"2026-11-23T10:00:00.5Z","member":"8e9e05c52164694d","name":"etcd2","endpoint":"http://127.0.0.1:22379","ok":true,"leader":"8e9e05c52164694d","raft_term":3}`,
@@ -84,11 +84,10 @@ func TestAttachStatus(t *testing.T) {
 		`{"time":"2026-11-23T10:00:04Z","member":"aa11","na`,
 	}, "\n")
 	dir := writeCapture(t, map[string]string{MetaFile: attachMeta, LogsFile: "", StatusFile: status})
-	res := &analysis.Result{}
-	err := Attach(dir, res)
+	res, err := Read(dir)
 	me, ok := err.(*MalformedError)
 	if !ok || me.Count != 1 || !strings.HasPrefix(me.First[0], "status.jsonl:5: ") {
-		t.Errorf("Attach: %v, want one malformed line, status.jsonl:5", err)
+		t.Errorf("Read: %v, want one malformed line, status.jsonl:5", err)
 	}
 	if len(res.Status) != 3 {
 		t.Fatalf("%d series, want 3: %+v", len(res.Status), res.Status)

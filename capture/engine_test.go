@@ -383,19 +383,19 @@ func analyzeCapture(t *testing.T, dir string) *analysis.Result {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	r := parser.NewReader(f, parser.Options{Name: path, Layout: "auto", TZ: time.UTC, MaxErrors: 5})
-	a := analysis.New(analysis.Options{Inputs: []string{path}})
-	if err := parser.Merge([]*parser.Reader{r}, a.Add); err != nil {
+	capt, err := capture.Read(dir)
+	if err != nil {
+		t.Errorf("Read: %v", err)
+	}
+	src := parser.Source{R: f, Opts: parser.Options{Name: path, Layout: "auto", TZ: time.UTC, MaxErrors: 5}}
+	res, stats, err := analysis.Analyze(context.Background(), []parser.Source{src}, capt.Faults, capt.Status, analysis.Options{Start: capt.Start, End: capt.End})
+	if err != nil {
 		t.Fatal(err)
 	}
-	res := a.Finish()
-	st := r.Stats()
+	st := stats[0]
 	t.Logf("logs.txt: layout %s, %d lines, %d events, %d skipped, %d malformed", st.Layout, st.Lines, st.Events, st.Skipped, st.Malformed)
 	if st.Malformed > 0 {
 		t.Errorf("logs.txt: %d malformed lines: %v", st.Malformed, st.Errors)
-	}
-	if err := capture.Attach(dir, res); err != nil {
-		t.Errorf("Attach: %v", err)
 	}
 	return res
 }

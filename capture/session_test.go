@@ -13,8 +13,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/etcdpm/etcdpm/analysis"
 )
 
 // testSession returns a session on a fake engine and cluster, writing into
@@ -313,8 +311,8 @@ func TestSessionStatus(t *testing.T) {
 		}
 	}
 
-	res := &analysis.Result{}
-	if err := Attach(s.Dir(), res); err != nil {
+	res, err := Read(s.Dir())
+	if err != nil {
 		t.Fatal(err)
 	}
 	if len(res.Status) != 3 || res.Status[1].Member != 0x22 {

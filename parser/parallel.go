@@ -3,9 +3,11 @@ package parser
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -30,8 +32,15 @@ var ChunkBytes = 1 << 20
 // shutdown lines repeated across a chunk boundary), so the events and the
 // stats are exactly those of one Reader per source. The Event passed to fn is
 // valid during the call only. Read returns each source's Stats and the I/O
-// errors, joined.
-func Read(srcs []Source, workers int, fn func(*Event)) ([]Stats, error) {
+// errors, joined. Once ctx is done, each source stops at its next read and
+// Read returns what was read with ctx's error.
+func Read(ctx context.Context, srcs []Source, workers int, fn func(*Event)) ([]Stats, error) {
+	if ctx.Done() != nil {
+		srcs = slices.Clone(srcs)
+		for i := range srcs {
+			srcs[i].R = ctxReader{ctx, srcs[i].R}
+		}
+	}
 	if workers < 1 {
 		workers = 1
 	}
@@ -589,4 +598,17 @@ func fill(r io.Reader, p []byte) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+// ctxReader fails once ctx is done; a read under way is not interrupted.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
 }

@@ -2,6 +2,7 @@ package parser
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -63,7 +64,7 @@ func TestReadMatchesOneReader(t *testing.T) {
 			want := NewReader(strings.NewReader(data), Options{Name: name, Input: 3})
 			wantEvs := drain(want)
 			var got []Event
-			stats, err := Read([]Source{{R: strings.NewReader(data), Opts: Options{Name: name, Input: 3}}}, 3, func(e *Event) {
+			stats, err := Read(context.Background(), []Source{{R: strings.NewReader(data), Opts: Options{Name: name, Input: 3}}}, 3, func(e *Event) {
 				got = append(got, e.Clone())
 			})
 			if err != nil {
@@ -104,7 +105,7 @@ func TestReadMergesLikeMerge(t *testing.T) {
 	if err := Merge(readers, func(e *Event) { want = append(want, e.Clone()) }); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Read(srcs, 2, func(e *Event) { got = append(got, e.Clone()) }); err != nil {
+	if _, err := Read(context.Background(), srcs, 2, func(e *Event) { got = append(got, e.Clone()) }); err != nil {
 		t.Fatal(err)
 	}
 	if !reflect.DeepEqual(got, want) {
@@ -128,7 +129,7 @@ func TestReadJournaldShort(t *testing.T) {
 	}
 	want := drain(NewReader(strings.NewReader(b.String()), Options{}))
 	var got []Event
-	if _, err := Read([]Source{{R: strings.NewReader(b.String())}}, 2, func(e *Event) { got = append(got, e.Clone()) }); err != nil {
+	if _, err := Read(context.Background(), []Source{{R: strings.NewReader(b.String())}}, 2, func(e *Event) { got = append(got, e.Clone()) }); err != nil {
 		t.Fatal(err)
 	}
 	if !reflect.DeepEqual(got, want) || len(got) == 0 {
@@ -143,12 +144,12 @@ func TestReadKeepsReaderErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	whole, err := Read([]Source{{R: bytes.NewReader(b), Opts: Options{Name: "n1.log"}}}, 2, func(*Event) {})
+	whole, err := Read(context.Background(), []Source{{R: bytes.NewReader(b), Opts: Options{Name: "n1.log"}}}, 2, func(*Event) {})
 	if err != nil {
 		t.Fatal(err)
 	}
 	r := io.MultiReader(bytes.NewReader(b), iotest.ErrReader(io.ErrUnexpectedEOF))
-	cut, err := Read([]Source{{R: r, Opts: Options{Name: "n1.log"}}}, 2, func(*Event) {})
+	cut, err := Read(context.Background(), []Source{{R: r, Opts: Options{Name: "n1.log"}}}, 2, func(*Event) {})
 	if !errors.Is(err, io.ErrUnexpectedEOF) {
 		t.Errorf("Read: %v, want the reader's io.ErrUnexpectedEOF", err)
 	}

@@ -2,11 +2,11 @@ package repro
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"time"
 
 	"github.com/etcdpm/etcdpm/analysis"
@@ -23,7 +23,7 @@ const (
 
 // analyzeDir analyzes a capture directory as `etcdpm analyze DIR` does: the etcd lines of
 // logs.txt, then the polled status and the faults of status.jsonl and events.jsonl
-// (capture.Attach).
+// (capture.Read).
 func analyzeDir(dir string) (*analysis.Result, error) {
 	logs := filepath.Join(dir, capture.LogsFile)
 	f, err := os.Open(logs)
@@ -32,22 +32,15 @@ func analyzeDir(dir string) (*analysis.Result, error) {
 	}
 	defer f.Close()
 	names := []string{logs}
-	a := analysis.New(analysis.Options{Inputs: names})
-	stats, err := parser.Read([]parser.Source{{R: f, Opts: parser.Options{Name: logs, TZ: time.UTC}}}, runtime.GOMAXPROCS(0), a.Add)
-	res := a.Finish()
+	capt, err := capture.Read(dir)
+	var me *capture.MalformedError
+	if err != nil && !errors.As(err, &me) {
+		return nil, err
+	}
+	res, _, err := analysis.Analyze(context.Background(), []parser.Source{{R: f, Opts: parser.Options{Name: logs, TZ: time.UTC}}},
+		capt.Faults, capt.Status, analysis.Options{Inputs: names, Start: capt.Start, End: capt.End})
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", logs, err)
-	}
-	for i, st := range stats {
-		in := analysis.Input{Name: names[i], Layout: st.Layout, Lines: st.Lines, Events: st.Events, Skipped: st.Skipped, Malformed: st.Malformed}
-		for _, se := range st.Errors {
-			in.Errors = append(in.Errors, se.Error())
-		}
-		res.Inputs = append(res.Inputs, in)
-	}
-	var me *capture.MalformedError
-	if err := capture.Attach(dir, res); err != nil && !errors.As(err, &me) {
-		return nil, err
 	}
 	return res, nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"github.com/etcdpm/etcdpm/analysis"
+	"github.com/etcdpm/etcdpm/capdir"
 	"github.com/etcdpm/etcdpm/capture"
 	"github.com/etcdpm/etcdpm/parser"
 	"github.com/etcdpm/etcdpm/report"
@@ -188,12 +190,16 @@ func (c *analyzeCmd) Run(e *env) error {
 	var stats []parser.Stats
 	if c.Format == "events" {
 		enc := newEventEncoder(w, names)
-		stats, err = parser.Read(srcs, runtime.GOMAXPROCS(0), enc.write)
+		stats, err = parser.Read(e.ctx, srcs, runtime.GOMAXPROCS(0), enc.write)
 		if err == nil {
 			err = enc.err
 		}
 	} else {
-		res, stats, err = analyzeSources(names, srcs)
+		var capt capdir.Capture
+		if capt, err = readCaptures(e.stderr, c.Inputs); err != nil {
+			return err
+		}
+		res, stats, err = analyzeSources(e.ctx, names, srcs, capt)
 	}
 	// An input that fails part way (a truncated .gz, an I/O error) does not
 	// cost the others: the analysis of what was read is written, and the
@@ -205,11 +211,6 @@ func (c *analyzeCmd) Run(e *env) error {
 	}
 	if err != nil {
 		return err
-	}
-	if res != nil {
-		if err := attachCaptures(e.stderr, c.Inputs, res); err != nil {
-			return err
-		}
 	}
 	reportMalformed(e.stderr, names, stats)
 	reportEmpty(e.stderr, names, stats, c.Layout)
@@ -278,10 +279,12 @@ func (c *analyzeCmd) reportOptions(names []string) report.Options {
 	return report.Options{Title: title, Version: versionString(), Generated: time.Now().UTC()}
 }
 
-// attachCaptures adds the status snapshots and Docker events of capture
-// directories among the inputs (a capture dir, or its logs.txt) to res. A
-// damaged line is a warning; the rest is still read.
-func attachCaptures(stderr io.Writer, inputs []string, res *analysis.Result) error {
+// readCaptures reads the status snapshots and Docker events of the capture
+// directories among the inputs (a capture dir, or its logs.txt), inputs of
+// the analysis beside the logs. A damaged line is a warning; the rest is
+// still read.
+func readCaptures(stderr io.Writer, inputs []string) (capdir.Capture, error) {
+	var all capdir.Capture
 	seen := map[string]bool{}
 	for _, arg := range inputs {
 		dir, ok := capture.DirOf(arg)
@@ -289,24 +292,30 @@ func attachCaptures(stderr io.Writer, inputs []string, res *analysis.Result) err
 			continue
 		}
 		seen[dir] = true
-		if err := capture.Attach(dir, res); err != nil {
+		c, err := capture.Read(dir)
+		if err != nil {
 			var me *capture.MalformedError
 			if !errors.As(err, &me) {
-				return err
+				return all, err
 			}
 			fmt.Fprintf(stderr, "etcdpm: warning: %v\n", err)
 		}
+		all.Faults = append(all.Faults, c.Faults...)
+		all.Status = append(all.Status, c.Status...)
+		if all.Start.IsZero() || c.Start.Before(all.Start) {
+			all.Start = c.Start
+		}
+		if c.End.After(all.End) {
+			all.End = c.End
+		}
 	}
-	return nil
+	return all, nil
 }
 
-// analyzeSources parses the sources on every core and analyzes their events.
-func analyzeSources(names []string, srcs []parser.Source) (*analysis.Result, []parser.Stats, error) {
-	a := analysis.New(analysis.Options{Inputs: names})
-	stats, err := parser.Read(srcs, runtime.GOMAXPROCS(0), a.Add)
-	res := a.Finish()
-	res.Inputs = inputStats(names, stats)
-	return res, stats, err
+// analyzeSources parses the sources on every core and analyzes their events
+// with the capture's faults and status.
+func analyzeSources(ctx context.Context, names []string, srcs []parser.Source, c capdir.Capture) (*analysis.Result, []parser.Stats, error) {
+	return analysis.Analyze(ctx, srcs, c.Faults, c.Status, analysis.Options{Inputs: names, Start: c.Start, End: c.End})
 }
 
 // output returns where to write: stdout, or a file written whole or not at
@@ -375,20 +384,6 @@ func createAtomic(path string) (io.Writer, func(error) error, error) {
 		}
 		return nil
 	}, nil
-}
-
-func inputStats(names []string, stats []parser.Stats) []analysis.Input {
-	ins := make([]analysis.Input, len(stats))
-	for i, st := range stats {
-		ins[i] = analysis.Input{
-			Name: names[i], Layout: st.Layout, Lines: st.Lines, Events: st.Events,
-			Skipped: st.Skipped, Malformed: st.Malformed,
-		}
-		for _, se := range st.Errors {
-			ins[i].Errors = append(ins[i].Errors, se.Error())
-		}
-	}
-	return ins
 }
 
 // reportMalformed prints the first malformed lines of each input as

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -175,12 +176,13 @@ func writeReports(dir, project string) error {
 	}
 	defer f.Close()
 	names := []string{logs}
-	res, _, err := analyzeSources(names, []parser.Source{{R: f, Opts: parser.Options{Name: logs, TZ: time.UTC}}})
-	if err != nil {
+	capt, err := capture.Read(dir)
+	var me *capture.MalformedError
+	if err != nil && !errors.As(err, &me) {
 		return err
 	}
-	var me *capture.MalformedError
-	if err := capture.Attach(dir, res); err != nil && !errors.As(err, &me) {
+	res, _, err := analyzeSources(context.Background(), names, []parser.Source{{R: f, Opts: parser.Options{Name: logs, TZ: time.UTC}}}, *capt)
+	if err != nil {
 		return err
 	}
 	opts := report.Options{Title: "etcdpm capture of " + project, Version: versionString(), Generated: time.Now()}

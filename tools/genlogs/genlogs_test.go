@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"os"
@@ -88,7 +89,7 @@ func TestGenerated(t *testing.T) {
 				a.Add(e)
 			}
 			src := parser.Source{R: bytes.NewReader(data), Opts: parser.Options{Name: f.name}}
-			stats, err := parser.Read([]parser.Source{src}, runtime.GOMAXPROCS(0), add)
+			stats, err := parser.Read(context.Background(), []parser.Source{src}, runtime.GOMAXPROCS(0), add)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -191,7 +192,7 @@ func BenchmarkRead(b *testing.B) {
 			b.ResetTimer()
 			for b.Loop() {
 				src := parser.Source{R: bytes.NewReader(data), Opts: parser.Options{Name: f.name}}
-				if _, err := parser.Read([]parser.Source{src}, runtime.GOMAXPROCS(0), func(*parser.Event) {}); err != nil {
+				if _, err := parser.Read(context.Background(), []parser.Source{src}, runtime.GOMAXPROCS(0), func(*parser.Event) {}); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -209,7 +210,7 @@ func BenchmarkAnalyze(b *testing.B) {
 			for b.Loop() {
 				a := analysis.New(analysis.Options{Inputs: []string{f.name}})
 				src := parser.Source{R: bytes.NewReader(data), Opts: parser.Options{Name: f.name}}
-				if _, err := parser.Read([]parser.Source{src}, runtime.GOMAXPROCS(0), a.Add); err != nil {
+				if _, err := parser.Read(context.Background(), []parser.Source{src}, runtime.GOMAXPROCS(0), a.Add); err != nil {
 					b.Fatal(err)
 				}
 				a.Finish()
@@ -249,7 +250,7 @@ func analyzeFile(b *testing.B, path string) {
 		}
 		a := analysis.New(analysis.Options{Inputs: []string{path}})
 		src := parser.Source{R: bufio.NewReaderSize(in, 256<<10), Opts: parser.Options{Name: path}}
-		if _, err := parser.Read([]parser.Source{src}, runtime.GOMAXPROCS(0), a.Add); err != nil {
+		if _, err := parser.Read(context.Background(), []parser.Source{src}, runtime.GOMAXPROCS(0), a.Add); err != nil {
 			b.Fatal(err)
 		}
 		res := a.Finish()
