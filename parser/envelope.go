@@ -204,7 +204,7 @@ func sniffEnvelope(line []byte) (envelope, bool) {
 		return envJournald, true
 	}
 	if _, _, _, ok := parseClock(line); ok && len(line) > 9 && line[8] == ' ' {
-		if _, _, ok := composePrefix(line[9:]); ok {
+		if _, _, ok := composePrefix(trimLeftSpace(line[9:])); ok {
 			return envProcfile, true
 		}
 	}

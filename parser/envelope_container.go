@@ -122,7 +122,7 @@ func (r *Reader) procfileLine(line []byte) (framed, bool) {
 	if !ok || len(line) < 9 || line[8] != ' ' {
 		return framed{payload: line}, false
 	}
-	name, rest, ok := composePrefix(line[9:])
+	name, rest, ok := composePrefix(trimLeftSpace(line[9:])) // goreman pads names on the left
 	if !ok {
 		return framed{payload: line}, false
 	}
