@@ -173,12 +173,12 @@ func (f *framed) when() time.Time {
 }
 
 // sniffEnvelope guesses the envelope of one line; ok is false when the
-// line says nothing (blank, an elision, a `systemctl status` header, a line
-// that is neither in an envelope nor a record).
+// line says nothing (blank, an elision, a line that is neither in an
+// envelope nor a record: a `systemctl status` header, a panic, k3s's own
+// lines).
 func sniffEnvelope(line []byte) (envelope, bool) {
 	line = trimSpace(line)
-	if len(line) == 0 || bytes.Equal(line, []byte("[...]")) || bytes.Equal(line, []byte("...")) ||
-		isSystemctlStatus(line) {
+	if len(line) == 0 || bytes.Equal(line, []byte("[...]")) || bytes.Equal(line, []byte("...")) {
 		return 0, false
 	}
 	switch {

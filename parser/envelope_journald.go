@@ -123,27 +123,6 @@ func (r *Reader) sampleYear() {
 	r.stats, r.lastMonth = saved, month
 }
 
-// isSystemctlStatus matches the header of a `systemctl status` block pasted
-// above its log lines: "● etcd.service - etcd", "Loaded: ...", "Active:
-// ...", "Main PID: ...", the CGroup tree.
-func isSystemctlStatus(line []byte) bool {
-	for _, p := range [...]string{"●", "○", "×", "↻", "└─", "├─", "│"} {
-		if bytes.HasPrefix(line, []byte(p)) {
-			return true
-		}
-	}
-	c := bytes.IndexByte(line, ':')
-	if c < 3 || c > 12 {
-		return false
-	}
-	switch string(line[:c]) {
-	case "Loaded", "Active", "Docs", "Main PID", "Tasks", "Memory", "CPU", "CGroup", "Process",
-		"Status", "TriggeredBy", "Drop-In", "Invocation", "IO", "Mem peak":
-		return true
-	}
-	return false
-}
-
 // journaldJSON parses one "journalctl -o json" object.
 func (r *Reader) journaldJSON(line []byte) (framed, bool) {
 	var f framed

@@ -187,6 +187,14 @@ func TestEnvelopesYieldSameEvents(t *testing.T) {
 				if len(got) != len(bare) {
 					t.Fatalf("%d events, want %d", len(got), len(bare))
 				}
+				// forced with --layout, the same events
+				forced := ec.layout
+				if strings.HasPrefix(forced, "compose") {
+					forced = "compose"
+				}
+				if fe := drain(NewReader(strings.NewReader(b.String()), Options{Name: path, Layout: forced})); len(fe) != len(got) {
+					t.Errorf("layout forced to %s: %d events, want %d", forced, len(fe), len(got))
+				}
 				for i := range got {
 					g, w := got[i], bare[i]
 					if comparable(g) != comparable(w) {
