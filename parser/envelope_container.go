@@ -13,37 +13,19 @@ import (
 // {"log":"<line>\n","stream":"stderr","time":"2020-06-21T08:11:23.123456789Z"}.
 // The log string, unescaped and without its line end, is the payload.
 func (r *Reader) dockerJSON(line []byte) (framed, bool) {
-	var f framed
-	it := newJSONIter(line)
-	var msg []byte
-	var msgEsc, haveMsg bool
-	for {
-		k, v, typ, esc, ok := it.next()
-		if !ok {
-			break
-		}
-		if typ != jsonString {
-			continue
-		}
-		switch string(k) {
-		case "log":
-			msg, msgEsc, haveMsg = v, esc, true
-		case "time":
-			if st, n, ok := scanRFC3339(v); ok && n == len(v) {
-				f.st, f.lazy, f.hasTime, f.exact = st, true, true, true
-			}
+	f, ok := r.jsonEnvelope(line, envDockerJSON, "log")
+	if ok {
+		f.payload = bytes.TrimSuffix(bytes.TrimSuffix(f.payload, []byte("\n")), []byte("\r"))
+	}
+	return f, ok
+}
+
+func dockerMember(f *framed, key, val []byte) {
+	if string(key) == "time" {
+		if st, n, ok := scanRFC3339(val); ok && n == len(val) {
+			f.st, f.lazy, f.hasTime, f.exact = st, true, true, true
 		}
 	}
-	if it.bad || !haveMsg {
-		return framed{payload: line}, false
-	}
-	if msgEsc {
-		r.unesc = unescape(r.unesc[:0], msg)
-		msg = r.unesc
-	}
-	msg = bytes.TrimSuffix(msg, []byte("\n"))
-	f.payload = bytes.TrimSuffix(msg, []byte("\r"))
-	return f, true
 }
 
 // criHeader takes apart "<RFC 3339 time> <stdout|stderr> <tag> " at the

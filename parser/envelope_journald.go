@@ -125,6 +125,23 @@ func (r *Reader) sampleYear() {
 
 // journaldJSON parses one "journalctl -o json" object.
 func (r *Reader) journaldJSON(line []byte) (framed, bool) {
+	return r.jsonEnvelope(line, envJournaldJSON, "MESSAGE")
+}
+
+func journaldMember(f *framed, key, val []byte) {
+	switch string(key) {
+	case "__REALTIME_TIMESTAMP":
+		f.t, f.hasTime = parseEpochMicros(val)
+		f.exact = f.hasTime
+	case "_HOSTNAME":
+		f.source = val
+	}
+}
+
+// jsonEnvelope walks an envelope env that is one JSON object: its string
+// member msgKey, unescaped, is the payload; env's member function reads the
+// other string members (called directly, so that f stays on the stack).
+func (r *Reader) jsonEnvelope(line []byte, env envelope, msgKey string) (framed, bool) {
 	var f framed
 	it := newJSONIter(line)
 	var msg []byte
@@ -134,20 +151,16 @@ func (r *Reader) journaldJSON(line []byte) (framed, bool) {
 		if !ok {
 			break
 		}
-		switch string(k) {
-		case "MESSAGE":
-			if typ == jsonString {
-				msg, msgEsc, haveMsg = v, esc, true
-			}
-		case "__REALTIME_TIMESTAMP":
-			if typ == jsonString {
-				f.t, f.hasTime = parseEpochMicros(v)
-				f.exact = f.hasTime
-			}
-		case "_HOSTNAME":
-			if typ == jsonString {
-				f.source = v
-			}
+		if typ != jsonString {
+			continue
+		}
+		switch {
+		case string(k) == msgKey:
+			msg, msgEsc, haveMsg = v, esc, true
+		case env == envJournaldJSON:
+			journaldMember(&f, k, v)
+		default:
+			dockerMember(&f, k, v)
 		}
 	}
 	if it.bad || !haveMsg {

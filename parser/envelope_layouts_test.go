@@ -280,3 +280,69 @@ func TestProcfileDateFromRecord(t *testing.T) {
 		t.Errorf("second event at %v of %q, want %v of etcd1", evs[1].Time, evs[1].Name, want)
 	}
 }
+
+// The new envelopes keep the per-line path free of allocations.
+func TestNewEnvelopesDoNotAllocate(t *testing.T) {
+	r := NewReader(strings.NewReader(""), Options{})
+	r.lastYear = 2026
+	for _, c := range []struct {
+		env  envelope
+		line string
+	}{
+		{envDockerJSON, `{"log":"{\"level\":\"info\",\"ts\":\"2026-11-23T21:48:39.203636Z\",\"msg\":\"a\\u003cb\"}\n","stream":"stderr","time":"2026-11-23T21:48:39.2036Z"}`},
+		{envCRI, `2026-11-23T21:48:39.203636123Z stderr F {"level":"info","msg":"x"}`},
+		{envProcfile, `21:03:09  etcd1 | raft2026/11/23 21:03:09 INFO: 6291d99b6e411a8b became candidate at term 3`},
+		{envPodContainer, `etcd-0 etcd raft2026/11/23 21:03:09 INFO: 6291d99b6e411a8b became candidate at term 3`},
+		{envJournald, `11月 23 21:03:09 node1 etcd[1]: 6291d99b6e411a8b became candidate at term 3`},
+		{envJournald, `févr. 23 21:03:09  etcd: 6291d99b6e411a8b became candidate at term 3`},
+		{envJournald, `Mon 2026-11-23 21:03:09 CEST node1 etcd[1]: 6291d99b6e411a8b became candidate at term 3`},
+	} {
+		line := []byte(c.line)
+		if _, ok := r.unwrap(c.env, line); !ok {
+			t.Errorf("%s: %q not read", envNames[c.env], line)
+		}
+		if n := testing.AllocsPerRun(100, func() { r.unwrap(c.env, line) }); n != 0 {
+			t.Errorf("%s: %v allocations per line", envNames[c.env], n)
+		}
+	}
+}
+
+// journalctl's %b in the locales it is run in (glibc's abmon), and
+// short-full's zone names.
+func TestSyslogStampLocales(t *testing.T) {
+	for _, c := range []struct {
+		stamp string
+		mo, d int
+	}{
+		{"Jan  5 00:35:31", 1, 5}, {"1月 18 00:35:31", 1, 18}, {"12月 18 00:35:31", 12, 18},
+		{" 1月 18 00:35:31", 1, 18}, {"10월 03 00:35:31", 10, 3}, {"Mär 18 00:35:31", 3, 18},
+		{"janv. 18 00:35:31", 1, 18}, {"févr. 18 00:35:31", 2, 18}, {"déc. 18 00:35:31", 12, 18},
+		{"ene 18 00:35:31", 1, 18}, {"mag 18 00:35:31", 5, 18}, {"mrt 18 00:35:31", 3, 18},
+		{"мая 18 00:35:31", 5, 18}, {"paź 18 00:35:31", 10, 18}, {"Okt  8 00:35:31", 10, 8},
+		{"13月 18 00:35:31", 0, 0}, {"Foo 18 00:35:31", 0, 0}, {"Jan 18 25:35:31", 0, 0}, {"2020 18 00:35:31", 0, 0},
+	} {
+		st, n, ok := scanSyslogTime([]byte(c.stamp))
+		if c.mo == 0 {
+			if ok {
+				t.Errorf("%q read as month %d", c.stamp, st.mo)
+			}
+			continue
+		}
+		if !ok || st.mo != c.mo || st.d != c.d || st.h != 0 || st.mi != 35 || st.s != 31 || n != len(c.stamp) {
+			t.Errorf("%q: %+v, %d bytes, ok %v", c.stamp, st, n, ok)
+		}
+	}
+	for _, c := range []struct {
+		stamp string
+		off   int
+		zoned bool
+	}{
+		{"Mon 2020-04-27 23:15:56 UTC", 0, true}, {"Mon 2020-04-27 23:15:56.123456 CEST", 7200, true},
+		{"Di 2020-04-28 23:15:56 +0530", 5*3600 + 1800, true}, {"Mon 2020-04-27 23:15:56 WAKT", 0, false},
+	} {
+		st, n, ok := scanShortFull([]byte(c.stamp))
+		if !ok || st.y != 2020 || st.mo != 4 || st.zoned != c.zoned || st.off != c.off || n != len(c.stamp) {
+			t.Errorf("%q: %+v, %d bytes, ok %v", c.stamp, st, n, ok)
+		}
+	}
+}
