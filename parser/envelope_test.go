@@ -103,6 +103,10 @@ func envelopeCases() []envelopeCase {
 		{"foreman", "procfile", true, func(m string, ts time.Time, l string) string {
 			return ts.Format("15:04:05") + fmt.Sprintf(" %-8s | ", m+".1") + l
 		}},
+		// overmind ("name | " with the name padded, no time): compose's prefix
+		{"overmind", "compose", true, func(m string, _ time.Time, l string) string {
+			return fmt.Sprintf("%-6s | %s", "etcd"+m, l)
+		}},
 		// stern's default template "{{.PodName}} {{.ContainerName}} {{.Message}}".
 		{"stern", "pod-container", true, func(m string, _ time.Time, l string) string {
 			return "etcd-" + m + " etcd " + l

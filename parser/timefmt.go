@@ -289,10 +289,6 @@ var zoneAbbrevs = [...]struct {
 	{"JST", 9 * 3600}, {"KST", 9 * 3600}, {"AEST", 10 * 3600}, {"AEDT", 11 * 3600},
 }
 
-// parseJournaldISO parses journalctl's short-iso "2026-11-23T21:05:15+0000"
-// (or +00:00, or with .ffffff), returning the consumed length.
-func parseJournaldISO(b []byte) (time.Time, int, bool) { return parseRFC3339(b) }
-
 // parseEpoch parses seconds since the epoch with an optional fraction, as
 // early 3.4 zap builds wrote "ts":1531181998.753459.
 func parseEpoch(b []byte) (time.Time, bool) {
