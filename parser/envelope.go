@@ -187,7 +187,7 @@ func sniffEnvelope(line []byte) (envelope, bool) {
 			(bytes.Contains(line, []byte(`"__REALTIME_TIMESTAMP"`)) || bytes.Contains(line, []byte(`"__CURSOR"`))) {
 			return envJournaldJSON, true
 		}
-		if bytes.HasPrefix(line, []byte(`{"log":"`)) && bytes.Contains(line, []byte(`"time":"`)) {
+		if bytes.HasPrefix(line, []byte(`{"log":"`)) { // zap's first key is "level"
 			return envDockerJSON, true
 		}
 		return envBare, true

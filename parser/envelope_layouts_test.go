@@ -346,3 +346,25 @@ func TestSyslogStampLocales(t *testing.T) {
 		}
 	}
 }
+
+// A line of a new layout that looks like a record but is broken is
+// malformed, reported as file:line: why, never skipped as noise.
+func TestNewLayoutsReportMalformed(t *testing.T) {
+	zap := `{"level":"info","ts":"2026-11-23T21:48:39.203636Z","caller":"raft/raft.go:1","msg":"6291d99b6e411a8b became candidate at term 3"}`
+	trunc := zap[:60]
+	for name, input := range map[string]string{
+		"cri":         "2026-11-23T21:48:39.2Z stderr F " + zap + "\n2026-11-23T21:48:39.2Z stderr F " + trunc + "\n",
+		"docker-json": `{"log":"` + strings.ReplaceAll(zap, `"`, `\"`) + `\n","stream":"stderr","time":"2026-11-23T21:48:39.2Z"}` + "\n" + `{"log":"` + strings.ReplaceAll(trunc, `"`, `\"`) + "\n",
+		"stern":       "etcd-0 etcd " + zap + "\netcd-0 etcd " + trunc + "\n",
+		"goreman":     "21:48:39 etcd1 | " + zap + "\n21:48:39 etcd1 | " + trunc + "\n",
+	} {
+		r := NewReader(strings.NewReader(input), Options{Name: name + ".log"})
+		evs := drain(r)
+		st := r.Stats()
+		if len(evs) != 1 || st.Malformed != 1 || len(st.Errors) != 1 || st.Errors[0].Line != 2 {
+			t.Errorf("%s: %d events, stats %+v", name, len(evs), st)
+		} else {
+			t.Logf("%s: %s", name, st.Errors[0].Error())
+		}
+	}
+}
