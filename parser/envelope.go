@@ -15,12 +15,25 @@ const (
 	envKubectl                      // "[pod/<pod>/<container>] " prefix, optional timestamp
 	envJournald                     // journalctl short, short-precise, short-iso[-precise]
 	envJournaldJSON                 // journalctl -o json
+	envDockerJSON                   // docker's json-file driver: {"log":"<line>\n","stream":"stderr","time":"..."}
+	envCRI                          // CRI/containerd pod log files: "<RFC 3339> stderr F <line>", P parts joined
+	envProcfile                     // goreman, foreman: "15:04:05 name | <line>"
+	envPodContainer                 // stern, kubetail: "<pod> <container> <line>"
+	envCount
 )
 
-// Layouts are the envelope names Options.Layout accepts.
-var Layouts = []string{"bare", "compose", "docker", "kubectl", "journald", "journald-json"}
+var envNames = [envCount]string{"bare", "compose", "docker", "kubectl", "journald", "journald-json",
+	"docker-json", "cri", "procfile", "pod-container"}
 
-var envNames = [...]string{"bare", "compose", "docker", "kubectl", "journald", "journald-json"}
+// Layouts are the envelope names Options.Layout accepts.
+var Layouts = append([]string(nil), envNames[:]...)
+
+// sequential reports whether env's lines depend on the lines before them
+// (a year or a date to carry, partial lines to join), so that an input in
+// it is read in one piece rather than in parallel chunks.
+func sequential(env envelope) bool {
+	return env == envJournald || env == envCRI || env == envProcfile
+}
 
 func parseEnvelopeName(s string) (envelope, bool) {
 	for i, n := range envNames {
@@ -84,6 +97,14 @@ func (r *Reader) unwrap(env envelope, line []byte) (f framed, ok bool) {
 		return r.journaldShort(line)
 	case envJournaldJSON:
 		return r.journaldJSON(line)
+	case envDockerJSON:
+		return r.dockerJSON(line)
+	case envCRI:
+		return criLine(line)
+	case envProcfile:
+		return r.procfileLine(line)
+	case envPodContainer:
+		return podContainerLine(line)
 	}
 	return framed{payload: line}, false
 }
@@ -151,94 +172,10 @@ func (f *framed) when() time.Time {
 	return f.t
 }
 
-// journaldShort parses "<time> <host> <ident>[<pid>]: <message>".
-func (r *Reader) journaldShort(line []byte) (framed, bool) {
-	var f framed
-	var n int
-	var ok bool
-	if len(line) > 0 && isDigit(line[0]) {
-		f.t, n, ok = parseJournaldISO(line)
-		f.exact = ok
-	} else {
-		f.t, n, ok = parseSyslogTime(line, r.year(), r.tz)
-	}
-	if !ok || n >= len(line) || line[n] != ' ' {
-		return framed{payload: line}, false
-	}
-	f.hasTime = true
-	rest := line[n+1:]
-	sp := bytes.IndexByte(rest, ' ')
-	if sp <= 0 {
-		return framed{payload: line}, false
-	}
-	f.source = rest[:sp]
-	rest = rest[sp+1:]
-	colon := bytes.Index(rest, []byte(": "))
-	if colon <= 0 {
-		// "host ident[pid]:" with an empty message
-		if bytes.HasSuffix(rest, []byte(":")) {
-			f.payload = nil
-			return f, true
-		}
-		return framed{payload: line}, false
-	}
-	ident := rest[:colon]
-	if bytes.IndexByte(ident, ' ') >= 0 {
-		return framed{payload: line}, false
-	}
-	f.payload = rest[colon+2:]
-	return f, true
-}
-
-// journaldJSON parses one "journalctl -o json" object.
-func (r *Reader) journaldJSON(line []byte) (framed, bool) {
-	var f framed
-	it := newJSONIter(line)
-	var msg []byte
-	var msgEsc, haveMsg bool
-	for {
-		k, v, typ, esc, ok := it.next()
-		if !ok {
-			break
-		}
-		switch string(k) {
-		case "MESSAGE":
-			if typ == jsonString {
-				msg, msgEsc, haveMsg = v, esc, true
-			}
-		case "__REALTIME_TIMESTAMP":
-			if typ == jsonString {
-				f.t, f.hasTime = parseEpochMicros(v)
-				f.exact = f.hasTime
-			}
-		case "_HOSTNAME":
-			if typ == jsonString {
-				f.source = v
-			}
-		}
-	}
-	if it.bad || !haveMsg {
-		return framed{payload: line}, false
-	}
-	if msgEsc {
-		r.unesc = unescape(r.unesc[:0], msg)
-		msg = r.unesc
-	}
-	f.payload = msg
-	return f, true
-}
-
-// year is the year assumed for journald short timestamps, which print none:
-// the year of the last full timestamp seen, else the current year.
-func (r *Reader) year() int {
-	if r.lastYear != 0 {
-		return r.lastYear
-	}
-	return time.Now().Year()
-}
-
 // sniffEnvelope guesses the envelope of one line; ok is false when the
-// line says nothing (blank, an elision).
+// line says nothing (blank, an elision, a line that is neither in an
+// envelope nor a record: a `systemctl status` header, a panic, k3s's own
+// lines).
 func sniffEnvelope(line []byte) (envelope, bool) {
 	line = trimSpace(line)
 	if len(line) == 0 || bytes.Equal(line, []byte("[...]")) || bytes.Equal(line, []byte("...")) {
@@ -250,6 +187,9 @@ func sniffEnvelope(line []byte) (envelope, bool) {
 			(bytes.Contains(line, []byte(`"__REALTIME_TIMESTAMP"`)) || bytes.Contains(line, []byte(`"__CURSOR"`))) {
 			return envJournaldJSON, true
 		}
+		if bytes.HasPrefix(line, []byte(`{"log":"`)) { // zap's first key is "level"
+			return envDockerJSON, true
+		}
 		return envBare, true
 	case bytes.HasPrefix(line, []byte("[pod/")):
 		return envKubectl, true
@@ -257,10 +197,24 @@ func sniffEnvelope(line []byte) (envelope, bool) {
 	if _, _, ok := composePrefix(line); ok {
 		return envCompose, true
 	}
-	if _, _, ok := parseSyslogTime(line, 2000, time.UTC); ok {
+	if _, n, ok := scanSyslogTime(line); ok && n < len(line) && line[n] == ' ' {
 		return envJournald, true
 	}
+	if _, n, ok := scanShortFull(line); ok && n < len(line) && line[n] == ' ' {
+		return envJournald, true
+	}
+	if _, _, _, ok := parseClock(line); ok && len(line) > 9 && line[8] == ' ' {
+		if _, _, ok := composePrefix(trimLeftSpace(line[9:])); ok {
+			return envProcfile, true
+		}
+	}
+	if _, _, rest, ok := podContainerPrefix(line); ok && looksLikeRecordStart(rest) && !looksLikeRecordStart(line) {
+		return envPodContainer, true
+	}
 	if isDigit(line[0]) {
+		if _, _, _, ok := criHeader(line); ok {
+			return envCRI, true
+		}
 		if _, n, ok := scanRFC3339(line); ok && n < len(line) {
 			switch line[n] {
 			case '\t':
@@ -289,7 +243,10 @@ func sniffEnvelope(line []byte) (envelope, bool) {
 			}
 		}
 	}
-	return envBare, true
+	if looksLikeRecordStart(line) {
+		return envBare, true
+	}
+	return 0, false
 }
 
 // looksLikeIdent matches a syslog identifier: "etcd[1001]", "etcd", "k3s[1249]".

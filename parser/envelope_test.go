@@ -66,6 +66,51 @@ func envelopeCases() []envelopeCase {
 			})
 			return string(b)
 		}},
+		// Layouts of issue 11, as each tool prints them (the tools' sources):
+		// syslog files written without a host, journalctl in a zh_CN or de_DE
+		// locale, journalctl -o short-full.
+		{"journald-no-host", "journald", false, func(_ string, ts time.Time, l string) string {
+			return ts.UTC().Format("Jan _2 15:04:05") + "  etcd: " + l
+		}},
+		{"journald-no-host-pid", "journald", false, func(_ string, ts time.Time, l string) string {
+			return ts.UTC().Format("Jan _2 15:04:05") + " etcd[861]: " + l
+		}},
+		{"journald-zh-CN", "journald", true, func(m string, ts time.Time, l string) string {
+			return fmt.Sprintf("%d月 %02d %s %s etcd[1001]: %s", ts.UTC().Month(), ts.UTC().Day(), ts.UTC().Format("15:04:05"), m, l)
+		}},
+		{"journald-de-DE", "journald", true, func(m string, ts time.Time, l string) string {
+			mon := [...]string{"Jan", "Feb", "Mär", "Apr", "Mai", "Jun", "Jul", "Aug", "Sep", "Okt", "Nov", "Dez"}[ts.UTC().Month()-1]
+			return mon + ts.UTC().Format(" _2 15:04:05") + " " + m + " etcd[1001]: " + l
+		}},
+		{"journald-short-full", "journald", true, func(m string, ts time.Time, l string) string {
+			return ts.UTC().Format("Mon 2006-01-02 15:04:05 MST") + " " + m + " etcd[1001]: " + l
+		}},
+		// docker's json-file driver (moby daemon/logger/jsonfilelog: encoding/json
+		// of {log, stream, time}).
+		{"docker-json-file", "docker-json", false, func(_ string, ts time.Time, l string) string {
+			b, _ := json.Marshal(map[string]string{"log": l + "\n", "stream": "stderr", "time": ts.UTC().Format(time.RFC3339Nano)})
+			return string(b)
+		}},
+		// kubelet's CRI log files (kuberuntime/logs: "<RFC3339Nano> <stream> <tag> <line>").
+		{"cri", "cri", false, func(_ string, ts time.Time, l string) string {
+			return ts.UTC().Format(time.RFC3339Nano) + " stderr F " + l
+		}},
+		// goreman (log.go: "%s %*s | ", time 15:04:05, the name padded on the left)
+		// and foreman ("15:04:05 etcd1.1  | ").
+		{"goreman", "procfile", true, func(m string, ts time.Time, l string) string {
+			return ts.Format("15:04:05") + fmt.Sprintf(" %6s | ", m) + l
+		}},
+		{"foreman", "procfile", true, func(m string, ts time.Time, l string) string {
+			return ts.Format("15:04:05") + fmt.Sprintf(" %-8s | ", m+".1") + l
+		}},
+		// overmind ("name | " with the name padded, no time): compose's prefix
+		{"overmind", "compose", true, func(m string, _ time.Time, l string) string {
+			return fmt.Sprintf("%-6s | %s", "etcd"+m, l)
+		}},
+		// stern's default template "{{.PodName}} {{.ContainerName}} {{.Message}}".
+		{"stern", "pod-container", true, func(m string, _ time.Time, l string) string {
+			return "etcd-" + m + " etcd " + l
+		}},
 	}
 }
 
@@ -145,6 +190,14 @@ func TestEnvelopesYieldSameEvents(t *testing.T) {
 				}
 				if len(got) != len(bare) {
 					t.Fatalf("%d events, want %d", len(got), len(bare))
+				}
+				// forced with --layout, the same events
+				forced := ec.layout
+				if strings.HasPrefix(forced, "compose") {
+					forced = "compose"
+				}
+				if fe := drain(NewReader(strings.NewReader(b.String()), Options{Name: path, Layout: forced})); len(fe) != len(got) {
+					t.Errorf("layout forced to %s: %d events, want %d", forced, len(fe), len(got))
 				}
 				for i := range got {
 					g, w := got[i], bare[i]

@@ -32,6 +32,18 @@ func FuzzReader(f *testing.F) {
 	seedLines(f, func(l []byte) { f.Add(l, uint8(0)) })
 	f.Add([]byte("etcd3_1  | 2020-04-30T17:20:31.622130123Z raft2020/04/30 17:20:31 INFO: 1 became leader at term 3\n"), uint8(1))
 	f.Add([]byte(`{"MESSAGE":"{\"level\":\"info\",\"ts\":\"2026-11-23T21:07:10Z\",\"msg\":\"a became leader at term 2\"}","__REALTIME_TIMESTAMP":"1"}`), uint8(6))
+	// the layouts of issue 11 (layout 0: detected)
+	for _, l := range []string{
+		"2024-01-02T03:04:05.123456789Z stderr P {\"level\":\"info\",\"ts\":\"2024-01-02T03:04:05Z\",\n2024-01-02T03:04:05.123456789Z stderr F \"msg\":\"a became leader at term 2\"}\n",
+		`{"log":"raft2020/06/21 08:11:23 INFO: 1 became leader at term 3\n","stream":"stderr","time":"2020-06-21T08:11:23.123456789Z"}` + "\n",
+		"14:39:53  etcd2 | 2015/08/20 14:39:53 raft: 8e9e05c52164694d became candidate at term 5\n14:39:54 etcd2 | 8e9e05c52164694d became leader at term 5\n",
+		"etcd-1 etcd raft2021/01/10 11:50:36 INFO: 6e5dda50b9141776 became candidate at term 3\n",
+		"1月 18 00:35:31 node1 etcd[1]: 6e5dda50b9141776 became candidate at term 3\nJan 18 00:35:31  etcd: x\n",
+		"Mon 2020-04-27 23:15:56 UTC host etcd[1]: 2020-04-27 23:15:56.100000 I | raft: 1 became leader at term 3\n",
+		"● etcd.service - etcd\n   Loaded: loaded\nApr 17 16:03:06 node-003 k3s[3805670]: time=\"2023-04-17T16:03:06Z\" level=info msg=\"x\"\n",
+	} {
+		f.Add([]byte(l), uint8(0))
+	}
 	f.Fuzz(func(t *testing.T, data []byte, layout uint8) {
 		name := "auto"
 		if int(layout) < len(Layouts)+1 && layout > 0 {
@@ -48,7 +60,7 @@ func FuzzReader(f *testing.F) {
 			if e.Line < 1 || e.Line > int64(bytes.Count(data, []byte("\n")))+1 {
 				t.Fatalf("line %d out of range", e.Line)
 			}
-			if !bytes.Contains(data, bytes.TrimRight(stripANSI(nil, e.Text), "\r")) && !bytes.Contains(stripANSI(nil, data), e.Text) {
+			if !fromInput(data, e.Text) {
 				t.Fatalf("event text %q is not from the input", e.Text)
 			}
 			_ = e.Member.String()
@@ -64,6 +76,21 @@ func FuzzReader(f *testing.F) {
 			t.Fatalf("layout %q", st.Layout)
 		}
 	})
+}
+
+// fromInput reports whether an event's text is a line of data (colours
+// stripped), or CRI partial lines of data joined: the first part whole, then
+// the contents of the parts after it.
+func fromInput(data, text []byte) bool {
+	if bytes.Contains(data, bytes.TrimRight(stripANSI(nil, text), "\r")) || bytes.Contains(stripANSI(nil, data), text) {
+		return true
+	}
+	for _, l := range bytes.Split(data, []byte("\n")) {
+		if _, partial, _, ok := criHeader(l); ok && partial && bytes.HasPrefix(text, l) {
+			return true
+		}
+	}
+	return false
 }
 
 // FuzzRaftMessage feeds arbitrary messages to the raft wording parser.

@@ -367,7 +367,7 @@ func (s *stream) layout(data []byte) bool {
 		}
 		s.env = v.best()
 	}
-	return s.env != envJournald
+	return !sequential(s.env)
 }
 
 // next moves to the next event, waiting for its chunk to be parsed.

@@ -13,6 +13,17 @@ type Options struct {
 	// TZ is the zone of zone-less timestamps (capnslog, raft std-logger) when
 	// no envelope gives the time; nil means UTC.
 	TZ *time.Location
+	// Year is the year of year-less stamps (journald short); 0 means find it
+	// (see ReferenceTime).
+	Year int
+	// ReferenceTime is a time at or shortly after the input's last line (the
+	// file's mtime, the end of a capture): a year-less stamp takes the latest
+	// year that does not put it more than a day after it. Zero means none:
+	// the year of a dated stamp in the input is used, else the current year.
+	ReferenceTime time.Time
+	// ReferenceName says where ReferenceTime came from ("file mtime",
+	// "capture meta"), for Stats.YearFrom.
+	ReferenceName string
 	// MaxErrors bounds the malformed lines kept for reporting (default 5).
 	MaxErrors int
 }
@@ -25,6 +36,10 @@ type Stats struct {
 	Skipped   int64 // noise: non-log lines, panics, elisions, protobuf warnings
 	Malformed int64
 	Errors    []SyntaxError // the first few malformed lines
+	// YearFrom says where the year of year-less stamps came from: "option"
+	// (Options.Year), Options.ReferenceName (or "reference time"), "stamp in
+	// the input" or "current year"; empty when the input had none.
+	YearFrom string
 }
 
 // SyntaxError is a malformed line. It is reported, never fatal.

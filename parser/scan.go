@@ -34,6 +34,7 @@ type Reader struct {
 
 	env      envelope
 	detected bool
+	forced   bool     // the envelope was set by Options.Layout
 	variant  string   // envelope variant seen, e.g. "compose-v1"
 	sample   [][]byte // lines read while detecting the layout, replayed first
 	long     []byte   // a line longer than the read buffer
@@ -42,6 +43,10 @@ type Reader struct {
 	msgBuf   []byte
 	line     int64
 	lastYear int
+
+	lastMonth int    // of the last year-less stamp (see syslogYear)
+	procDate  [3]int // the last record date a Procfile line carried
+	joined    []byte // a CRI line with its partial lines joined
 
 	rec   record
 	ev    Event
@@ -114,7 +119,7 @@ func NewReader(r io.Reader, opts Options) *Reader {
 	}
 	if opts.Layout != "" && opts.Layout != "auto" {
 		if env, ok := parseEnvelopeName(opts.Layout); ok {
-			rd.env, rd.detected = env, true
+			rd.env, rd.forced = env, true
 		} else {
 			rd.err = fmt.Errorf("%s: unknown layout %q (want one of %s)", opts.Name, opts.Layout, strings.Join(Layouts, ", "))
 			rd.eof = true
@@ -173,12 +178,16 @@ func (r *Reader) Layout() string {
 	return env + "+" + strings.Join(recs, ",")
 }
 
-// detect reads the first lines, guesses the envelope by a vote, and keeps the
-// lines to replay them.
+// detect reads the first lines, guesses the envelope by a vote (unless
+// Options.Layout forced it), and keeps the lines to replay them. For
+// journald's year-less stamps, it also looks in them for a dated stamp.
 func (r *Reader) detect() {
 	r.detected = true
+	if r.forced && r.env != envJournald {
+		return
+	}
 	var v envVote
-	for len(r.sample) < sniffLines && v.decisive < 16 {
+	for len(r.sample) < sniffLines && (r.forced || v.decisive < 16) {
 		line, ok := r.readLine()
 		if !ok {
 			break
@@ -186,12 +195,17 @@ func (r *Reader) detect() {
 		r.sample = append(r.sample, append([]byte(nil), line...))
 		v.add(line)
 	}
-	r.env = v.best()
+	if !r.forced {
+		r.env = v.best()
+	}
+	if r.env == envJournald {
+		r.sampleYear()
+	}
 }
 
 // envVote guesses an input's envelope from its first lines.
 type envVote struct {
-	votes    [envJournaldJSON + 1]int
+	votes    [envCount]int
 	decisive int
 }
 
@@ -215,8 +229,19 @@ func (v *envVote) best() envelope {
 	return best
 }
 
-// nextLine returns the next line, replaying the detection sample first.
+// nextLine returns the next line, replaying the detection sample first. A
+// CRI partial line comes with the lines that continue it (see joinPartial).
 func (r *Reader) nextLine() ([]byte, bool) {
+	line, ok := r.sampleOrRead()
+	if ok && r.env == envCRI {
+		if _, partial, _, cri := criHeader(line); cri && partial {
+			return r.joinPartial(line), true
+		}
+	}
+	return line, ok
+}
+
+func (r *Reader) sampleOrRead() ([]byte, bool) {
 	if len(r.sample) > 0 {
 		l := r.sample[0]
 		r.sample[0] = nil

@@ -1,6 +1,7 @@
 package parser
 
 import (
+	"bytes"
 	"sync"
 	"time"
 )
@@ -110,44 +111,183 @@ func scanStdlogTime(b []byte) (stamp, bool) {
 
 var months = [...]string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"}
 
-// parseSyslogTime parses journalctl's short "Jan _2 15:04:05[.000000]"; the
-// year is not in the line and is supplied.
-func parseSyslogTime(b []byte, year int, loc *time.Location) (time.Time, int, bool) {
-	if len(b) < 15 || b[3] != ' ' || b[6] != ' ' {
-		return time.Time{}, 0, false
-	}
-	mo := 0
-	for i, m := range months {
-		if string(b[:3]) == m {
-			mo = i + 1
-			break
-		}
-	}
-	if mo == 0 {
-		return time.Time{}, 0, false
-	}
-	var d int
-	switch {
-	case b[4] == ' ' && isDigit(b[5]):
-		d = int(b[5] - '0')
-	default:
-		v, ok := digits(b[4:], 2)
-		if !ok {
-			return time.Time{}, 0, false
-		}
-		d = v
-	}
-	h, mi, s, ok := parseClock(b[7:])
-	if !ok || !validDate(year, mo, d, h, mi, s) {
-		return time.Time{}, 0, false
-	}
-	nsec, fn := parseFrac(b[15:])
-	return time.Date(year, time.Month(mo), d, h, mi, s, nsec, loc).UTC(), 15 + fn, true
+// localMonths are glibc's abbreviated month names (%b) in the locales
+// journalctl is most often run in, beside English: de, fr, es, it, pt, nl,
+// ru, pl (compared without case; a trailing dot is dropped). Chinese,
+// Japanese and Korean ("1月", " 1月", "1월") are read as numbers.
+var localMonths = [...]struct {
+	name string
+	mo   int
+}{
+	{"mär", 3}, {"mai", 5}, {"okt", 10}, {"dez", 12}, // de
+	{"janv", 1}, {"févr", 2}, {"mars", 3}, {"avr", 4}, {"avril", 4}, {"juin", 6}, {"juil", 7},
+	{"août", 8}, {"sept", 9}, {"déc", 12}, // fr
+	{"ene", 1}, {"abr", 4}, {"ago", 8}, {"dic", 12}, // es
+	{"gen", 1}, {"mag", 5}, {"giu", 6}, {"lug", 7}, {"set", 9}, {"ott", 10}, // it
+	{"fev", 2}, {"out", 10}, // pt
+	{"mrt", 3}, {"mei", 5}, // nl
+	{"янв", 1}, {"фев", 2}, {"мар", 3}, {"апр", 4}, {"мая", 5}, {"май", 5}, {"июн", 6},
+	{"июл", 7}, {"авг", 8}, {"сен", 9}, {"окт", 10}, {"ноя", 11}, {"дек", 12}, // ru
+	{"sty", 1}, {"lut", 2}, {"kwi", 4}, {"maj", 5}, {"cze", 6}, {"lip", 7}, {"sie", 8},
+	{"wrz", 9}, {"paź", 10}, {"lis", 11}, {"gru", 12}, // pl
 }
 
-// parseJournaldISO parses journalctl's short-iso "2026-11-23T21:05:15+0000"
-// (or +00:00, or with .ffffff), returning the consumed length.
-func parseJournaldISO(b []byte) (time.Time, int, bool) { return parseRFC3339(b) }
+// syslogMonth reads the month that opens a syslog stamp and returns it with
+// the bytes it took (0, 0 when there is none).
+func syslogMonth(b []byte) (mo, n int) {
+	if len(b) >= 4 && b[3] == ' ' {
+		for i, m := range months {
+			if string(b[:3]) == m {
+				return i + 1, 3
+			}
+		}
+	}
+	i := 0
+	if len(b) > 0 && b[0] == ' ' {
+		i = 1 // ja_JP and ko_KR pad "1月" to " 1月"
+	}
+	j := i
+	for j < len(b) && j-i < 2 && isDigit(b[j]) {
+		j++
+	}
+	if j > i && (bytes.HasPrefix(b[j:], []byte("月")) || bytes.HasPrefix(b[j:], []byte("월"))) {
+		v, _ := digits(b[i:], j-i)
+		if v >= 1 && v <= 12 {
+			return v, j + 3
+		}
+		return 0, 0
+	}
+	sp := bytes.IndexByte(b, ' ')
+	if sp < 3 || sp > 9 || b[0] < 0x80 && !isASCIILetter(b[0]) {
+		return 0, 0
+	}
+	w := b[:sp]
+	if w[len(w)-1] == '.' {
+		w = w[:len(w)-1]
+	}
+	for _, m := range localMonths {
+		if equalFoldASCII(w, m.name) {
+			return m.mo, sp
+		}
+	}
+	return 0, 0
+}
+
+func isASCIILetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+
+// equalFoldASCII compares b with lower-case s, folding b's ASCII letters.
+func equalFoldASCII(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i := range b {
+		c := b[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != s[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// scanSyslogTime takes apart journalctl's short "Jan _2 15:04:05[.000000]"
+// (the month in English or a common locale, see syslogMonth). The line
+// prints no year: st.y is left 0 for the caller to settle.
+func scanSyslogTime(b []byte) (stamp, int, bool) {
+	var st stamp
+	mo, n := syslogMonth(b)
+	if mo == 0 || n >= len(b) || b[n] != ' ' {
+		return st, 0, false
+	}
+	n++
+	switch {
+	case n+1 < len(b) && b[n] == ' ' && isDigit(b[n+1]): // " 5"
+		st.d, n = int(b[n+1]-'0'), n+2
+	case n+1 < len(b) && isDigit(b[n]) && isDigit(b[n+1]): // "05", "18"
+		st.d, _ = digits(b[n:], 2)
+		n += 2
+	case n < len(b) && isDigit(b[n]): // "5"
+		st.d, n = int(b[n]-'0'), n+1
+	default:
+		return st, 0, false
+	}
+	if n >= len(b) || b[n] != ' ' {
+		return st, 0, false
+	}
+	n++
+	var ok bool
+	if st.h, st.mi, st.s, ok = parseClock(b[n:]); !ok || !validDate(2000, mo, st.d, st.h, st.mi, st.s) {
+		return st, 0, false
+	}
+	st.mo = mo
+	n += 8
+	var fn int
+	st.nsec, fn = parseFrac(b[n:])
+	return st, n + fn, true
+}
+
+// scanShortFull takes apart journalctl -o short-full's
+// "Mon 2006-01-02 15:04:05[.000000] UTC" (the weekday in any language). The
+// stamp is zoned when the zone is a number or one of zoneAbbrevs.
+func scanShortFull(b []byte) (stamp, int, bool) {
+	var st stamp
+	sp := bytes.IndexByte(b, ' ')
+	if sp < 2 || sp > 12 || isDigit(b[0]) || len(b) < sp+21 || b[sp+11] != ' ' {
+		return st, 0, false
+	}
+	d := b[sp+1:]
+	var ok bool
+	if st.y, st.mo, st.d, ok = parseDate(d, '-'); !ok {
+		return st, 0, false
+	}
+	if st.h, st.mi, st.s, ok = parseClock(d[11:]); !ok || !validDate(st.y, st.mo, st.d, st.h, st.mi, st.s) {
+		return st, 0, false
+	}
+	n := sp + 1 + 19
+	var fn int
+	st.nsec, fn = parseFrac(b[n:])
+	n += fn
+	if n >= len(b) || b[n] != ' ' {
+		return st, 0, false
+	}
+	n++
+	z := n
+	for z < len(b) && b[z] != ' ' {
+		z++
+	}
+	zone := b[n:z]
+	if len(zone) == 0 {
+		return st, 0, false
+	}
+	if zone[0] == '+' || zone[0] == '-' {
+		if off, on, ok := parseOffset(zone); ok && on == len(zone) {
+			st.off, st.zoned = off, true
+		}
+	} else {
+		for _, za := range zoneAbbrevs {
+			if string(zone) == za.name {
+				st.off, st.zoned = za.off, true
+				break
+			}
+		}
+	}
+	return st, z, true
+}
+
+// zoneAbbrevs are the zone names short-full prints whose offset is certain
+// enough to use; any other name leaves the time in Options.TZ.
+var zoneAbbrevs = [...]struct {
+	name string
+	off  int
+}{
+	{"UTC", 0}, {"GMT", 0}, {"UT", 0}, {"Z", 0},
+	{"EST", -5 * 3600}, {"EDT", -4 * 3600}, {"CST", -6 * 3600}, {"CDT", -5 * 3600},
+	{"MST", -7 * 3600}, {"MDT", -6 * 3600}, {"PST", -8 * 3600}, {"PDT", -7 * 3600},
+	{"CET", 3600}, {"CEST", 2 * 3600}, {"EET", 2 * 3600}, {"EEST", 3 * 3600}, {"MSK", 3 * 3600},
+	{"JST", 9 * 3600}, {"KST", 9 * 3600}, {"AEST", 10 * 3600}, {"AEDT", 11 * 3600},
+}
 
 // parseEpoch parses seconds since the epoch with an optional fraction, as
 // early 3.4 zap builds wrote "ts":1531181998.753459.
