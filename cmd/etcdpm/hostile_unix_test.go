@@ -15,7 +15,7 @@ import (
 // -o to a FIFO or a device (/dev/null, /dev/stdout) writes to it: it is not
 // replaced by a regular file.
 func TestAnalyzeOutputToFIFO(t *testing.T) {
-	fifo := filepath.Join(t.TempDir(), "out.fifo")
+	fifo := filepath.Join(t.TempDir(), "out.txt")
 	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
 		t.Skip(err)
 	}

@@ -267,7 +267,7 @@ func TestAnalyzeReports(t *testing.T) {
 func TestTZOffset(t *testing.T) {
 	const log = "../../testdata/shared/etcd-3.4.45/L01-v3.4.45-capnslog/n1.log"
 	start := func(args ...string) time.Time {
-		out, errOut, code := etcdpm(t, "", append([]string{"analyze", "-f", "json"}, append(args, log)...)...)
+		out, errOut, code := etcdpm(t, "", append([]string{"analyze", "--format", "json"}, append(args, log)...)...)
 		if code != 0 {
 			t.Fatalf("%v: exit %d: %s", args, code, errOut)
 		}
