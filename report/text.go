@@ -23,8 +23,8 @@ const (
 )
 
 // textWriter renders a Result for people, at a fixed width. Every string
-// of log origin goes through TerminalText (member names JSON-unescaped
-// first: the parser hands zap's fields raw).
+// of log origin goes through TerminalText; member names and the prose that
+// quotes them are JSON-unescaped first (the parser hands zap's fields raw).
 type textWriter struct {
 	w    io.Writer
 	opts Options
@@ -35,6 +35,12 @@ type textWriter struct {
 // textLabel is a member name as the text output shows it.
 func textLabel(name string) string {
 	return textClip(unescapeJSON(name), 64)
+}
+
+// textProse is analyzer prose as the text output shows it: the member
+// names it quotes are decoded as textLabel decodes them.
+func textProse(s string) string {
+	return TerminalText(unescapeJSON(s))
 }
 
 // writeText renders res for a terminal or a plain file, opts.Width wide
@@ -98,7 +104,7 @@ func (t *textWriter) diagnosis(res *analysis.Result) {
 	}
 	t.printf("%s %s\n", t.style("Verdict:", ansiBold), t.style(TerminalText(d.Verdict), ansiBold+color))
 	if d.Headline != "" {
-		t.printf("%s\n", t.style(TerminalText(d.Headline), ansiBold))
+		t.printf("%s\n", t.style(textProse(d.Headline), ansiBold))
 	}
 	if d.Explanation != "" {
 		t.printf("\n")
@@ -205,7 +211,7 @@ func (t *textWriter) inputs(res *analysis.Result) {
 // indent.
 func (t *textWriter) wrap(s, first, rest string) {
 	line, empty := first, true
-	for _, word := range strings.Fields(TerminalText(s)) {
+	for _, word := range strings.Fields(textProse(s)) {
 		if !empty && utf8.RuneCountInString(line)+1+utf8.RuneCountInString(word) > t.opts.Width {
 			t.printf("%s\n", line)
 			line, empty = rest, true

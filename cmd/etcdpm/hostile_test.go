@@ -6,9 +6,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 )
 
 // A gzip file cut short is an error, not a silently shorter log; what came
@@ -226,4 +228,72 @@ func TestAnalyzeInterrupted(t *testing.T) {
 func exists(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil
+}
+
+// rawTerminalControl finds what would drive a terminal in s: C0 controls
+// but newline, DEL, C1 controls, bidi and other format characters. The
+// colours etcdpm itself writes (SGR, ESC [ ... m) are allowed.
+func rawTerminalControl(s string) (rune, bool) {
+	s = regexp.MustCompile(`\x1b\[[0-9;]*m`).ReplaceAllString(s, "")
+	for _, r := range s {
+		if r != '\n' && (unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == '\u2028' || r == '\u2029') {
+			return r, true
+		}
+	}
+	return 0, false
+}
+
+// A log can name its member with escape sequences (embed: name = ..., zap's
+// "name"): the text output shows them as visible escapes, never raw, and
+// zap's JSON escapes are decoded first (issue 15).
+func TestTextNoTerminalEscapes(t *testing.T) {
+	dir := t.TempDir()
+	capnslog := filepath.Join(dir, "capnslog.log")
+	os.WriteFile(capnslog, []byte("2020-04-30 17:20:31.000000 I | embed: name = etcd\x1b]0;pwned\x07\u202e\u009b2Jevil\n"+
+		"2020-04-30 17:20:31.100000 I | raft: ade526d28b1f92f7 became candidate at term 2\n"+
+		"2020-04-30 17:20:31.200000 I | raft: ade526d28b1f92f7 became leader at term 2\n"), 0o644)
+	zap := filepath.Join(dir, "zap.log")
+	os.WriteFile(zap, []byte(`{"level":"info","ts":"2024-01-01T00:00:00Z","caller":"embed/etcd.go:1","msg":"starting an etcd server","name":"caf\u00e9\u001b[2J\u202e"}`+"\n"+
+		`{"level":"info","ts":"2024-01-01T00:00:01Z","logger":"raft","msg":"d282ac2ce600c1ce became candidate at term 2"}`+"\n"+
+		`{"level":"info","ts":"2024-01-01T00:00:01.5Z","logger":"raft","msg":"d282ac2ce600c1ce became leader at term 2"}`+"\n"), 0o644)
+	for _, c := range []struct {
+		in, want string
+	}{
+		{capnslog, `etcd\x1b]0;pwned\x07\u202e\u009b2Jevil`},
+		{zap, `café\x1b[2J\u202e`},
+	} {
+		for _, color := range []string{"never", "always"} {
+			out, errOut, code := etcdpm(t, "", "analyze", "--color", color, c.in)
+			if code != 0 {
+				t.Fatalf("%s: exit %d: %s", c.in, code, errOut)
+			}
+			if r, ok := rawTerminalControl(out); ok {
+				t.Errorf("%s --color %s: %U reaches the terminal:\n%s", c.in, color, r, out)
+			}
+			if !strings.Contains(out, c.want) {
+				t.Errorf("%s --color %s: the member is not shown as %s:\n%s", c.in, color, c.want, out)
+			}
+		}
+	}
+}
+
+// Warnings quote file names found in a directory, which a log's author may
+// have chosen: they reach stderr escaped.
+func TestWarningsNoTerminalEscapes(t *testing.T) {
+	dir := t.TempDir()
+	data, _ := os.ReadFile(demo)
+	os.WriteFile(filepath.Join(dir, "demo.log"), data, 0o644)
+	if err := os.WriteFile(filepath.Join(dir, "\x1b[2J\u202e.log"), nil, 0o644); err != nil {
+		t.Skip(err)
+	}
+	_, errOut, code := etcdpm(t, "", "analyze", dir)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if r, ok := rawTerminalControl(errOut); ok {
+		t.Errorf("%U reaches the terminal: %q", r, errOut)
+	}
+	if !strings.Contains(errOut, `\x1b[2J\u202e.log: empty input`) {
+		t.Errorf("stderr %q, want the empty file named with visible escapes", errOut)
+	}
 }
