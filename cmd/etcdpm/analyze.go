@@ -268,7 +268,7 @@ func readCaptures(stderr io.Writer, inputs []string) (capdir.Capture, error) {
 			if !errors.As(err, &me) {
 				return all, err
 			}
-			fmt.Fprintf(stderr, "etcdpm: warning: %v\n", err)
+			warn(stderr, err.Error())
 		}
 		all.Faults = append(all.Faults, c.Faults...)
 		all.Status = append(all.Status, c.Status...)
