@@ -324,7 +324,7 @@ func (o output) abort() {
 // warn prints a warning, which may quote log text, made safe for a
 // terminal.
 func warn(stderr io.Writer, msg string) {
-	fmt.Fprintf(stderr, "etcdpm: warning: %s\n", report.TerminalText(msg))
+	fmt.Fprintf(stderr, "etcdpm: warning: %s\n", terminalLines(msg))
 }
 
 // reportMalformed prints the first malformed lines of each input as
@@ -360,7 +360,7 @@ func checkEmpty(w io.Writer, names []string, stats []parser.Stats, layout string
 		}
 	}
 	if len(empty) == 1 && len(stats) == 1 {
-		return errors.New(report.TerminalText(empty[0]))
+		return errors.New(empty[0]) // main escapes it
 	}
 	for _, msg := range empty {
 		warn(w, msg)

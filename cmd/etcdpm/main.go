@@ -103,7 +103,7 @@ func stopOnSignal(sigs chan os.Signal, cancel context.CancelFunc, e *env, exit f
 	signal.Stop(sigs)
 	grace := time.Duration(e.grace.Load())
 	time.Sleep(grace)
-	fmt.Fprintf(e.stderr, "etcdpm: still running %v after %v; exiting\n", grace, sig)
+	fmt.Fprintf(e.stderr, "etcdpm: %v, and still running %v later; exiting\n", sig, grace)
 	code := 1
 	if n, ok := sig.(syscall.Signal); ok {
 		code = 128 + int(n)
@@ -162,13 +162,23 @@ func run(ctx context.Context, args []string, e *env) (code int) {
 		e.grace.Store(int64(graces[n.Name]))
 	}
 	if err := kctx.Run(); err != nil {
-		fmt.Fprintf(e.stderr, "etcdpm: %s\n", report.TerminalText(err.Error()))
+		fmt.Fprintf(e.stderr, "etcdpm: %s\n", terminalLines(err.Error()))
 		return 1
 	}
 	return 0
 }
 
 type exitPanic struct{}
+
+// terminalLines is report.TerminalText line by line: an error or a warning
+// may join several, and may quote log text.
+func terminalLines(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = report.TerminalText(l)
+	}
+	return strings.Join(lines, "\n")
+}
 
 // versionString is etcdpm's version: the module's (or -ldflags') and the
 // commit it was built from.
