@@ -80,6 +80,9 @@ func Write(w io.Writer, name string, res *analysis.Result, opts Options) error {
 		if f.write == nil {
 			return fmt.Errorf("the %s format streams the parser's events: write it with NewEventWriter", name)
 		}
+		if res == nil {
+			return fmt.Errorf("writing %s: no analysis result", name)
+		}
 		return f.write(w, res, opts)
 	}
 	return fmt.Errorf("unknown format %q: want one of %s", name, strings.Join(Formats(), ", "))

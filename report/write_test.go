@@ -44,6 +44,9 @@ func TestWrite(t *testing.T) {
 	if err := Write(&bytes.Buffer{}, "pdf", res, testOpts); err == nil {
 		t.Error("pdf: no error")
 	}
+	if err := Write(&bytes.Buffer{}, "text", nil, testOpts); err == nil {
+		t.Error("text of a nil Result: no error")
+	}
 }
 
 // Text and HTML show the verdict with one severity and the findings in one
