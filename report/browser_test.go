@@ -252,7 +252,7 @@ const readCharts = `(() => {
 // wantCharts is what the charts of res must hold: computed from the data
 // the report embeds, which TestChartData checks against the Result.
 func wantCharts(res *analysis.Result) map[string][]seriesInfo {
-	ms := newMemberSet(res)
+	ms := newMemberSet(res, cleanLabel)
 	d := buildChartData(res, ms)
 	term := []seriesInfo{}
 	for _, s := range d.Terms {

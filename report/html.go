@@ -174,7 +174,7 @@ type htmlEvent struct {
 }
 
 func newHTMLPage(res *analysis.Result, opts Options) (*htmlPage, error) {
-	ms := newMemberSet(res)
+	ms := newMemberSet(res, cleanLabel)
 	start, end := timeSpan(res)
 	p := &htmlPage{
 		Title:      clip(opts.Title, 200),

@@ -115,7 +115,7 @@ func TestHTMLDeterministic(t *testing.T) {
 
 func TestChartData(t *testing.T) {
 	res := handDemoResult()
-	ms := newMemberSet(res)
+	ms := newMemberSet(res, cleanLabel)
 	d := buildChartData(res, ms)
 	if len(d.Members) != 3 || d.Members[2].Label != "etcd3" || d.Members[2].ID != "bd388e7810915853" {
 		t.Errorf("members: %+v", d.Members)

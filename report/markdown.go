@@ -170,7 +170,7 @@ type mdInput struct {
 }
 
 func renderMarkdown(res *analysis.Result, opts Options, lim mdLimits) ([]byte, error) {
-	ms := newMemberSet(res)
+	ms := newMemberSet(res, cleanLabel)
 	start, end := timeSpan(res)
 	v := mdView{
 		Title:   mdText(opts.Title, 200),

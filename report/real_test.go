@@ -1,6 +1,7 @@
 package report
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -13,7 +14,7 @@ import (
 )
 
 // Real Results: the analyzer's output for real etcd logs, the way the CLI
-// makes it (one reader an input, merged by time).
+// makes it (analysis.Analyze over one source an input).
 
 // demoLogs is the etcd-demo compose log excerpt (etcd 3.4.7).
 var demoLogs = []string{"../testdata/shared/seed/etcd-demo-compose-logs.txt"}
@@ -46,7 +47,7 @@ func realRun(t testing.TB, patterns ...string) []string {
 func analyze(t testing.TB, paths ...string) *analysis.Result {
 	t.Helper()
 	names := make([]string, len(paths))
-	readers := make([]*parser.Reader, len(paths))
+	srcs := make([]parser.Source, len(paths))
 	for i, p := range paths {
 		f, err := os.Open(p)
 		if err != nil {
@@ -57,21 +58,11 @@ func analyze(t testing.TB, paths ...string) *analysis.Result {
 		if len(paths) > 1 {
 			names[i] = filepath.Join(filepath.Base(filepath.Dir(p)), names[i])
 		}
-		readers[i] = parser.NewReader(f, parser.Options{Name: names[i], Input: i})
+		srcs[i] = parser.Source{R: f, Opts: parser.Options{Name: names[i], Input: i}}
 	}
-	a := analysis.New(analysis.Options{Inputs: names})
-	if err := parser.Merge(readers, a.Add); err != nil {
+	res, _, err := analysis.Analyze(context.Background(), srcs, nil, nil, analysis.Options{Inputs: names})
+	if err != nil {
 		t.Fatal(err)
-	}
-	res := a.Finish()
-	res.Inputs = nil
-	for i, r := range readers {
-		st := r.Stats()
-		in := analysis.Input{Name: names[i], Layout: st.Layout, Lines: st.Lines, Events: st.Events, Skipped: st.Skipped, Malformed: st.Malformed}
-		for _, se := range st.Errors {
-			in.Errors = append(in.Errors, se.Error())
-		}
-		res.Inputs = append(res.Inputs, in)
 	}
 	return res
 }

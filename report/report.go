@@ -1,10 +1,10 @@
-// Package report renders an analysis.Result as a self-contained HTML page
-// (charts inlined, no network) or as Markdown for a GitHub issue.
-// Log text is untrusted: both renderers escape it for where it lands.
+// Package report renders etcdpm's outputs: an analysis.Result as text for
+// people, the JSON document, a self-contained HTML page (charts inlined, no
+// network) or Markdown for a GitHub issue, and the parser's events as JSON
+// lines. Log text is untrusted: each renderer escapes it for where it lands.
 package report
 
 import (
-	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -25,6 +25,10 @@ type Options struct {
 	// Generated is when the report was made; zero leaves it out. Renderers
 	// never read the clock, so equal inputs give equal outputs.
 	Generated time.Time
+	// Color styles the text output with ANSI escapes (a terminal's).
+	Color bool
+	// Width is the text output's width in columns; 0 is 100.
+	Width int
 }
 
 // member is one member as the report shows it.
@@ -68,7 +72,11 @@ func keyOf(id parser.ID, name string) memberKey {
 	return memberKey{name: name}
 }
 
-func newMemberSet(res *analysis.Result) *memberSet {
+// A member's label, decided here for every format, is its name made
+// printable by clean (each output kind has its own: cleanLabel for HTML and
+// Markdown, textLabel for the terminal), else its ID; a name that several
+// members share is followed by the ID.
+func newMemberSet(res *analysis.Result, clean func(name string) string) *memberSet {
 	ms := &memberSet{index: map[memberKey]int{}}
 	for _, m := range res.Members {
 		i := ms.add(m.ID, m.Name)
@@ -92,7 +100,7 @@ func newMemberSet(res *analysis.Result) *memberSet {
 	seen := map[string]int{}
 	for i := range ms.list {
 		m := &ms.list[i]
-		m.Label = cleanLabel(m.Name)
+		m.Label = clean(m.Name)
 		if m.Label == "" {
 			m.Label = m.ID.String()
 		}
@@ -259,48 +267,6 @@ func timeSpan(res *analysis.Result) (start, end time.Time) {
 	return start.UTC(), end.UTC()
 }
 
-// verdictSeverity is the severity the verdict is shown with: the worst
-// finding of the verdict's kind, else the worst finding overall.
-func verdictSeverity(res *analysis.Result) analysis.Severity {
-	if res.Diagnosis.Verdict == analysis.Healthy {
-		return analysis.Info
-	}
-	best, found := analysis.Info, false
-	for _, f := range res.Findings {
-		if f.Kind == res.Diagnosis.Verdict && (!found || f.Severity.Rank() < best.Rank()) {
-			best, found = f.Severity, true
-		}
-	}
-	if found {
-		return best
-	}
-	for _, f := range res.Findings {
-		if f.Severity.Rank() < best.Rank() {
-			best = f.Severity
-		}
-	}
-	return best
-}
-
-// verdictTitle turns a verdict kind into words: "quorum-loss" → "Quorum loss".
-func verdictTitle(v string) string {
-	v = strings.ReplaceAll(oneLine(v), "-", " ")
-	if v == "" {
-		return "No verdict"
-	}
-	r, n := utf8.DecodeRuneInString(v)
-	return string(unicode.ToUpper(r)) + v[n:]
-}
-
-// sortedFindings returns the findings worst first, then by time.
-func sortedFindings(fs []analysis.Finding) []analysis.Finding {
-	out := slices.Clone(fs)
-	slices.SortStableFunc(out, func(a, b analysis.Finding) int {
-		return cmp.Or(cmp.Compare(a.Severity.Rank(), b.Severity.Rank()), a.Start.Compare(b.Start))
-	})
-	return out
-}
-
 // Time formats, all UTC.
 const (
 	clockLayout = "15:04:05.000"
@@ -398,21 +364,6 @@ func maxTerm(res *analysis.Result) uint64 {
 		}
 	}
 	return t
-}
-
-// severityCounts counts findings by severity.
-func severityCounts(fs []analysis.Finding) (critical, warning, info int) {
-	for _, f := range fs {
-		switch f.Severity {
-		case analysis.Critical:
-			critical++
-		case analysis.Warning:
-			warning++
-		default:
-			info++
-		}
-	}
-	return
 }
 
 // clip is oneLine(truncate(s, n)): at most n characters of s, on one line.

@@ -2,13 +2,10 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -20,6 +17,7 @@ import (
 	"github.com/etcdpm/etcdpm/analysis"
 	"github.com/etcdpm/etcdpm/capdir"
 	"github.com/etcdpm/etcdpm/capture"
+	"github.com/etcdpm/etcdpm/internal/outfile"
 	"github.com/etcdpm/etcdpm/parser"
 	"github.com/etcdpm/etcdpm/report"
 )
@@ -27,12 +25,12 @@ import (
 type analyzeCmd struct {
 	Inputs []string `arg:"" name:"input" help:"Log files, directories of log files, or - for stdin (.gz is read as such)."`
 
-	Format    string `short:"f" enum:"auto,text,json,events,html,md" default:"auto" help:"Output: text (for people), json (the etcdpm.analysis/v1 document), events (JSON lines, one election event each), html (a self-contained report) or md (Markdown for a GitHub issue). auto: from the -o file's extension, else text."`
-	Output    string `short:"o" placeholder:"FILE" help:"Write the output to FILE instead of stdout (written whole or not at all)."`
-	MD        string `name:"md" placeholder:"FILE" help:"Also write the Markdown summary to FILE."`
+	Format    string `enum:"auto,${formats}" default:"auto" help:"Output: text (for people), json (the etcdpm.analysis/v1 document), events (JSON lines, one election event each), html (a self-contained report) or md (Markdown for a GitHub issue). auto: from the -o file's extension (${extensions}; another is refused), else text."`
+	Output    string `short:"o" placeholder:"FILE" help:"Write the output to FILE (default: stdout), whole or not at all; a symbolic link there is replaced, never written through."`
+	MD        string `name:"md" placeholder:"FILE" help:"Also write the Markdown summary to FILE (default: none), as -o writes."`
 	Title     string `placeholder:"TITLE" help:"Title of the HTML and Markdown reports (default: the inputs' names)."`
 	Layout    string `default:"auto" enum:"auto,bare,compose,docker,kubectl,journald,journald-json" help:"Envelope around etcd's lines: auto (detected per input), bare, compose, docker, kubectl, journald or journald-json."`
-	TZ        string `name:"tz" default:"UTC" placeholder:"ZONE" help:"Zone of timestamps that carry none (capnslog, raft std-logger) when no envelope time is given: a name such as Europe/Paris, or an offset such as +02:00."`
+	TZ        string `name:"tz" default:"UTC" placeholder:"ZONE" help:"Zone of timestamps that carry none (capnslog, raft std-logger) when no envelope time is given: a name such as Europe/Paris, or an offset such as +02:00 (default: ${default})."`
 	MaxErrors int    `default:"5" help:"Malformed lines to report per input (0: only count them)."`
 	Color     string `default:"auto" enum:"auto,always,never" help:"Colour in text output: auto (only on a terminal), always or never."`
 
@@ -69,9 +67,12 @@ func (c *analyzeCmd) Validate() error {
 	}
 	format := c.Format
 	if format == "auto" {
-		format = formatOf(c.Output)
+		var err error
+		if format, err = report.FormatOf(c.Output); err != nil {
+			return fmt.Errorf("-o %s", err)
+		}
 	}
-	if c.MD != "" && format == "events" {
+	if c.MD != "" && format == report.Events {
 		return fmt.Errorf("--md needs an analysis, which the events format (--format events, -o *.jsonl) does not make")
 	}
 	if c.MD != "" && c.Output != "" && c.Output != "-" && samePath(c.MD, c.Output) {
@@ -95,22 +96,20 @@ func loadZone(s string) (*time.Location, error) {
 	return time.LoadLocation(s)
 }
 
-// errAborted makes a commit remove its temporary file.
-var errAborted = errors.New("aborted")
-
 // samePath reports whether a and b name the same file, existing or not.
+// Two links are two files: an output replaces a link, not its target.
 func samePath(a, b string) bool {
 	if filepath.Clean(a) == filepath.Clean(b) {
 		return true
 	}
-	fa, errA := os.Stat(a)
-	fb, errB := os.Stat(b)
+	fa, errA := os.Lstat(a)
+	fb, errB := os.Lstat(b)
 	return errA == nil && errB == nil && os.SameFile(fa, fb)
 }
 
 func (c *analyzeCmd) Run(e *env) error {
 	if c.Format == "auto" {
-		c.Format = formatOf(c.Output)
+		c.Format, _ = report.FormatOf(c.Output) // Validate refused an unknown extension
 	}
 	if c.CPUProfile != "" {
 		f, err := os.Create(c.CPUProfile)
@@ -127,8 +126,7 @@ func (c *analyzeCmd) Run(e *env) error {
 	if err != nil {
 		return fmt.Errorf("--tz %q: %w", c.TZ, err)
 	}
-	warn := func(msg string) { fmt.Fprintf(e.stderr, "etcdpm: warning: %s\n", msg) }
-	ins, err := openInputs(e.ctx, c.Inputs, e.stdin, warn)
+	ins, err := openInputs(e.ctx, c.Inputs, e.stdin, func(msg string) { warn(e.stderr, msg) })
 	if err != nil {
 		return err
 	}
@@ -164,35 +162,27 @@ func (c *analyzeCmd) Run(e *env) error {
 
 	// Both outputs are opened before reading, so that a path that cannot be
 	// written fails at once, and committed only when all went well.
-	out, commit, err := c.output(e.stdout)
+	out, err := openOutput(c.Output, e.stdout)
 	if err != nil {
 		return err
 	}
-	commitMD := func(err error) error { return err }
-	var mdOut io.Writer
+	defer out.abort()
+	var md output
 	if c.MD != "" {
-		mdOut, commitMD, err = createAtomic(c.MD)
-		if err != nil {
-			commit(err)
+		if md, err = openOutput(c.MD, nil); err != nil {
 			return err
 		}
+		defer md.abort()
 	}
-	committed := false
-	defer func() {
-		if !committed { // an error below: remove the temporary files
-			commit(errAborted)
-			commitMD(errAborted)
-		}
-	}()
 	w := bufio.NewWriterSize(out, 64<<10)
 
 	var res *analysis.Result
 	var stats []parser.Stats
-	if c.Format == "events" {
-		enc := newEventEncoder(w, names)
-		stats, err = parser.Read(e.ctx, srcs, runtime.GOMAXPROCS(0), enc.write)
+	if c.Format == report.Events {
+		enc := report.NewEventWriter(w, names)
+		stats, err = parser.Read(e.ctx, srcs, runtime.GOMAXPROCS(0), enc.Write)
 		if err == nil {
-			err = enc.err
+			err = enc.Err()
 		}
 	} else {
 		var capt capdir.Capture
@@ -207,61 +197,41 @@ func (c *analyzeCmd) Run(e *env) error {
 	var readErr error
 	if err != nil && res != nil && !errors.Is(err, errInterrupted) {
 		readErr, err = err, nil
-		fmt.Fprintf(e.stderr, "etcdpm: warning: %v; the analysis covers only what was read before it\n", readErr)
+		warn(e.stderr, fmt.Sprintf("%v; the analysis covers only what was read before it", readErr))
 	}
 	if err != nil {
 		return err
 	}
 	reportMalformed(e.stderr, names, stats)
-	reportEmpty(e.stderr, names, stats, c.Layout)
+	if err := checkEmpty(e.stderr, names, stats, c.Layout); err != nil {
+		return err
+	}
 
-	switch c.Format {
-	case "json":
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		err = enc.Encode(res)
-	case "text":
-		color := c.Color == "always" || c.Color == "auto" && c.Output == "" && e.isTerminal && os.Getenv("NO_COLOR") == ""
-		err = writeText(w, res, textOptions{Color: color, Width: 100})
-	case "html":
-		err = report.HTML(w, res, c.reportOptions(names))
-	case "md":
-		err = report.Markdown(w, res, c.reportOptions(names))
+	if res != nil {
+		opts := c.reportOptions(names)
+		opts.Color = c.Color == "always" || c.Color == "auto" && c.Output == "" && e.isTerminal && os.Getenv("NO_COLOR") == ""
+		err = report.Write(w, c.Format, res, opts)
 	}
 	if err == nil {
 		err = w.Flush()
 	}
-	if err == nil && mdOut != nil && res != nil {
-		mw := bufio.NewWriter(mdOut)
+	if err == nil && md.Writer != nil {
+		mw := bufio.NewWriter(md)
 		err = report.Markdown(mw, res, c.reportOptions(names))
 		if err == nil {
 			err = mw.Flush()
 		}
 	}
-	committed = true
-	err = commit(err)
-	if mdErr := commitMD(err); err == nil {
-		err = mdErr
+	if err == nil {
+		err = out.commit()
+	}
+	if err == nil && md.Writer != nil {
+		err = md.commit()
 	}
 	if err == nil {
 		err = readErr
 	}
 	return err
-}
-
-// formatOf picks the output format from a file name's extension.
-func formatOf(path string) string {
-	switch strings.ToLower(filepath.Ext(path)) {
-	case ".html", ".htm":
-		return "html"
-	case ".md", ".markdown":
-		return "md"
-	case ".json":
-		return "json"
-	case ".jsonl", ".ndjson":
-		return "events"
-	}
-	return "text"
 }
 
 func (c *analyzeCmd) reportOptions(names []string) report.Options {
@@ -298,7 +268,7 @@ func readCaptures(stderr io.Writer, inputs []string) (capdir.Capture, error) {
 			if !errors.As(err, &me) {
 				return all, err
 			}
-			fmt.Fprintf(stderr, "etcdpm: warning: %v\n", err)
+			warn(stderr, err.Error())
 		}
 		all.Faults = append(all.Faults, c.Faults...)
 		all.Status = append(all.Status, c.Status...)
@@ -318,72 +288,43 @@ func analyzeSources(ctx context.Context, names []string, srcs []parser.Source, c
 	return analysis.Analyze(ctx, srcs, c.Faults, c.Status, analysis.Options{Inputs: names, Start: c.Start, End: c.End})
 }
 
-// output returns where to write: stdout, or a file written whole or not at
-// all (a temporary file renamed on success).
-func (c *analyzeCmd) output(stdout io.Writer) (io.Writer, func(error) error, error) {
-	if c.Output == "" || c.Output == "-" {
-		return stdout, func(err error) error { return err }, nil
-	}
-	return createAtomic(c.Output)
+// output is where an output goes: stdout, or a file put in place whole by
+// commit (outfile.Create: a link there is replaced, never written through).
+type output struct {
+	io.Writer
+	file *outfile.File // nil: stdout
 }
 
-// createAtomic opens a temporary file beside path; commit renames it to path
-// on success and removes it on failure. An existing file keeps its mode, and
-// a symbolic link is written through. A device or a FIFO (/dev/null,
-// /dev/stdout) cannot be replaced: it is written to directly.
-func createAtomic(path string) (io.Writer, func(error) error, error) {
-	target, mode := path, os.FileMode(0o644)
-	if fi, err := os.Stat(path); err == nil {
-		if fi.IsDir() {
-			return nil, nil, fmt.Errorf("writing %s: is a directory", path)
-		}
-		if !fi.Mode().IsRegular() {
-			f, err := os.OpenFile(path, os.O_WRONLY, 0)
-			if err != nil {
-				return nil, nil, fmt.Errorf("writing %s: %w", path, pathError(err))
-			}
-			return f, func(err error) error {
-				if cerr := f.Close(); err == nil {
-					err = cerr
-				}
-				if err != nil {
-					return fmt.Errorf("writing %s: %w", path, err)
-				}
-				return nil
-			}, nil
-		}
-		mode = fi.Mode().Perm()
-		if t, err := filepath.EvalSymlinks(path); err == nil {
-			target = t
-		}
+// openOutput opens path, or returns stdout for "" and "-".
+func openOutput(path string, stdout io.Writer) (output, error) {
+	if path == "" || path == "-" {
+		return output{Writer: stdout}, nil
 	}
-	dir := filepath.Dir(target)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(target)+".*")
+	f, err := outfile.Create(path)
 	if err != nil {
-		var pe *fs.PathError
-		if errors.As(err, &pe) { // not the temporary file's name: the directory's fault
-			err = fmt.Errorf("%s: %w", dir, pe.Err)
-		}
-		return nil, nil, fmt.Errorf("writing %s: %w", path, err)
+		return output{}, err
 	}
-	return f, func(err error) error {
-		if err == nil {
-			err = f.Close()
-		} else {
-			f.Close()
-		}
-		if err == nil {
-			err = os.Chmod(f.Name(), mode)
-		}
-		if err == nil {
-			err = os.Rename(f.Name(), target)
-		}
-		if err != nil {
-			os.Remove(f.Name())
-			return fmt.Errorf("writing %s: %w", path, err)
-		}
+	return output{Writer: f, file: f}, nil
+}
+
+func (o output) commit() error {
+	if o.file == nil {
 		return nil
-	}, nil
+	}
+	return o.file.Commit()
+}
+
+// abort removes the file unless it was committed.
+func (o output) abort() {
+	if o.file != nil {
+		o.file.Abort()
+	}
+}
+
+// warn prints a warning, which may quote log text, made safe for a
+// terminal.
+func warn(stderr io.Writer, msg string) {
+	fmt.Fprintf(stderr, "etcdpm: warning: %s\n", terminalLines(msg))
 }
 
 // reportMalformed prints the first malformed lines of each input as
@@ -391,31 +332,43 @@ func createAtomic(path string) (io.Writer, func(error) error, error) {
 func reportMalformed(w io.Writer, names []string, stats []parser.Stats) {
 	for i, st := range stats {
 		for _, se := range st.Errors {
-			fmt.Fprintf(w, "etcdpm: warning: %s\n", se.Error())
+			warn(w, se.Error())
 		}
 		if more := st.Malformed - int64(len(st.Errors)); more > 0 && len(st.Errors) > 0 {
-			fmt.Fprintf(w, "etcdpm: warning: %s: %s\n", names[i], lines(more, "more malformed line"))
+			warn(w, names[i]+": "+lines(more, "more malformed line"))
 		} else if more > 0 {
-			fmt.Fprintf(w, "etcdpm: warning: %s: %s\n", names[i], lines(more, "malformed line"))
+			warn(w, names[i]+": "+lines(more, "malformed line"))
 		}
 	}
 }
 
-// reportEmpty warns of inputs with no etcd log line at all, whose analysis
-// would otherwise read as a healthy cluster.
-func reportEmpty(w io.Writer, names []string, stats []parser.Stats, layout string) {
+// checkEmpty finds the inputs with no etcd log line at all, whose analysis
+// would otherwise read as a healthy cluster: an error when no input has
+// one, else a warning for each.
+func checkEmpty(w io.Writer, names []string, stats []parser.Stats, layout string) error {
+	var empty []string
 	for i, st := range stats {
 		switch {
 		case st.Lines == 0:
-			fmt.Fprintf(w, "etcdpm: warning: %s: empty input\n", names[i])
+			empty = append(empty, names[i]+": empty input")
 		case st.Events == 0 && st.Skipped+st.Malformed == st.Lines:
 			hint := "is it an etcd log?"
 			if layout != "auto" {
 				hint = "is --layout " + layout + " right?"
 			}
-			fmt.Fprintf(w, "etcdpm: warning: %s: no etcd log line in %s; %s\n", names[i], lines(st.Lines, "line"), hint)
+			empty = append(empty, fmt.Sprintf("%s: no etcd log line in %s; %s", names[i], lines(st.Lines, "line"), hint))
 		}
 	}
+	if len(empty) == 1 && len(stats) == 1 {
+		return errors.New(empty[0]) // main escapes it
+	}
+	for _, msg := range empty {
+		warn(w, msg)
+	}
+	if len(empty) > 0 && len(empty) == len(stats) {
+		return errors.New("no input holds an etcd log line")
+	}
+	return nil
 }
 
 // lines says "1 line" or "2 lines".
@@ -424,109 +377,4 @@ func lines(n int64, what string) string {
 		return "1 " + what
 	}
 	return strconv.FormatInt(n, 10) + " " + what + "s"
-}
-
-// eventEncoder writes events as JSON lines without reflection.
-type eventEncoder struct {
-	w     *bufio.Writer
-	names []string
-	buf   []byte
-	err   error
-}
-
-func newEventEncoder(w *bufio.Writer, names []string) *eventEncoder {
-	return &eventEncoder{w: w, names: names}
-}
-
-func (enc *eventEncoder) write(e *parser.Event) {
-	if enc.err != nil {
-		return
-	}
-	b := enc.buf[:0]
-	b = append(b, `{"time":`...)
-	if e.Time.IsZero() {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, '"')
-		b = e.Time.AppendFormat(b, time.RFC3339Nano)
-		b = append(b, '"')
-	}
-	b = appendStr(b, "kind", e.Kind.String())
-	b = appendStr(b, "member", e.Member.String())
-	if e.Name != "" {
-		b = appendStr(b, "name", e.Name)
-	}
-	b = appendUint(b, "term", e.Term)
-	if e.Peer != 0 {
-		b = appendStr(b, "peer", e.Peer.String())
-	}
-	if e.PeerName != "" {
-		b = appendStr(b, "peer_name", e.PeerName)
-	}
-	if e.Peer2 != 0 {
-		b = appendStr(b, "peer2", e.Peer2.String())
-	}
-	if e.PeerTerm != 0 {
-		b = appendUint(b, "peer_term", e.PeerTerm)
-	}
-	if e.Msg != parser.MsgNone {
-		b = appendStr(b, "msg", e.Msg.String())
-	}
-	if e.LogTerm != 0 || e.Index != 0 {
-		b = appendUint(b, "log_term", e.LogTerm)
-		b = appendUint(b, "index", e.Index)
-	}
-	if e.Kind == parser.VoteTally {
-		b = appendUint(b, "granted", uint64(e.Granted))
-		b = appendUint(b, "rejected", uint64(e.Rejected))
-	}
-	if e.Duration != 0 {
-		b = appendStr(b, "duration", e.Duration.String())
-	}
-	if e.Failed {
-		b = append(b, `,"failed":true`...)
-	}
-	if e.PreVote != 0 {
-		b = append(b, `,"pre_vote":`...)
-		b = strconv.AppendBool(b, e.PreVote > 0)
-	}
-	if e.Version != "" {
-		b = appendStr(b, "version", e.Version)
-	}
-	b = appendStr(b, "level", e.Level.String())
-	b = appendStr(b, "input", enc.names[e.Input])
-	b = appendUint(b, "line", uint64(e.Line))
-	b = append(b, `,"text":`...)
-	b = appendJSONString(b, e.Text)
-	b = append(b, "}\n"...)
-	enc.buf = b
-	_, enc.err = enc.w.Write(b)
-}
-
-func appendStr(b []byte, key, val string) []byte {
-	b = append(b, ',', '"')
-	b = append(b, key...)
-	b = append(b, '"', ':')
-	return appendJSONString(b, []byte(val))
-}
-
-func appendUint(b []byte, key string, v uint64) []byte {
-	b = append(b, ',', '"')
-	b = append(b, key...)
-	b = append(b, '"', ':')
-	return strconv.AppendUint(b, v, 10)
-}
-
-// appendJSONString quotes s as a JSON string, escaping HTML-significant
-// characters as encoding/json does (log text is untrusted).
-func appendJSONString(b []byte, s []byte) []byte {
-	if bytes.IndexFunc(s, func(r rune) bool {
-		return r < 0x20 || r == '"' || r == '\\' || r == '<' || r == '>' || r == '&' || r == 0x2028 || r == 0x2029 || r == 0xfffd
-	}) < 0 {
-		b = append(b, '"')
-		b = append(b, s...)
-		return append(b, '"')
-	}
-	q, _ := json.Marshal(string(s))
-	return append(b, q...)
 }

@@ -19,13 +19,13 @@ import (
 
 type captureCmd struct {
 	File      string        `short:"f" placeholder:"FILE" help:"Compose file of the project to capture (default: docker-compose.yml, when --project is not given)."`
-	Project   string        `short:"p" placeholder:"NAME" help:"Compose project to capture (docker compose -p NAME)."`
+	Project   string        `short:"p" placeholder:"NAME" help:"Compose project to capture (docker compose -p NAME; default: the compose file's project)."`
 	Out       string        `short:"o" placeholder:"DIR" help:"Directory to write (default: capture-<project>-<time>); refused if it holds a capture already."`
 	Interval  time.Duration `default:"250ms" help:"How often each member's status is polled (10ms or more)."`
 	For       time.Duration `name:"for" placeholder:"DURATION" help:"Stop after this long (default: at Ctrl-C)."`
-	Endpoints []string      `sep:"," placeholder:"URL" help:"Members' client URLs to poll, instead of the containers' published 2379/tcp ports."`
+	Endpoints []string      `sep:"," placeholder:"URL" help:"Members' client URLs to poll (default: the containers' published 2379/tcp ports)."`
 	Config    string        `placeholder:"FILE" help:"config.default.ini whose endpoints are polled when no container publishes 2379/tcp (default: the one next to the compose file)."`
-	Analyze   bool          `help:"At the end, write report.html and report.md into the directory."`
+	Analyze   bool          `help:"At the end, write report.html and report.md into the directory (default: off)."`
 }
 
 func (c *captureCmd) Help() string {

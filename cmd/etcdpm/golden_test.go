@@ -37,3 +37,27 @@ func TestGoldenAnalyses(t *testing.T) {
 		})
 	}
 }
+
+// TestGoldenText keeps the text output of a few real runs as golden files,
+// and the events of the demo's logs: the outputs people read and pipe.
+func TestGoldenText(t *testing.T) {
+	for _, c := range []struct {
+		golden string
+		args   []string
+	}{
+		{"text/etcd-demo-compose-logs.txt", []string{"analyze", "--color", "never", demo}},
+		{"text/recipe-prevote-off.txt", []string{"analyze", "--color", "never", "../../capture/testdata/recipe-prevote-off"}},
+		{"text/3.6.16-quorum-loss-prevote-on.txt", []string{"analyze", "--color", "never", "../../testdata/real/3.6.16-quorum-loss-prevote-on"}},
+		{"text/3.7.3-leader-partition-prevote-off.txt", []string{"analyze", "--color", "never", "../../testdata/real/3.7.3-leader-partition-prevote-off"}},
+		{"text/compose-v2-pre-vote-on.txt", []string{"analyze", "--color", "always", "../../testdata/compose/compose-v2-pre-vote-on.txt.gz"}},
+		{"text/etcd-demo-compose-logs.jsonl", []string{"analyze", "--format", "events", demo}},
+	} {
+		t.Run(filepath.Base(c.golden), func(t *testing.T) {
+			out, errOut, code := etcdpm(t, "", c.args...)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, errOut)
+			}
+			golden(t, c.golden, out)
+		})
+	}
+}

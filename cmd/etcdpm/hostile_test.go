@@ -6,9 +6,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 )
 
 // A gzip file cut short is an error, not a silently shorter log; what came
@@ -79,7 +81,9 @@ func TestAnalyzeOutputSafety(t *testing.T) {
 		code int
 		want string
 	}{
-		{[]string{in, "-o", in}, 1, "would overwrite the input"},
+		{[]string{in, "--format", "text", "-o", in}, 1, "would overwrite the input"},
+		{[]string{in, "-o", filepath.Join(dir, "r.pdf")}, 2, "-o " + filepath.Join(dir, "r.pdf") + ": no format writes .pdf files"},
+		{[]string{in, "-o", filepath.Join(dir, "r.log")}, 2, "or give --format"},
 		{[]string{dir, "--md", in}, 1, "would overwrite the input"},
 		{[]string{in, "-o", dir}, 1, "is a directory"},
 		{[]string{in, "-o", filepath.Join(dir, "r.md"), "--md", filepath.Join(dir, ".", "r.md")}, 2, "both name"},
@@ -98,23 +102,44 @@ func TestAnalyzeOutputSafety(t *testing.T) {
 		t.Errorf("files left behind: %v", entries)
 	}
 
-	// a link is written through and an existing file keeps its mode
-	target := filepath.Join(dir, "report.txt")
-	os.WriteFile(target, nil, 0o600)
-	link := filepath.Join(dir, "link.txt")
-	if err := os.Symlink(target, link); err != nil {
-		t.Skip(err)
+	// an existing file keeps its mode
+	kept := filepath.Join(dir, "kept.txt")
+	os.WriteFile(kept, nil, 0o600)
+	if _, errOut, code := etcdpm(t, "", "analyze", in, "-o", kept); code != 0 {
+		t.Fatalf("-o file: exit %d: %s", code, errOut)
 	}
-	if _, errOut, code := etcdpm(t, "", "analyze", in, "-o", link); code != 0 {
-		t.Fatalf("-o link: exit %d: %s", code, errOut)
+	if fi, _ := os.Stat(kept); fi.Mode().Perm() != 0o600 {
+		t.Errorf("-o file: mode %v, want 0600", fi.Mode().Perm())
 	}
-	fi, err := os.Lstat(link)
-	if err != nil || fi.Mode()&os.ModeSymlink == 0 {
-		t.Errorf("-o link replaced the link")
+}
+
+// -o and --md never write through a symbolic link (issue 15): the link
+// itself is replaced, and what it points to is untouched.
+func TestAnalyzeOutputReplacesLink(t *testing.T) {
+	dir := t.TempDir()
+	victim := filepath.Join(dir, "victim")
+	os.WriteFile(victim, []byte("precious\n"), 0o600)
+	for _, name := range []string{"r.html", "r.md"} {
+		if err := os.Symlink(victim, filepath.Join(dir, name)); err != nil {
+			t.Skip(err)
+		}
 	}
-	fi, _ = os.Stat(target)
-	if got, _ := os.ReadFile(target); !strings.Contains(string(got), "Verdict") || fi.Mode().Perm() != 0o600 {
-		t.Errorf("-o link: target mode %v, content %.40q", fi.Mode().Perm(), got)
+	html, md := filepath.Join(dir, "r.html"), filepath.Join(dir, "r.md")
+	if _, errOut, code := etcdpm(t, "", "analyze", demo, "-o", html, "--md", md); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if got, _ := os.ReadFile(victim); string(got) != "precious\n" {
+		t.Errorf("the link's target was written: %.60q", got)
+	}
+	for _, c := range []struct{ path, want string }{{html, "<!DOCTYPE html>"}, {md, "## etcdpm: "}} {
+		fi, err := os.Lstat(c.path)
+		if err != nil || !fi.Mode().IsRegular() {
+			t.Errorf("%s: %v, mode %v; want the link replaced by a regular file", c.path, err, fi.Mode())
+			continue
+		}
+		if got, _ := os.ReadFile(c.path); !strings.HasPrefix(strings.TrimSpace(string(got)), c.want) {
+			t.Errorf("%s: %.40q, want it to start with %q", c.path, got, c.want)
+		}
 	}
 }
 
@@ -138,8 +163,9 @@ func TestAnalyzeMaxErrorsZero(t *testing.T) {
 }
 
 // An input with no etcd line (empty, not a log, or read with the wrong
-// --layout) is said to be so, rather than only reported as healthy.
-func TestAnalyzeWarnsNoEtcdLines(t *testing.T) {
+// --layout) is said to be so, rather than only reported as healthy: an
+// error when no input has one, a warning when others do.
+func TestAnalyzeNoEtcdLines(t *testing.T) {
 	dir := t.TempDir()
 	empty := filepath.Join(dir, "empty.log")
 	os.WriteFile(empty, nil, 0o644)
@@ -147,17 +173,28 @@ func TestAnalyzeWarnsNoEtcdLines(t *testing.T) {
 	os.WriteFile(text, []byte("Lorem ipsum\ndolor sit amet\n"), 0o644)
 	for _, c := range []struct {
 		args []string
+		code int
 		want string
 	}{
-		{[]string{empty}, empty + ": empty input"},
-		{[]string{"-"}, "stdin: empty input"},
-		{[]string{text}, text + ": no etcd log line in 2 lines; is it an etcd log?"},
-		{[]string{"--layout", "docker", demo}, "is --layout docker right?"},
+		{[]string{empty}, 1, "etcdpm: " + empty + ": empty input\n"},
+		{[]string{"-"}, 1, "etcdpm: stdin: empty input\n"},
+		{[]string{"--format", "events", "-"}, 1, "etcdpm: stdin: empty input\n"},
+		{[]string{text}, 1, "etcdpm: " + text + ": no etcd log line in 2 lines; is it an etcd log?\n"},
+		{[]string{"--layout", "docker", demo}, 1, "is --layout docker right?"},
+		{[]string{empty, text}, 1, "etcdpm: warning: " + empty + ": empty input\netcdpm: warning: " + text + ": no etcd log line in 2 lines; is it an etcd log?\netcdpm: no input holds an etcd log line\n"},
+		{[]string{demo, empty}, 0, "etcdpm: warning: " + empty + ": empty input\n"},
 	} {
-		_, errOut, code := etcdpm(t, "", append([]string{"analyze"}, c.args...)...)
-		if code != 0 || !strings.HasPrefix(errOut, "etcdpm: warning: ") || !strings.Contains(errOut, c.want) {
-			t.Errorf("%v: exit %d, stderr %q, want %q", c.args, code, errOut, c.want)
+		out, errOut, code := etcdpm(t, "", append([]string{"analyze"}, c.args...)...)
+		if code != c.code || !strings.Contains(errOut, c.want) {
+			t.Errorf("%v: exit %d, stderr %q, want exit %d and %q", c.args, code, errOut, c.code, c.want)
 		}
+		if (code == 0) != strings.Contains(out, "Verdict") {
+			t.Errorf("%v: exit %d, stdout %.60q", c.args, code, out)
+		}
+	}
+	// a failed run leaves no output file behind
+	if _, _, code := etcdpm(t, "", "analyze", empty, "-o", filepath.Join(dir, "r.html")); code != 1 || exists(filepath.Join(dir, "r.html")) {
+		t.Errorf("-o with an empty input: exit %d, or the file was written", code)
 	}
 }
 
@@ -191,4 +228,72 @@ func TestAnalyzeInterrupted(t *testing.T) {
 func exists(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil
+}
+
+// rawTerminalControl finds what would drive a terminal in s: C0 controls
+// but newline, DEL, C1 controls, bidi and other format characters. The
+// colours etcdpm itself writes (SGR, ESC [ ... m) are allowed.
+func rawTerminalControl(s string) (rune, bool) {
+	s = regexp.MustCompile(`\x1b\[[0-9;]*m`).ReplaceAllString(s, "")
+	for _, r := range s {
+		if r != '\n' && (unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == '\u2028' || r == '\u2029') {
+			return r, true
+		}
+	}
+	return 0, false
+}
+
+// A log can name its member with escape sequences (embed: name = ..., zap's
+// "name"): the text output shows them as visible escapes, never raw, and
+// zap's JSON escapes are decoded first (issue 15).
+func TestTextNoTerminalEscapes(t *testing.T) {
+	dir := t.TempDir()
+	capnslog := filepath.Join(dir, "capnslog.log")
+	os.WriteFile(capnslog, []byte("2020-04-30 17:20:31.000000 I | embed: name = etcd\x1b]0;pwned\x07\u202e\u009b2Jevil\n"+
+		"2020-04-30 17:20:31.100000 I | raft: ade526d28b1f92f7 became candidate at term 2\n"+
+		"2020-04-30 17:20:31.200000 I | raft: ade526d28b1f92f7 became leader at term 2\n"), 0o644)
+	zap := filepath.Join(dir, "zap.log")
+	os.WriteFile(zap, []byte(`{"level":"info","ts":"2024-01-01T00:00:00Z","caller":"embed/etcd.go:1","msg":"starting an etcd server","name":"caf\u00e9\u001b[2J\u202e"}`+"\n"+
+		`{"level":"info","ts":"2024-01-01T00:00:01Z","logger":"raft","msg":"d282ac2ce600c1ce became candidate at term 2"}`+"\n"+
+		`{"level":"info","ts":"2024-01-01T00:00:01.5Z","logger":"raft","msg":"d282ac2ce600c1ce became leader at term 2"}`+"\n"), 0o644)
+	for _, c := range []struct {
+		in, want string
+	}{
+		{capnslog, `etcd\x1b]0;pwned\x07\u202e\u009b2Jevil`},
+		{zap, `café\x1b[2J\u202e`},
+	} {
+		for _, color := range []string{"never", "always"} {
+			out, errOut, code := etcdpm(t, "", "analyze", "--color", color, c.in)
+			if code != 0 {
+				t.Fatalf("%s: exit %d: %s", c.in, code, errOut)
+			}
+			if r, ok := rawTerminalControl(out); ok {
+				t.Errorf("%s --color %s: %U reaches the terminal:\n%s", c.in, color, r, out)
+			}
+			if !strings.Contains(out, c.want) {
+				t.Errorf("%s --color %s: the member is not shown as %s:\n%s", c.in, color, c.want, out)
+			}
+		}
+	}
+}
+
+// Warnings quote file names found in a directory, which a log's author may
+// have chosen: they reach stderr escaped.
+func TestWarningsNoTerminalEscapes(t *testing.T) {
+	dir := t.TempDir()
+	data, _ := os.ReadFile(demo)
+	os.WriteFile(filepath.Join(dir, "demo.log"), data, 0o644)
+	if err := os.WriteFile(filepath.Join(dir, "\x1b[2J\u202e.log"), nil, 0o644); err != nil {
+		t.Skip(err)
+	}
+	_, errOut, code := etcdpm(t, "", "analyze", dir)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if r, ok := rawTerminalControl(errOut); ok {
+		t.Errorf("%U reaches the terminal: %q", r, errOut)
+	}
+	if !strings.Contains(errOut, `\x1b[2J\u202e.log: empty input`) {
+		t.Errorf("stderr %q, want the empty file named with visible escapes", errOut)
+	}
 }

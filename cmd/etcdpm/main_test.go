@@ -8,6 +8,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +17,16 @@ import (
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
+
+// TestMain runs etcdpm's main instead of the tests when ETCDPM_TEST_MAIN=1:
+// the tests that need a process of its own (signals) run the test binary
+// as etcdpm.
+func TestMain(m *testing.M) {
+	if os.Getenv("ETCDPM_TEST_MAIN") == "1" {
+		main()
+	}
+	os.Exit(m.Run())
+}
 
 // etcdpm runs the command in-process.
 func etcdpm(t *testing.T, stdin string, args ...string) (stdout, stderr string, code int) {
@@ -267,7 +278,7 @@ func TestAnalyzeReports(t *testing.T) {
 func TestTZOffset(t *testing.T) {
 	const log = "../../testdata/shared/etcd-3.4.45/L01-v3.4.45-capnslog/n1.log"
 	start := func(args ...string) time.Time {
-		out, errOut, code := etcdpm(t, "", append([]string{"analyze", "-f", "json"}, append(args, log)...)...)
+		out, errOut, code := etcdpm(t, "", append([]string{"analyze", "--format", "json"}, append(args, log)...)...)
 		if code != 0 {
 			t.Fatalf("%v: exit %d: %s", args, code, errOut)
 		}
@@ -283,5 +294,29 @@ func TestTZOffset(t *testing.T) {
 	}
 	if d := utc.Sub(paris); d != time.Hour { // November: CET, UTC+1
 		t.Errorf("--tz Europe/Paris moved it by %v, want 1h", d)
+	}
+}
+
+// version says the module version and the commit of the build info.
+func TestDescribeVersion(t *testing.T) {
+	vcs := func(rev, modified string) []debug.BuildSetting {
+		return []debug.BuildSetting{{Key: "vcs", Value: "git"}, {Key: "vcs.revision", Value: rev}, {Key: "vcs.modified", Value: modified}}
+	}
+	for _, c := range []struct {
+		ldflags string
+		bi      *debug.BuildInfo
+		want    string
+	}{
+		{"", nil, "dev"},
+		{"v1.2.3", nil, "v1.2.3"},
+		{"", &debug.BuildInfo{Main: debug.Module{Version: "(devel)"}}, "dev"},
+		{"", &debug.BuildInfo{Main: debug.Module{Version: "v0.4.0"}}, "v0.4.0"},
+		{"", &debug.BuildInfo{Main: debug.Module{Version: "v0.0.0-20261203062000-8a9f6ce0d1e2"}, Settings: vcs("8a9f6ce0d1e2f3a4b5c6d7e8f90a1b2c3d4e5f60", "false")},
+			"v0.0.0-20261203062000-8a9f6ce0d1e2 (commit 8a9f6ce0d1e2)"},
+		{"v1.2.3", &debug.BuildInfo{Main: debug.Module{Version: "(devel)"}, Settings: vcs("8a9f6ce0d1e2f3a4", "true")}, "v1.2.3 (commit 8a9f6ce0d1e2, modified)"},
+	} {
+		if got := describeVersion(c.ldflags, c.bi); got != c.want {
+			t.Errorf("describeVersion(%q, %+v) = %q, want %q", c.ldflags, c.bi, got, c.want)
+		}
 	}
 }

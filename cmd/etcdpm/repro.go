@@ -15,13 +15,13 @@ import (
 )
 
 type reproCmd struct {
-	Scenario   string        `short:"s" default:"quorum-loss" placeholder:"NAME" help:"What to break: one of the scenarios above (default: quorum-loss)."`
+	Scenario   string        `short:"s" default:"quorum-loss" placeholder:"NAME" help:"What to break: one of the scenarios above (default: ${default})."`
 	Backend    string        `short:"b" default:"local" enum:"local,compose" help:"local: members are child processes on 127.0.0.1, no Docker needed. compose: the demo's docker-compose.yml on the Docker engine."`
-	PreVote    bool          `name:"pre-vote" help:"Raft pre-vote for every member (--pre-vote=true|false). Off is etcd 3.4's default and the demo's loop; on is etcd 3.5+'s."`
+	PreVote    bool          `name:"pre-vote" help:"Raft pre-vote for every member (--pre-vote=true|false). Off is etcd 3.4's default and the demo's loop; on is etcd 3.5+'s (default: off)."`
 	Hold       time.Duration `default:"20s" help:"How long the fault lasts before it is healed."`
 	Out        string        `short:"o" placeholder:"DIR" help:"Directory to write (default: etcdpm-repro-<scenario>-<UTC time>); it must not exist, or be empty."`
-	EtcdBinary string        `name:"etcd-binary" placeholder:"PATH" help:"local: run this etcd binary (e.g. .cache/etcd/v3.5.35/etcd) instead of the embedded etcd."`
-	File       string        `short:"f" name:"compose-file" default:"docker-compose.yml" placeholder:"FILE" help:"compose: the stack's compose file."`
+	EtcdBinary string        `name:"etcd-binary" placeholder:"PATH" help:"local: run this etcd binary (e.g. .cache/etcd/v3.5.35/etcd; default: the embedded etcd)."`
+	File       string        `short:"f" name:"compose-file" default:"docker-compose.yml" placeholder:"FILE" help:"compose: the stack's compose file (default: ${default})."`
 	Image      string        `placeholder:"IMAGE" help:"compose: the etcd image (default: $ETCD_IMAGE, else the compose file's)."`
 	Project    string        `short:"p" placeholder:"NAME" help:"compose: the project's name (default: a random etcdpm-repro-<hex>)."`
 }

@@ -1,4 +1,4 @@
-package main
+package report
 
 import (
 	"fmt"
@@ -11,12 +11,7 @@ import (
 	"github.com/etcdpm/etcdpm/parser"
 )
 
-type textOptions struct {
-	Color bool
-	Width int
-}
-
-// ANSI styles, used only when textOptions.Color is set.
+// ANSI styles, used only when Options.Color is set.
 const (
 	ansiReset  = "\x1b[0m"
 	ansiBold   = "\x1b[1m"
@@ -27,22 +22,34 @@ const (
 	ansiGreen  = "\x1b[32m"
 )
 
-// textWriter renders a Result for people, at a fixed width.
+// textWriter renders a Result for people, at a fixed width. Every string
+// of log origin goes through TerminalText; member names and the prose that
+// quotes them are JSON-unescaped first (the parser hands zap's fields raw).
 type textWriter struct {
-	w     io.Writer
-	opts  textOptions
-	names map[parser.ID]string
-	err   error
+	w    io.Writer
+	opts Options
+	ms   *memberSet
+	err  error
 }
 
-func writeText(w io.Writer, res *analysis.Result, opts textOptions) error {
+// textLabel is a member name as the text output shows it.
+func textLabel(name string) string {
+	return textClip(unescapeJSON(name), 64)
+}
+
+// textProse is analyzer prose as the text output shows it: the member
+// names it quotes are decoded as textLabel decodes them.
+func textProse(s string) string {
+	return TerminalText(unescapeJSON(s))
+}
+
+// writeText renders res for a terminal or a plain file, opts.Width wide
+// (default 100), in colour when opts.Color is set.
+func writeText(w io.Writer, res *analysis.Result, opts Options) error {
 	if opts.Width <= 0 {
 		opts.Width = 100
 	}
-	t := &textWriter{w: w, opts: opts, names: map[parser.ID]string{}}
-	for _, m := range res.Members {
-		t.names[m.ID] = m.Name
-	}
+	t := &textWriter{w: w, opts: opts, ms: newMemberSet(res, textLabel)}
 	t.diagnosis(res)
 	t.members(res)
 	t.leaders(res)
@@ -81,33 +88,23 @@ func (t *textWriter) severity(s analysis.Severity) string {
 	}
 }
 
-// member names a member "etcd1 (ade526d28b1f92f7)", or by ID alone.
+// member is a member's label: its name, else its ID.
 func (t *textWriter) member(id parser.ID) string {
-	if n := t.names[id]; n != "" {
-		return n
-	}
-	return id.String()
+	return t.ms.label(id)
 }
 
 func (t *textWriter) diagnosis(res *analysis.Result) {
 	d := res.Diagnosis
-	sev := analysis.Info
-	for _, f := range res.Findings {
-		if f.Kind == d.Verdict {
-			sev = f.Severity
-			break
-		}
-	}
 	color := ansiGreen
-	switch sev {
+	switch verdictSeverity(res) {
 	case analysis.Critical:
 		color = ansiRed
 	case analysis.Warning:
 		color = ansiYellow
 	}
-	t.printf("%s %s\n", t.style("Verdict:", ansiBold), t.style(d.Verdict, ansiBold+color))
+	t.printf("%s %s\n", t.style("Verdict:", ansiBold), t.style(TerminalText(d.Verdict), ansiBold+color))
 	if d.Headline != "" {
-		t.printf("%s\n", t.style(d.Headline, ansiBold))
+		t.printf("%s\n", t.style(textProse(d.Headline), ansiBold))
 	}
 	if d.Explanation != "" {
 		t.printf("\n")
@@ -122,7 +119,7 @@ func (t *textWriter) diagnosis(res *analysis.Result) {
 		}
 	}
 	if !res.Start.IsZero() {
-		t.printf("\n%s %s to %s (%s)\n", t.style("Logs cover", ansiDim), stamp(res.Start), stamp(res.End), span(res.End.Sub(res.Start)))
+		t.printf("\n%s %s to %s (%s)\n", t.style("Logs cover", ansiDim), textStamp(res.Start), textStamp(res.End), textDuration(res.End.Sub(res.Start)))
 	}
 }
 
@@ -133,7 +130,7 @@ func (t *textWriter) members(res *analysis.Result) {
 	t.heading("Members")
 	t.printf("  %-16s  %-16s  %8s  %9s  %6s\n", "ID", "NAME", "MAX TERM", "CAMPAIGNS", "LEADER")
 	for _, m := range res.Members {
-		t.printf("  %-16s  %-16s  %8d  %9d  %6d\n", m.ID, clip(m.Name, 16), m.MaxTerm, m.Campaigns, m.TimesLeader)
+		t.printf("  %-16s  %-16s  %8d  %9d  %6d\n", m.ID, textClip(unescapeJSON(m.Name), 16), m.MaxTerm, m.Campaigns, m.TimesLeader)
 	}
 }
 
@@ -152,7 +149,7 @@ func (t *textWriter) leaders(res *analysis.Result) {
 	}
 	t.printf("  %6s  %-16s  %-23s  %-23s  %s\n", "TERM", "LEADER", "FROM", "TO", "FOR")
 	for _, l := range list {
-		t.printf("  %6d  %-16s  %-23s  %-23s  %s\n", l.Term, clip(t.member(l.Member), 16), stamp(l.Start), stamp(l.End), span(l.End.Sub(l.Start)))
+		t.printf("  %6d  %-16s  %-23s  %-23s  %s\n", l.Term, textClip(t.member(l.Member), 16), textStamp(l.Start), textStamp(l.End), textDuration(l.End.Sub(l.Start)))
 	}
 }
 
@@ -162,7 +159,7 @@ func (t *textWriter) leaderless(res *analysis.Result) {
 	}
 	t.heading("No leader")
 	for _, w := range res.Leaderless {
-		t.printf("  %s to %s  %s\n", stamp(w.Start), stamp(w.End), t.style(span(time.Duration(w.Seconds*float64(time.Second))), ansiBold))
+		t.printf("  %s to %s  %s\n", textStamp(w.Start), textStamp(w.End), t.style(textDuration(time.Duration(w.Seconds*float64(time.Second))), ansiBold))
 	}
 }
 
@@ -172,7 +169,7 @@ func (t *textWriter) findings(res *analysis.Result) {
 		t.printf("  none\n")
 		return
 	}
-	for _, f := range res.Findings {
+	for _, f := range sortedFindings(res.Findings) {
 		var who []string
 		for _, id := range f.Members {
 			who = append(who, t.member(id))
@@ -188,13 +185,13 @@ func (t *textWriter) findings(res *analysis.Result) {
 		if f.Count > 1 {
 			count = fmt.Sprintf("  x%d", f.Count)
 		}
-		t.printf("  %s %s  %s%s%s\n", t.severity(f.Severity), t.style(f.Kind, ansiBold), strings.Join(who, ", "), terms, count)
-		t.printf("           %s\n", t.style(when(f.Start, f.End), ansiDim))
+		t.printf("  %s %s  %s%s%s\n", t.severity(f.Severity), t.style(TerminalText(f.Kind), ansiBold), strings.Join(who, ", "), terms, count)
+		t.printf("           %s\n", t.style(textWhen(f.Start, f.End), ansiDim))
 		t.wrap(f.Summary, "           ", "           ")
 		for _, ev := range f.Evidence {
 			loc := fmt.Sprintf("%s:%d: ", ev.Input, ev.Line)
 			line := loc + ev.Text
-			t.printf("           %s\n", t.style(clip(line, t.opts.Width-11), ansiDim))
+			t.printf("           %s\n", t.style(textClip(line, t.opts.Width-11), ansiDim))
 		}
 	}
 }
@@ -206,7 +203,7 @@ func (t *textWriter) inputs(res *analysis.Result) {
 	t.heading("Inputs")
 	t.printf("  %-28s  %-28s  %9s  %7s  %7s  %9s\n", "INPUT", "LAYOUT", "LINES", "EVENTS", "SKIPPED", "MALFORMED")
 	for _, in := range res.Inputs {
-		t.printf("  %-28s  %-28s  %9d  %7d  %7d  %9d\n", clipLeft(in.Name, 28), clip(in.Layout, 28), in.Lines, in.Events, in.Skipped, in.Malformed)
+		t.printf("  %-28s  %-28s  %9d  %7d  %7d  %9d\n", textClipLeft(in.Name, 28), textClip(in.Layout, 28), in.Lines, in.Events, in.Skipped, in.Malformed)
 	}
 }
 
@@ -214,7 +211,7 @@ func (t *textWriter) inputs(res *analysis.Result) {
 // indent.
 func (t *textWriter) wrap(s, first, rest string) {
 	line, empty := first, true
-	for _, word := range strings.Fields(s) {
+	for _, word := range strings.Fields(textProse(s)) {
 		if !empty && utf8.RuneCountInString(line)+1+utf8.RuneCountInString(word) > t.opts.Width {
 			t.printf("%s\n", line)
 			line, empty = rest, true
@@ -230,22 +227,22 @@ func (t *textWriter) wrap(s, first, rest string) {
 	}
 }
 
-func stamp(t time.Time) string {
+func textStamp(t time.Time) string {
 	if t.IsZero() {
 		return "?"
 	}
 	return t.UTC().Format("2006-01-02 15:04:05.000")
 }
 
-func when(a, b time.Time) string {
+func textWhen(a, b time.Time) string {
 	if b.IsZero() || b.Equal(a) {
-		return stamp(a)
+		return textStamp(a)
 	}
-	return stamp(a) + " to " + stamp(b) + " (" + span(b.Sub(a)) + ")"
+	return textStamp(a) + " to " + textStamp(b) + " (" + textDuration(b.Sub(a)) + ")"
 }
 
-// span formats a duration for people: 850ms, 4.2s, 10m23s, 2h5m.
-func span(d time.Duration) string {
+// textDuration formats a duration for people: 850ms, 4.2s, 10m23s, 2h5m.
+func textDuration(d time.Duration) string {
 	switch {
 	case d < 0:
 		return "?"
@@ -260,10 +257,10 @@ func span(d time.Duration) string {
 	}
 }
 
-// clip shortens s to n runes, ending in "…". Control characters are shown
-// escaped: log text must not drive the terminal.
-func clip(s string, n int) string {
-	s = sanitize(s)
+// textClip shortens s to n runes, ending in "…", after TerminalText: log
+// text must not drive the terminal.
+func textClip(s string, n int) string {
+	s = TerminalText(s)
 	if utf8.RuneCountInString(s) <= n {
 		return s
 	}
@@ -271,31 +268,12 @@ func clip(s string, n int) string {
 	return string(r[:n-1]) + "…"
 }
 
-func clipLeft(s string, n int) string {
-	s = sanitize(s)
+// textClipLeft is textClip keeping the end of s (a path's file name).
+func textClipLeft(s string, n int) string {
+	s = TerminalText(s)
 	if utf8.RuneCountInString(s) <= n {
 		return s
 	}
 	r := []rune(s)
 	return "…" + string(r[len(r)-n+1:])
-}
-
-func sanitize(s string) string {
-	if !strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f || r == utf8.RuneError }) {
-		return s
-	}
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r == '\t':
-			b.WriteByte(' ')
-		case r < 0x20 || r == 0x7f:
-			fmt.Fprintf(&b, "\\x%02x", r)
-		case r == utf8.RuneError:
-			b.WriteRune('?')
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
 }
