@@ -29,7 +29,7 @@ type analyzeCmd struct {
 	Output    string `short:"o" placeholder:"FILE" help:"Write the output to FILE (default: stdout), whole or not at all; a symbolic link there is replaced, never written through."`
 	MD        string `name:"md" placeholder:"FILE" help:"Also write the Markdown summary to FILE (default: none), as -o writes."`
 	Title     string `placeholder:"TITLE" help:"Title of the HTML and Markdown reports (default: the inputs' names)."`
-	Layout    string `default:"auto" enum:"auto,bare,compose,docker,kubectl,journald,journald-json" help:"Envelope around etcd's lines: auto (detected per input), bare, compose, docker, kubectl, journald or journald-json."`
+	Layout    string `default:"auto" enum:"auto,${layouts}" help:"Envelope around etcd's lines: auto (detected per input), or one of ${layouts_list}."`
 	TZ        string `name:"tz" default:"UTC" placeholder:"ZONE" help:"Zone of timestamps that carry none (capnslog, raft std-logger) when no envelope time is given: a name such as Europe/Paris, or an offset such as +02:00 (default: ${default})."`
 	MaxErrors int    `default:"5" help:"Malformed lines to report per input (0: only count them)."`
 	Color     string `default:"auto" enum:"auto,always,never" help:"Colour in text output: auto (only on a terminal), always or never."`

@@ -17,6 +17,7 @@ import (
 
 	"github.com/alecthomas/kong"
 
+	etcdparser "github.com/etcdpm/etcdpm/parser"
 	"github.com/etcdpm/etcdpm/report"
 )
 
@@ -123,9 +124,11 @@ func run(ctx context.Context, args []string, e *env) (code int) {
 		kong.UsageOnError(),
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true, WrapUpperBound: 100}),
 		kong.Vars{
-			"version":    "etcdpm " + versionString(),
-			"formats":    strings.Join(report.Formats(), ","),
-			"extensions": strings.Join(report.Extensions(), ", "),
+			"version":      "etcdpm " + versionString(),
+			"formats":      strings.Join(report.Formats(), ","),
+			"extensions":   strings.Join(report.Extensions(), ", "),
+			"layouts":      strings.Join(etcdparser.Layouts, ","),
+			"layouts_list": strings.Join(etcdparser.Layouts, ", "),
 		},
 		kong.Writers(e.stdout, e.stderr),
 		kong.Exit(func(c int) { exited = true; code = c; panic(exitPanic{}) }),
