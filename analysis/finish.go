@@ -185,29 +185,6 @@ func (a *Analyzer) members(r *Result) {
 	}
 }
 
-// addWindow adds [from, to] to ws unless a window already covers it, and
-// keeps ws in time order.
-func addWindow(ws []Window, from, to time.Time) []Window {
-	if to.Sub(from) < minWindow {
-		return ws
-	}
-	for i, w := range ws {
-		if !w.Start.After(to) && !w.End.Before(from) {
-			if from.Before(w.Start) {
-				ws[i].Start = from
-			}
-			if to.After(w.End) {
-				ws[i].End = to
-			}
-			ws[i].Seconds = ws[i].End.Sub(ws[i].Start).Seconds()
-			return ws
-		}
-	}
-	ws = append(ws, Window{Start: from, End: to, Seconds: to.Sub(from).Seconds()})
-	sort.SliceStable(ws, func(i, j int) bool { return ws[i].Start.Before(ws[j].Start) })
-	return ws
-}
-
 // interleavedNote warns, when an input mixes several members' lines with
 // nothing naming the member on each, that its lines without a member ID
 // (starts, stops, slow requests) cannot be told apart.

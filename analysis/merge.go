@@ -3,6 +3,7 @@ package analysis
 import (
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/etcdpm/etcdpm/parser"
 )
@@ -449,4 +450,39 @@ func boundSpans(r *Result) {
 		ws = append(ws, r.Leaderless[n-q:]...)
 		r.Leaderless, r.LeaderlessOmitted = ws, n-maxSpans
 	}
+}
+
+// mergeFindings joins findings of one kind about the same members that follow
+// each other within gap, counting them.
+func mergeFindings(fs []Finding, gap time.Duration) []Finding {
+	var out []Finding
+	for _, f := range fs {
+		if n := len(out); n > 0 {
+			p := &out[n-1]
+			if sameMembers(p, &f) && p.Severity == f.Severity && f.Start.Sub(p.End) <= gap {
+				p.Count += f.Count
+				if f.End.After(p.End) {
+					p.End = f.End
+				}
+				if f.TermTo > p.TermTo {
+					p.TermTo = f.TermTo
+				}
+				continue
+			}
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+func sameMembers(a, b *Finding) bool {
+	if len(a.Members) != len(b.Members) {
+		return false
+	}
+	for i := range a.Members {
+		if a.Members[i] != b.Members[i] {
+			return false
+		}
+	}
+	return true
 }

@@ -109,30 +109,6 @@ func (s Severity) Rank() int {
 	}
 }
 
-// Finding kinds.
-const (
-	QuorumLoss          = "quorum-loss"
-	CandidacyLoop       = "candidacy-loop"
-	PreVoteLoop         = "pre-vote-loop"
-	TermInflation       = "term-inflation"
-	DisruptiveRejoin    = "disruptive-rejoin"
-	CheckQuorumStepDown = "check-quorum-step-down"
-	LeadershipTransfer  = "leadership-transfer"
-	LeaderChange        = "leader-change"
-	LeaderFlapping      = "leader-flapping"
-	SplitVote           = "split-vote"
-	SlowLeader          = "slow-leader"
-	PeerUnreachable     = "peer-unreachable"
-	ClockDrift          = "clock-drift"
-	Shutdown            = "shutdown"
-	Recovery            = "recovery"
-	// Healthy is the verdict when nothing worse than info was found.
-	Healthy = "healthy"
-	// NoData is the verdict when the inputs hold no etcd line that makes an
-	// event: nothing was analyzed.
-	NoData = "no-data"
-)
-
 // Finding is one thing the analysis concluded, with the lines that prove it.
 // A finding may stand for several episodes of the same thing (merged
 // repeats, see merge.go): Count is then the number of episodes, Start and
