@@ -5,8 +5,9 @@ import (
 )
 
 // detectLeaderChanges reports unplanned changes of leader: not a transfer,
-// not the recovery from a quorum loss, not a whole-cluster stop or start.
-func (a *Analyzer) detectLeaderChanges(f *facts, qls []*qlWindow) []Finding {
+// not the recovery from a quorum loss, not a whole-cluster stop or start. It
+// leaves them in f.changes.
+func (a *Analyzer) detectLeaderChanges(f *facts) []Finding {
 	var out []Finding
 	ls := a.lead.list // sorted by term
 	for i := 1; i < len(ls); i++ {
@@ -14,12 +15,13 @@ func (a *Analyzer) detectLeaderChanges(f *facts, qls []*qlWindow) []Finding {
 		if prev.leader == cur.leader {
 			continue
 		}
-		if a.recovered(cur, qls) || a.planned(prev, cur) || a.coldAt(cur.start) ||
+		if a.recovered(cur, f.windows) || a.planned(prev, cur) || a.coldAt(cur.start) ||
 			a.clusterStop(cur.start) != nil || a.clusterStop(prev.until) != nil {
 			continue
 		}
 		out = append(out, a.leaderChange(f, prev, cur))
 	}
+	f.changes = out
 	return out
 }
 
@@ -62,7 +64,7 @@ func (a *Analyzer) leaderChange(f *facts, prev, cur *leadership) Finding {
 		Start: prev.until, End: cur.start, Count: 1, TermFrom: prev.term, TermTo: cur.term,
 		Summary: sum, Evidence: a.evidenceOf(a.opts.MaxEvidence, ev...),
 	}
-	a.note(&fd, &changeInfo{prev: prev, cur: cur, cause: kind, text: cause})
+	fd.detail.change = &changeInfo{prev: prev, cur: cur, cause: kind, text: cause}
 	return fd
 }
 
@@ -192,8 +194,8 @@ func (a *Analyzer) restartAfter(m *member, t time.Time) time.Time {
 	return time.Time{}
 }
 
-func (a *Analyzer) diagLeaderChange(f *facts, r *Result, p *Finding) Diagnosis {
-	ci, _ := a.detailOf(p).(*changeInfo)
+func (a *Analyzer) diagLeaderChange(f *facts, p *Finding) Diagnosis {
+	ci := p.detail.change
 	d := Diagnosis{Headline: p.Summary, Explanation: p.Summary}
 	if ci == nil {
 		return d
@@ -226,4 +228,11 @@ func (a *Analyzer) diagLeaderChange(f *facts, r *Result, p *Finding) Diagnosis {
 	}
 	d.Explanation = ex.String()
 	return d
+}
+
+func leaderChangeNoun(w *repeats) (string, string) {
+	if w.pair {
+		return "The leader changed from " + w.a.label(w.ixs[0]) + " to " + w.a.label(w.ixs[1]), ""
+	}
+	return "The leader changed", " among " + w.names
 }

@@ -5,49 +5,43 @@ import (
 )
 
 // diagnose writes the verdict about p, the principal finding (nil: none),
-// from the findings of r (not yet merged: see merge.go). A merged p is
-// explained by its first episode.
-func (a *Analyzer) diagnose(f *facts, r *Result, p *Finding) Diagnosis {
+// from the findings of f.r (not yet merged: see merge.go). A merged p is
+// explained by its first episode, by its kind (kinds.go), and the faults a
+// capture recorded around it are told after the first paragraph.
+func (a *Analyzer) diagnose(f *facts, p *Finding) Diagnosis {
 	if p != nil && p.merged != nil {
 		p = &p.merged.first
 	}
 	if p == nil || p.Severity == Info {
-		return a.healthy(f, r)
+		return a.healthy(f)
 	}
 	var d Diagnosis
-	switch p.Kind {
-	case QuorumLoss:
-		d = a.diagQuorumLoss(f, r, p)
-	case DisruptiveRejoin:
-		d = a.diagRejoin(f, r, p)
-	case CheckQuorumStepDown:
-		d = a.diagStepDown(f, r, p)
-	case LeaderChange:
-		d = a.diagLeaderChange(f, r, p)
-	case LeaderFlapping:
-		d = a.diagFlapping(f, r, p)
-	case CandidacyLoop, PreVoteLoop:
-		d = a.diagLoop(f, r, p)
-	case TermInflation:
-		d = a.diagInflation(f, r, p)
-	case SplitVote:
-		d = a.diagSplitVote(f, r, p)
-	case SlowLeader:
-		d = a.diagSlow(f, r, p)
-	case PeerUnreachable:
-		d = a.diagUnreachable(f, r, p)
-	case ClockDrift:
-		d = a.diagDrift(f, r, p)
-	case LeadershipTransfer:
-		d = a.diagTransfer(f, r, p)
-	default:
+	if k := kindOf(p.Kind); k.explain != nil {
+		d = k.explain(a, f, p)
+	} else {
 		d = Diagnosis{Headline: p.Summary, Explanation: p.Summary}
 	}
 	d.Verdict = p.Kind
 	if d.Remedies == nil {
 		d.Remedies = []string{}
 	}
+	if s := a.faultsDuring(f, p.Start, p.End); s != "" {
+		first, rest, _ := strings.Cut(d.Explanation, "\n\n")
+		d.Explanation = first + "\n\n" + s
+		if rest != "" {
+			d.Explanation += "\n\n" + rest
+		}
+	}
 	return d
+}
+
+// plain writes the verdict of a kind whose explanation is its summary and a
+// few general words (why), with remedies.
+func plain(p *Finding, headline, why string, remedies ...string) Diagnosis {
+	var ex para
+	ex.add(p.Summary)
+	ex.add(why)
+	return Diagnosis{Headline: headline, Explanation: ex.String(), Remedies: remedies}
 }
 
 // para joins sentences and paragraphs of an explanation.
@@ -99,7 +93,7 @@ const (
 )
 
 // healthy writes the verdict when nothing rises above info.
-func (a *Analyzer) healthy(f *facts, r *Result) Diagnosis {
+func (a *Analyzer) healthy(f *facts) Diagnosis {
 	d := Diagnosis{Verdict: Healthy, Remedies: []string{}}
 	if a.seq == 0 {
 		d.Verdict = NoData
@@ -129,7 +123,7 @@ func (a *Analyzer) healthy(f *facts, r *Result) Diagnosis {
 	first := a.lead.list[0]
 	ex.add(a.label(first.leader) + " was leader at term " + utoa(first.term) + " from " + f.at(first.start) + ".")
 	var transfers, shutdowns, recoveries int
-	for _, fd := range r.Findings {
+	for _, fd := range f.r.Findings {
 		switch fd.Kind {
 		case LeadershipTransfer:
 			transfers++
@@ -149,7 +143,7 @@ func (a *Analyzer) healthy(f *facts, r *Result) Diagnosis {
 			}
 		}
 	}
-	if len(r.Leaderless) == 0 {
+	if len(f.r.Leaderless) == 0 {
 		ex.add("There was no leaderless window.")
 	}
 	d.Explanation = ex.String()

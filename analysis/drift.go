@@ -64,13 +64,13 @@ func (a *Analyzer) detectDrift(f *facts) []Finding {
 	return out
 }
 
-func (a *Analyzer) diagDrift(f *facts, r *Result, p *Finding) Diagnosis {
-	d := Diagnosis{Headline: "Clocks differ between members"}
-	var ex para
-	ex.add(p.Summary)
-	ex.add("Raft counts ticks, not wall-clock time, so clock drift does not cause elections; it makes lease TTLs and " +
-		"the times in different members' logs disagree.")
-	d.Explanation = ex.String()
-	d.Remedies = []string{"Synchronize the members' clocks (chrony or ntpd), and check again with `etcdctl endpoint status`."}
-	return d
+func (a *Analyzer) diagDrift(f *facts, p *Finding) Diagnosis {
+	return plain(p, "Clocks differ between members",
+		"Raft counts ticks, not wall-clock time, so clock drift does not cause elections; it makes lease TTLs and "+
+			"the times in different members' logs disagree.",
+		"Synchronize the members' clocks (chrony or ntpd), and check again with `etcdctl endpoint status`.")
+}
+
+func driftNoun(w *repeats) (string, string) {
+	return "Clocks were measured apart", " between " + w.names
 }

@@ -11,7 +11,8 @@ const (
 	flapMin    = 3
 )
 
-func (a *Analyzer) detectFlapping(f *facts, changes []Finding) []Finding {
+func (a *Analyzer) detectFlapping(f *facts) []Finding {
+	changes := f.changes
 	var out []Finding
 	n := len(changes)
 	for i := 0; i < n; {
@@ -63,19 +64,19 @@ func (a *Analyzer) detectFlapping(f *facts, changes []Finding) []Finding {
 	return out
 }
 
-func (a *Analyzer) diagFlapping(f *facts, r *Result, p *Finding) Diagnosis {
+func (a *Analyzer) diagFlapping(f *facts, p *Finding) Diagnosis {
 	d := Diagnosis{Headline: "Leader flapping: the leader changed " + plural(p.Count, "time", "times") + " in " +
 		dur(p.End.Sub(p.Start))}
 	var ex para
 	ex.add(p.Summary)
 	ex.add("Each change stalls writes for an election timeout or more.")
 	var counts [nCauses]int
-	for i := range r.Findings {
-		fd := &r.Findings[i]
+	for i := range f.r.Findings {
+		fd := &f.r.Findings[i]
 		if fd.Kind != LeaderChange || fd.End.Before(p.Start) || fd.End.After(p.End) {
 			continue
 		}
-		if ci, _ := a.detailOf(fd).(*changeInfo); ci != nil {
+		if ci := fd.detail.change; ci != nil {
 			counts[ci.cause]++
 		}
 	}
@@ -89,3 +90,5 @@ func (a *Analyzer) diagFlapping(f *facts, r *Result, p *Finding) Diagnosis {
 	}
 	return d
 }
+
+func flappingNoun(w *repeats) (string, string) { return "The leader flapped", " among " + w.names }

@@ -82,14 +82,14 @@ func (a *Analyzer) detectInflation(f *facts) []Finding {
 	return out
 }
 
-func (a *Analyzer) diagInflation(f *facts, r *Result, p *Finding) Diagnosis {
-	d := Diagnosis{Headline: "Term inflation: term " + utoa(p.TermTo) + " with a log at term " + utoa(p.TermFrom)}
-	var ex para
-	ex.add(p.Summary)
-	ex.add("A term is spent on every election; a gap this large means many elections failed, which only happens " +
-		"without pre-vote. It does no harm by itself, but the member deposes any leader with a lower term when it " +
-		"gets through.")
-	d.Explanation = ex.String()
-	d.Remedies = []string{remedyPreVote, remedyNetwork}
-	return d
+func (a *Analyzer) diagInflation(f *facts, p *Finding) Diagnosis {
+	return plain(p, "Term inflation: term "+utoa(p.TermTo)+" with a log at term "+utoa(p.TermFrom),
+		"A term is spent on every election; a gap this large means many elections failed, which only happens "+
+			"without pre-vote. It does no harm by itself, but the member deposes any leader with a lower term when it "+
+			"gets through.",
+		remedyPreVote, remedyNetwork)
+}
+
+func inflationNoun(w *repeats) (string, string) {
+	return w.names + "'s term ran far ahead of its log", ""
 }

@@ -33,6 +33,45 @@ func (a *Analyzer) stopTail(s *streak) bool {
 	return false
 }
 
+// loopStreaks are the campaign streaks that may be loops or quorum losses:
+// all but a cluster's bootstrap and the tail of a whole-cluster stop. The
+// first detector to ask works them out.
+func (a *Analyzer) loopStreaks(f *facts) []*streak {
+	if f.streaks == nil {
+		f.streaks = []*streak{}
+		for _, s := range a.streaks {
+			if !a.bootstrapStreak(s, f.end) && !a.stopTail(s) {
+				f.streaks = append(f.streaks, s)
+			}
+		}
+	}
+	return f.streaks
+}
+
+// candidacyLoops reports the streaks with minLoop failed candidacies or more.
+func (a *Analyzer) candidacyLoops(f *facts) []Finding {
+	return a.loops(f, func(s *streak) int { return s.failedCand }, a.candidacyLoop)
+}
+
+// preVoteLoops reports the streaks with minLoop failed pre-votes or more.
+func (a *Analyzer) preVoteLoops(f *facts) []Finding {
+	return a.loops(f, func(s *streak) int { return s.failedPre }, a.preVoteLoop)
+}
+
+// loops reports the streaks with minLoop failed campaigns or more, as
+// failed counts them, each as finding writes it.
+func (a *Analyzer) loops(f *facts, failed func(*streak) int, finding func(*facts, *streak) Finding) []Finding {
+	var out []Finding
+	for _, s := range a.loopStreaks(f) {
+		if failed(s) >= minLoop {
+			fd := finding(f, s)
+			fd.detail.streak = s
+			out = append(out, fd)
+		}
+	}
+	return out
+}
+
 // streakUntil says how a streak ended, for texts.
 func (a *Analyzer) streakUntil(f *facts, s *streak) string {
 	switch s.outcome {
@@ -83,8 +122,8 @@ func (s *streak) lastEnd() time.Time {
 	return s.end
 }
 
-func (a *Analyzer) diagLoop(f *facts, r *Result, p *Finding) Diagnosis {
-	s, _ := a.detailOf(p).(*streak)
+func (a *Analyzer) diagLoop(f *facts, p *Finding) Diagnosis {
+	s := p.detail.streak
 	d := Diagnosis{Headline: p.Summary, Explanation: p.Summary}
 	if s == nil {
 		return d
@@ -110,4 +149,12 @@ func (a *Analyzer) diagLoop(f *facts, r *Result, p *Finding) Diagnosis {
 	}
 	d.Explanation = ex.String()
 	return d
+}
+
+func candidacyLoopNoun(w *repeats) (string, string) {
+	return w.names + " campaigned in a row without winning (pre-vote off)", ""
+}
+
+func preVoteLoopNoun(w *repeats) (string, string) {
+	return w.names + " asked for pre-votes in a row without getting a quorum of them", ""
 }

@@ -6,8 +6,171 @@ import (
 	"time"
 )
 
-func (a *Analyzer) diagQuorumLoss(f *facts, r *Result, p *Finding) Diagnosis {
-	w, _ := a.detailOf(p).(*qlWindow)
+// qlWindow is one span with no leader because too few members were up: the
+// campaign streaks in it, and the leaderships around it.
+type qlWindow struct {
+	start, end       time.Time // end zero: no leader until the logs end
+	before, after    *leadership
+	streaks          []*streak
+	runStart, runEnd time.Time // the campaigns no quorum answered
+}
+
+func (w *qlWindow) endOr(end time.Time) time.Time {
+	if w.end.IsZero() {
+		return end
+	}
+	return w.end
+}
+
+// quorumLosses finds the windows with no leader because campaigns got no
+// quorum's answer, reports each, and leaves them in f.windows, and in the
+// Result's leaderless windows.
+func (a *Analyzer) quorumLosses(f *facts) []Finding {
+	var out []Finding
+	var ws []*qlWindow
+	k := f.q - 2
+	if k < 0 {
+		k = 0
+	}
+	if k > 3 {
+		k = 3
+	}
+	for _, s := range a.loopStreaks(f) {
+		r := s.runs[k]
+		if r.best < minLoop || a.cutOff(r.bestStart, r.bestEnd, s.member) {
+			continue
+		}
+		before, after := a.around(r.bestStart, r.bestEnd)
+		var w *qlWindow
+		for _, x := range ws {
+			if x.before == before && x.after == after {
+				w = x
+				break
+			}
+		}
+		if w == nil {
+			w = &qlWindow{before: before, after: after, start: s.start, runStart: r.bestStart, runEnd: r.bestEnd}
+			if before != nil {
+				w.start = before.until
+			}
+			if after != nil {
+				w.end = after.start
+			}
+			ws = append(ws, w)
+		}
+		if before == nil && s.start.Before(w.start) {
+			w.start = s.start
+		}
+		if r.bestStart.Before(w.runStart) {
+			w.runStart = r.bestStart
+		}
+		if r.bestEnd.After(w.runEnd) {
+			w.runEnd = r.bestEnd
+		}
+		w.streaks = append(w.streaks, s)
+	}
+	sort.SliceStable(ws, func(i, j int) bool { return ws[i].start.Before(ws[j].start) })
+	for _, w := range ws {
+		fd := a.quorumLoss(f, w)
+		fd.detail.window = w
+		out = append(out, fd)
+		f.r.Leaderless = addWindow(f.r.Leaderless, w.start, w.endOr(f.end))
+	}
+	f.windows = ws
+	return out
+}
+
+func (a *Analyzer) quorumLoss(f *facts, w *qlWindow) Finding {
+	var campaigners uint64
+	var cluster uint64
+	failed := 0
+	termFrom, termTo := uint64(0), uint64(0)
+	var ev [][]evLine
+	for _, s := range w.streaks {
+		m := a.mem[s.member]
+		campaigners |= bit(s.member)
+		cluster |= bit(s.member)
+		for _, p := range m.peers {
+			cluster |= bit(a.index(p))
+		}
+		failed += s.attempts()
+		if termFrom == 0 || s.termFrom < termFrom {
+			termFrom = s.termFrom
+		}
+		if s.termTo > termTo {
+			termTo = s.termTo
+		}
+		ev = append(ev, s.ev.lines())
+	}
+	if w.before != nil {
+		termFrom = w.before.term
+		ev = append([][]evLine{one(w.before.endEv)}, ev...)
+	}
+	alive := campaigners
+	for _, m := range a.mem {
+		if a.aliveDuring(m, w.runStart, w.runEnd) {
+			alive |= bit(m.ix)
+		}
+	}
+	n := f.n
+	if c := popcount(cluster); c > n {
+		n = c
+	}
+	missing := ixsOf(cluster &^ alive)
+	nAlive := popcount(alive)
+	up := ixsOf(alive)
+	end := w.endOr(f.end)
+	span := " until the logs end (" + dur(end.Sub(w.start)) + ")"
+	if !w.end.IsZero() {
+		span = " to " + f.at(w.end) + " (" + dur(end.Sub(w.start)) + ")"
+	}
+	var s string
+	if q := n/2 + 1; nAlive >= q {
+		// Enough members logged, yet no election won: they could not reach
+		// one another (or lines were taken for the wrong member).
+		s = "No election reached a quorum of " + itoa(q) + " from " + f.at(w.start) + span + ", though " +
+			itoa(nAlive) + " of " + itoa(n) + " members (" + a.names(up) + ") were running: they could not reach one another"
+	} else {
+		s = "Only " + itoa(nAlive) + " of " + itoa(n) + " members (" + a.names(up) + ") " + wasWere(nAlive) +
+			" up from " + f.at(w.start) + span + ": a leader needs a quorum of " + itoa(q) + ", so none could be elected"
+	}
+	if len(missing) > 0 {
+		s += " while " + a.names(missing) + " " + wasWere(len(missing)) + " down or unreachable"
+	}
+	s += "."
+	if w.after != nil {
+		ev = append(ev, one(w.after.startEv))
+	}
+	if _, _, _, _, wev := a.waitedDuring(w.start, end.Add(time.Second)); len(wev) > 0 {
+		ev = append(ev, wev[:1])
+	}
+	members := append(up, missing...)
+	return Finding{
+		Kind: QuorumLoss, Severity: Critical, Members: a.ids(members...),
+		Start: w.start, End: end, Count: failed, TermFrom: termFrom, TermTo: termTo,
+		Summary: s, Evidence: a.evidenceOf(a.opts.MaxEvidence, ev...),
+	}
+}
+
+// aliveDuring reports whether m's own lines show it running during (from, to).
+func (a *Analyzer) aliveDuring(m *member, from, to time.Time) bool {
+	if !m.hasLogs || m.firstSeen.After(to) || m.lastSeen.Before(from) {
+		return false
+	}
+	mid := from.Add(to.Sub(from) / 2)
+	return !m.downAt(mid) && !m.downAt(from) && !m.downAt(to)
+}
+
+func popcount(x uint64) int {
+	n := 0
+	for ; x != 0; x &= x - 1 {
+		n++
+	}
+	return n
+}
+
+func (a *Analyzer) diagQuorumLoss(f *facts, p *Finding) Diagnosis {
+	w := p.detail.window
 	if w == nil {
 		return Diagnosis{Headline: p.Summary, Explanation: p.Summary}
 	}
@@ -271,175 +434,4 @@ func uniq(ixs []int32) []int32 {
 	return out
 }
 
-// qlWindow is one span with no leader because too few members were up: the
-// campaign streaks in it, and the leaderships around it.
-type qlWindow struct {
-	start, end       time.Time // end zero: no leader until the logs end
-	before, after    *leadership
-	streaks          []*streak
-	runStart, runEnd time.Time // the campaigns no quorum answered
-}
-
-func (w *qlWindow) endOr(end time.Time) time.Time {
-	if w.end.IsZero() {
-		return end
-	}
-	return w.end
-}
-
-// detectStreaks turns the campaign streaks into candidacy and pre-vote loops
-// and quorum-loss windows.
-func (a *Analyzer) detectStreaks(f *facts) ([]Finding, []*qlWindow) {
-	var out []Finding
-	var ws []*qlWindow
-	k := f.q - 2
-	if k < 0 {
-		k = 0
-	}
-	if k > 3 {
-		k = 3
-	}
-	for _, s := range a.streaks {
-		if a.bootstrapStreak(s, f.end) || a.stopTail(s) {
-			continue
-		}
-		if s.failedCand >= minLoop {
-			fd := a.candidacyLoop(f, s)
-			a.note(&fd, s)
-			out = append(out, fd)
-		}
-		if s.failedPre >= minLoop {
-			fd := a.preVoteLoop(f, s)
-			a.note(&fd, s)
-			out = append(out, fd)
-		}
-		r := s.runs[k]
-		if r.best < minLoop || a.cutOff(r.bestStart, r.bestEnd, s.member) {
-			continue
-		}
-		before, after := a.around(r.bestStart, r.bestEnd)
-		var w *qlWindow
-		for _, x := range ws {
-			if x.before == before && x.after == after {
-				w = x
-				break
-			}
-		}
-		if w == nil {
-			w = &qlWindow{before: before, after: after, start: s.start, runStart: r.bestStart, runEnd: r.bestEnd}
-			if before != nil {
-				w.start = before.until
-			}
-			if after != nil {
-				w.end = after.start
-			}
-			ws = append(ws, w)
-		}
-		if before == nil && s.start.Before(w.start) {
-			w.start = s.start
-		}
-		if r.bestStart.Before(w.runStart) {
-			w.runStart = r.bestStart
-		}
-		if r.bestEnd.After(w.runEnd) {
-			w.runEnd = r.bestEnd
-		}
-		w.streaks = append(w.streaks, s)
-	}
-	sort.SliceStable(ws, func(i, j int) bool { return ws[i].start.Before(ws[j].start) })
-	for _, w := range ws {
-		fd := a.quorumLoss(f, w)
-		a.note(&fd, w)
-		out = append(out, fd)
-	}
-	return out, ws
-}
-
-func (a *Analyzer) quorumLoss(f *facts, w *qlWindow) Finding {
-	var campaigners uint64
-	var cluster uint64
-	failed := 0
-	termFrom, termTo := uint64(0), uint64(0)
-	var ev [][]evLine
-	for _, s := range w.streaks {
-		m := a.mem[s.member]
-		campaigners |= bit(s.member)
-		cluster |= bit(s.member)
-		for _, p := range m.peers {
-			cluster |= bit(a.index(p))
-		}
-		failed += s.attempts()
-		if termFrom == 0 || s.termFrom < termFrom {
-			termFrom = s.termFrom
-		}
-		if s.termTo > termTo {
-			termTo = s.termTo
-		}
-		ev = append(ev, s.ev.lines())
-	}
-	if w.before != nil {
-		termFrom = w.before.term
-		ev = append([][]evLine{one(w.before.endEv)}, ev...)
-	}
-	alive := campaigners
-	for _, m := range a.mem {
-		if a.aliveDuring(m, w.runStart, w.runEnd) {
-			alive |= bit(m.ix)
-		}
-	}
-	n := f.n
-	if c := popcount(cluster); c > n {
-		n = c
-	}
-	missing := ixsOf(cluster &^ alive)
-	nAlive := popcount(alive)
-	up := ixsOf(alive)
-	end := w.endOr(f.end)
-	span := " until the logs end (" + dur(end.Sub(w.start)) + ")"
-	if !w.end.IsZero() {
-		span = " to " + f.at(w.end) + " (" + dur(end.Sub(w.start)) + ")"
-	}
-	var s string
-	if q := n/2 + 1; nAlive >= q {
-		// Enough members logged, yet no election won: they could not reach
-		// one another (or lines were taken for the wrong member).
-		s = "No election reached a quorum of " + itoa(q) + " from " + f.at(w.start) + span + ", though " +
-			itoa(nAlive) + " of " + itoa(n) + " members (" + a.names(up) + ") were running: they could not reach one another"
-	} else {
-		s = "Only " + itoa(nAlive) + " of " + itoa(n) + " members (" + a.names(up) + ") " + wasWere(nAlive) +
-			" up from " + f.at(w.start) + span + ": a leader needs a quorum of " + itoa(q) + ", so none could be elected"
-	}
-	if len(missing) > 0 {
-		s += " while " + a.names(missing) + " " + wasWere(len(missing)) + " down or unreachable"
-	}
-	s += "."
-	if w.after != nil {
-		ev = append(ev, one(w.after.startEv))
-	}
-	if _, _, _, _, wev := a.waitedDuring(w.start, end.Add(time.Second)); len(wev) > 0 {
-		ev = append(ev, wev[:1])
-	}
-	members := append(up, missing...)
-	return Finding{
-		Kind: QuorumLoss, Severity: Critical, Members: a.ids(members...),
-		Start: w.start, End: end, Count: failed, TermFrom: termFrom, TermTo: termTo,
-		Summary: s, Evidence: a.evidenceOf(a.opts.MaxEvidence, ev...),
-	}
-}
-
-// aliveDuring reports whether m's own lines show it running during (from, to).
-func (a *Analyzer) aliveDuring(m *member, from, to time.Time) bool {
-	if !m.hasLogs || m.firstSeen.After(to) || m.lastSeen.Before(from) {
-		return false
-	}
-	mid := from.Add(to.Sub(from) / 2)
-	return !m.downAt(mid) && !m.downAt(from) && !m.downAt(to)
-}
-
-func popcount(x uint64) int {
-	n := 0
-	for ; x != 0; x &= x - 1 {
-		n++
-	}
-	return n
-}
+func quorumLossNoun(*repeats) (string, string) { return "The cluster lost its quorum", "" }

@@ -9,7 +9,8 @@ const recoveryMin = 5 * time.Second
 
 // detectRecoveries reports leaders elected after a quorum loss, or after any
 // long leaderless window.
-func (a *Analyzer) detectRecoveries(f *facts, qls []*qlWindow, ws []Window) []Finding {
+func (a *Analyzer) detectRecoveries(f *facts) []Finding {
+	qls, ws := f.windows, f.r.Leaderless
 	var out []Finding
 	done := map[*leadership]bool{}
 	for _, w := range qls {
@@ -153,4 +154,8 @@ func (a *Analyzer) returned(rec *leadership, from time.Time, ss []*streak, cands
 		}
 	}
 	return ixsOf(back & cands &^ bit(rec.leader))
+}
+
+func recoveryNoun(w *repeats) (string, string) {
+	return "A leader was elected after a time without one", " (" + w.names + ")"
 }

@@ -88,14 +88,14 @@ func (a *Analyzer) detectRejoins(f *facts) []Finding {
 			Start: r.t, End: r.t, Count: 1, TermFrom: r.term, TermTo: r.peerTerm,
 			Summary: sum, Evidence: a.evidenceOf(a.opts.MaxEvidence, one(r.ev), r.byEv),
 		}
-		a.note(&fd, r)
+		fd.detail.rejoin = r
 		out = append(out, fd)
 	}
 	return mergeFindings(out, 5*time.Second)
 }
 
-func (a *Analyzer) diagRejoin(f *facts, r *Result, p *Finding) Diagnosis {
-	rj, _ := a.detailOf(p).(*rejoin)
+func (a *Analyzer) diagRejoin(f *facts, p *Finding) Diagnosis {
+	rj := p.detail.rejoin
 	if rj == nil {
 		return Diagnosis{Headline: p.Summary, Explanation: p.Summary, Remedies: []string{remedyPreVote}}
 	}
@@ -123,4 +123,11 @@ func (a *Analyzer) diagRejoin(f *facts, r *Result, p *Finding) Diagnosis {
 	d.Explanation = ex.String()
 	d.Remedies = []string{remedyPreVote, remedyNetwork}
 	return d
+}
+
+func rejoinNoun(w *repeats) (string, string) {
+	if w.pair {
+		return w.a.label(w.ixs[0]) + " came back with a higher term and deposed the leader " + w.a.label(w.ixs[1]), ""
+	}
+	return "A member that came back with a higher term deposed the leader", " (" + w.names + ")"
 }

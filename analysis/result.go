@@ -38,10 +38,10 @@ type Result struct {
 	// transfers, server hints), bounded; TimelineOmitted counts the rest.
 	Timeline        []TimelineEvent `json:"-"`
 	TimelineOmitted int             `json:"-"`
-	// Faults are injected faults (Docker events from capture, repro's steps).
-	Faults []Fault `json:"-"`
-	// Status holds polled status snapshots (from capture), per member.
-	Status []StatusSeries `json:"-"`
+	// Faults are a capture's injected faults (from its Docker events), and
+	// Status its polled status, per member: inputs of Analyze, as given.
+	Faults []Fault        `json:"faults,omitempty"`
+	Status []StatusSeries `json:"status,omitempty"`
 }
 
 // Input describes one input and what reading it gave.
@@ -128,6 +128,7 @@ type Finding struct {
 
 	weight float64 // how bad this one episode was, when the rest cannot say (see weightOf)
 	merged *merged // the episodes a merged finding stands for; nil for one episode
+	detail detail  // what its detector knew of this one episode (see kinds.go)
 }
 
 // Evidence is one log line that supports a finding.

@@ -19,20 +19,11 @@ func (a *Analyzer) slowHint(m *member, ev *parser.Event, t time.Time) {
 	d := ev.Duration
 	switch ev.Kind {
 	case parser.HeartbeatLate:
-		e.heartbeat++
-		if d > e.maxHeartbeat {
-			e.maxHeartbeat = d
-		}
+		e.heartbeat, e.maxHeartbeat = e.heartbeat+1, max(e.maxHeartbeat, d)
 	case parser.SlowFdatasync:
-		e.fsync++
-		if d > e.maxFsync {
-			e.maxFsync = d
-		}
+		e.fsync, e.maxFsync = e.fsync+1, max(e.maxFsync, d)
 	case parser.SlowApply:
-		e.apply++
-		if d > e.maxApply {
-			e.maxApply = d
-		}
+		e.apply, e.maxApply = e.apply+1, max(e.maxApply, d)
 	case parser.TickMissed:
 		e.tick++
 	}
@@ -162,16 +153,15 @@ func (a *Analyzer) slowNear(ix int32, from, to time.Time) *episode {
 	return best
 }
 
-func (a *Analyzer) diagSlow(f *facts, r *Result, p *Finding) Diagnosis {
-	d := Diagnosis{Headline: p.Summary}
+func (a *Analyzer) diagSlow(f *facts, p *Finding) Diagnosis {
+	head := p.Summary
 	if len(p.Members) > 0 {
-		d.Headline = a.label(a.index(p.Members[0])) + " was slow"
+		head = a.label(a.index(p.Members[0])) + " was slow"
 	}
-	var ex para
-	ex.add(p.Summary)
-	ex.add("A leader has to send heartbeats every heartbeat interval and sync its WAL before it answers; when its disk " +
-		"or CPU stalls, followers may time out and elect another leader, and clients see slow or failed requests.")
-	d.Explanation = ex.String()
-	d.Remedies = []string{remedyDisk, remedyCPU, remedyTimeouts}
-	return d
+	return plain(p, head,
+		"A leader has to send heartbeats every heartbeat interval and sync its WAL before it answers; when its disk "+
+			"or CPU stalls, followers may time out and elect another leader, and clients see slow or failed requests.",
+		remedyDisk, remedyCPU, remedyTimeouts)
 }
+
+func slowNoun(w *repeats) (string, string) { return w.names + " " + wasWere(len(w.ixs)) + " slow", "" }

@@ -126,14 +126,14 @@ func (a *Analyzer) detectSplitVotes(f *facts) []Finding {
 	return out
 }
 
-func (a *Analyzer) diagSplitVote(f *facts, r *Result, p *Finding) Diagnosis {
-	d := Diagnosis{Headline: "Split votes: " + plural(p.Count, "election", "elections") + " with several candidates and no winner"}
-	var ex para
-	ex.add(p.Summary)
-	ex.add("Raft randomizes election timeouts to make this rare. Repeated split votes point to members whose timers " +
-		"run in step (they all restarted together, or came back from one long pause), to an election timeout too " +
-		"close to the network's round-trip, or to candidates whose logs are behind and whose votes are refused.")
-	d.Explanation = ex.String()
-	d.Remedies = []string{remedyTimeouts, remedyNetwork}
-	return d
+func (a *Analyzer) diagSplitVote(f *facts, p *Finding) Diagnosis {
+	return plain(p, "Split votes: "+plural(p.Count, "election", "elections")+" with several candidates and no winner",
+		"Raft randomizes election timeouts to make this rare. Repeated split votes point to members whose timers "+
+			"run in step (they all restarted together, or came back from one long pause), to an election timeout too "+
+			"close to the network's round-trip, or to candidates whose logs are behind and whose votes are refused.",
+		remedyTimeouts, remedyNetwork)
+}
+
+func splitVoteNoun(w *repeats) (string, string) {
+	return "Elections ended in a split vote", " among " + w.names
 }

@@ -47,14 +47,14 @@ func (a *Analyzer) detectStepDowns(f *facts) []Finding {
 			Start: sd.t, End: sd.t, Count: 1, TermFrom: sd.term, TermTo: sd.term,
 			Summary: sum, Evidence: a.evidenceOf(a.opts.MaxEvidence, ev...),
 		}
-		a.note(&fd, sd)
+		fd.detail.stepDown = sd
 		out = append(out, fd)
 	}
 	return mergeFindings(out, 30*time.Second)
 }
 
-func (a *Analyzer) diagStepDown(f *facts, r *Result, p *Finding) Diagnosis {
-	sd, _ := a.detailOf(p).(*stepDown)
+func (a *Analyzer) diagStepDown(f *facts, p *Finding) Diagnosis {
+	sd := p.detail.stepDown
 	if sd == nil {
 		return Diagnosis{Headline: p.Summary, Explanation: p.Summary, Remedies: []string{remedyNetwork}}
 	}
@@ -71,7 +71,7 @@ func (a *Analyzer) diagStepDown(f *facts, r *Result, p *Finding) Diagnosis {
 		}
 		ex.add("The other members " + verb + a.label(next.leader) + " at term " + utoa(next.term) + " at " + f.at(next.start) + ".")
 	}
-	for _, fd := range r.Findings {
+	for _, fd := range f.r.Findings {
 		if fd.Kind == DisruptiveRejoin && fd.Start.After(sd.t) && len(fd.Members) > 0 && fd.Members[0] == m.id {
 			ex.add("When " + m.label() + " came back, the term its failed elections had raised deposed the new leader: " +
 				"a disruptive rejoin, which pre-vote prevents.")
@@ -84,4 +84,8 @@ func (a *Analyzer) diagStepDown(f *facts, r *Result, p *Finding) Diagnosis {
 		d.Remedies = append(d.Remedies, remedyPreVote)
 	}
 	return d
+}
+
+func stepDownNoun(w *repeats) (string, string) {
+	return w.names + " stepped down as leader for want of a quorum (check-quorum)", ""
 }

@@ -329,3 +329,10 @@ func (a *Analyzer) restarted(m *member, prev time.Time, ev *parser.Event, t time
 
 // restartDedup joins the start lines of one (re)start.
 const restartDedup = 3 * time.Second
+
+func shutdownNoun(w *repeats) (string, string) {
+	if w.sameList || len(w.ixs) == 1 {
+		return w.names + " shut down", ""
+	}
+	return "Members shut down", " (" + w.names + ")"
+}

@@ -239,14 +239,17 @@ func (a *Analyzer) transferTrigger(tr *transfer) string {
 	return ""
 }
 
-func (a *Analyzer) diagTransfer(f *facts, r *Result, p *Finding) Diagnosis {
-	d := Diagnosis{Headline: "A leadership transfer did not go through"}
-	var ex para
-	ex.add(p.Summary)
-	ex.add("A transfer (etcdctl move-leader, or a leader's shutdown) asks the transferee to campaign at once; it fails " +
-		"when the transferee is behind, unreachable or stopping, and the cluster then falls back to an ordinary election.")
-	d.Explanation = ex.String()
-	d.Remedies = []string{"Transfer to a member that is up to date and reachable (check `etcdctl endpoint status`), " +
-		"and stop members one at a time, waiting for a leader in between."}
-	return d
+func (a *Analyzer) diagTransfer(f *facts, p *Finding) Diagnosis {
+	return plain(p, "A leadership transfer did not go through",
+		"A transfer (etcdctl move-leader, or a leader's shutdown) asks the transferee to campaign at once; it fails "+
+			"when the transferee is behind, unreachable or stopping, and the cluster then falls back to an ordinary election.",
+		"Transfer to a member that is up to date and reachable (check `etcdctl endpoint status`), "+
+			"and stop members one at a time, waiting for a leader in between.")
+}
+
+func transferNoun(w *repeats) (string, string) {
+	if w.sev != Info {
+		return "A leadership transfer went wrong", " among " + w.names
+	}
+	return "Leadership was handed over", " among " + w.names
 }

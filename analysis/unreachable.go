@@ -155,15 +155,17 @@ func (a *Analyzer) unreachFinding(f *facts, e *episode, sev Severity, why string
 	}
 }
 
-func (a *Analyzer) diagUnreachable(f *facts, r *Result, p *Finding) Diagnosis {
-	d := Diagnosis{Headline: p.Summary}
+func (a *Analyzer) diagUnreachable(f *facts, p *Finding) Diagnosis {
+	head := p.Summary
 	if len(p.Members) > 0 {
-		d.Headline = a.label(a.index(p.Members[0])) + " was unreachable from its peers for " + dur(p.End.Sub(p.Start))
+		head = a.label(a.index(p.Members[0])) + " was unreachable from its peers for " + dur(p.End.Sub(p.Start))
 	}
-	var ex para
-	ex.add(p.Summary)
-	ex.add("The cluster kept its leader, but it ran with one failure less to spare.")
-	d.Explanation = ex.String()
-	d.Remedies = []string{remedyNetwork}
-	return d
+	return plain(p, head, "The cluster kept its leader, but it ran with one failure less to spare.", remedyNetwork)
+}
+
+func unreachableNoun(w *repeats) (string, string) {
+	if w.sameFirst && len(w.ixs) > 1 {
+		return w.a.label(w.ixs[0]) + " was unreachable from " + w.a.names(w.ixs[1:]), ""
+	}
+	return w.names + " " + wasWere(len(w.ixs)) + " unreachable from their peers", ""
 }
