@@ -45,9 +45,3 @@ func InputStats(names []string, stats []parser.Stats) []Input {
 	}
 	return ins
 }
-
-// capture keeps a capture's faults and status for Finish.
-func (a *Analyzer) capture(faults []Fault, status []StatusSeries) {
-	a.faults = append(a.faults, faults...)
-	a.status = append(a.status, status...)
-}

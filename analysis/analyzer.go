@@ -56,36 +56,10 @@ type Analyzer struct {
 	stopMarks marks // when any member shut down
 	drifts    []*drift
 	tl        timeline
-	details   map[detailKey]any // what the diagnosis needs of a finding
 
 	faults []Fault        // a capture's faults (Analyze)
 	status []StatusSeries // a capture's polled status (Analyze)
 }
-
-// detailKey identifies a finding for details.
-type detailKey struct {
-	kind  string
-	start int64
-	first parser.ID
-}
-
-func keyOf(f *Finding) detailKey {
-	k := detailKey{kind: f.Kind, start: f.Start.UnixNano()}
-	if len(f.Members) > 0 {
-		k.first = f.Members[0]
-	}
-	return k
-}
-
-// note keeps d as the detail of finding f.
-func (a *Analyzer) note(f *Finding, d any) {
-	if a.details == nil {
-		a.details = make(map[detailKey]any)
-	}
-	a.details[keyOf(f)] = d
-}
-
-func (a *Analyzer) detailOf(f *Finding) any { return a.details[keyOf(f)] }
 
 // New returns an Analyzer.
 func New(opts Options) *Analyzer {

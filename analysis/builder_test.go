@@ -78,19 +78,20 @@ func (s *script) electionStart(m parser.ID, term uint64) *script {
 }
 
 func (s *script) preCandidate(m parser.ID, term uint64, peers ...parser.ID) *script {
-	s.add(parser.Event{Kind: parser.BecamePreCandidate, Member: m, Term: term})
-	s.add(parser.Event{Kind: parser.VoteGranted, Member: m, Peer: m, Term: term, Msg: parser.MsgPreVoteResp})
-	for _, p := range peers {
-		s.add(parser.Event{Kind: parser.VoteRequest, Member: m, Peer: p, Term: term, LogTerm: term, Msg: parser.MsgPreVote})
-	}
-	return s
+	return s.stand(parser.BecamePreCandidate, parser.MsgPreVote, parser.MsgPreVoteResp, m, term, term, peers)
 }
 
 func (s *script) candidate(m parser.ID, term, logTerm uint64, peers ...parser.ID) *script {
-	s.add(parser.Event{Kind: parser.BecameCandidate, Member: m, Term: term})
-	s.add(parser.Event{Kind: parser.VoteGranted, Member: m, Peer: m, Term: term, Msg: parser.MsgVoteResp})
+	return s.stand(parser.BecameCandidate, parser.MsgVote, parser.MsgVoteResp, m, term, logTerm, peers)
+}
+
+// stand makes m (pre-)candidate: its role line, its vote for itself, its
+// requests to peers.
+func (s *script) stand(role parser.Kind, req, resp parser.MsgType, m parser.ID, term, logTerm uint64, peers []parser.ID) *script {
+	s.add(parser.Event{Kind: role, Member: m, Term: term})
+	s.add(parser.Event{Kind: parser.VoteGranted, Member: m, Peer: m, Term: term, Msg: resp})
 	for _, p := range peers {
-		s.add(parser.Event{Kind: parser.VoteRequest, Member: m, Peer: p, Term: term, LogTerm: logTerm, Msg: parser.MsgVote})
+		s.add(parser.Event{Kind: parser.VoteRequest, Member: m, Peer: p, Term: term, LogTerm: logTerm, Msg: req})
 	}
 	return s
 }

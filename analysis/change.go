@@ -5,8 +5,9 @@ import (
 )
 
 // detectLeaderChanges reports unplanned changes of leader: not a transfer,
-// not the recovery from a quorum loss, not a whole-cluster stop or start.
-func (a *Analyzer) detectLeaderChanges(f *facts, qls []*qlWindow) []Finding {
+// not the recovery from a quorum loss, not a whole-cluster stop or start. It
+// leaves them in f.changes.
+func (a *Analyzer) detectLeaderChanges(f *facts) []Finding {
 	var out []Finding
 	ls := a.lead.list // sorted by term
 	for i := 1; i < len(ls); i++ {
@@ -14,12 +15,13 @@ func (a *Analyzer) detectLeaderChanges(f *facts, qls []*qlWindow) []Finding {
 		if prev.leader == cur.leader {
 			continue
 		}
-		if a.recovered(cur, qls) || a.planned(prev, cur) || a.coldAt(cur.start) ||
+		if a.recovered(cur, f.windows) || a.planned(prev, cur) || a.coldAt(cur.start) ||
 			a.clusterStop(cur.start) != nil || a.clusterStop(prev.until) != nil {
 			continue
 		}
 		out = append(out, a.leaderChange(f, prev, cur))
 	}
+	f.changes = out
 	return out
 }
 
@@ -62,7 +64,7 @@ func (a *Analyzer) leaderChange(f *facts, prev, cur *leadership) Finding {
 		Start: prev.until, End: cur.start, Count: 1, TermFrom: prev.term, TermTo: cur.term,
 		Summary: sum, Evidence: a.evidenceOf(a.opts.MaxEvidence, ev...),
 	}
-	a.note(&fd, &changeInfo{prev: prev, cur: cur, cause: kind, text: cause})
+	fd.detail.change = &changeInfo{prev: prev, cur: cur, cause: kind, text: cause}
 	return fd
 }
 
@@ -192,89 +194,45 @@ func (a *Analyzer) restartAfter(m *member, t time.Time) time.Time {
 	return time.Time{}
 }
 
-// slowCause reports whether a slow episode may have cost a leader its
-// leadership: late heartbeats, slow disk syncs, missed ticks, or an apply of
-// a second.
-func slowCause(e *episode) bool {
-	return e.heartbeat+e.fsync+e.tick > 0 || e.maxApply >= time.Second
+func (a *Analyzer) diagLeaderChange(f *facts, p *Finding) Diagnosis {
+	ci := p.detail.change
+	d := Diagnosis{Headline: p.Summary, Explanation: p.Summary}
+	if ci == nil {
+		return d
+	}
+	old, nw := a.mem[ci.prev.leader], a.mem[ci.cur.leader]
+	d.Headline = "Unplanned leader change: " + old.label() + " to " + nw.label() + " at term " + utoa(ci.cur.term)
+	var ex para
+	ex.add(p.Summary)
+	ex.add("Until a new leader is elected (an election timeout or more) writes stall, and clients see " +
+		"\"leader changed\" or timeout errors.")
+	switch ci.cause {
+	case causeStall:
+		ex.add("A stalled leader cannot send heartbeats, so its followers elect another leader; when it resumes it " +
+			"finds a higher term and steps down. This is not a rejoin problem: it had been replaced while it was away.")
+		d.Remedies = []string{remedyCPU, remedyDisk}
+	case causeKilled:
+		ex.add("Its log ends without a shutdown line, so the process was killed or crashed; the others elected a " +
+			"new leader after an election timeout, as they should.")
+		d.Remedies = []string{"Find why " + old.label() + " died: its own last lines, the system journal, the OOM " +
+			"killer (`dmesg`), the container runtime's exit code."}
+	case causeStopped:
+		d.Remedies = []string{"Stop members with SIGTERM and let them finish: a stopping leader hands leadership over " +
+			"first, which avoids the election timeout."}
+	case causeCheckQuorum:
+		d.Remedies = []string{remedyNetwork}
+	case causeSlow:
+		d.Remedies = []string{remedyDisk, remedyCPU, remedyTimeouts}
+	default:
+		d.Remedies = []string{remedyNetwork, remedyDisk}
+	}
+	d.Explanation = ex.String()
+	return d
 }
 
-// slowLead is how long before its leadership ended a leader's slowness counts
-// toward the change: followers give up on a leader an election timeout (1 s
-// by default, rarely over 10 s) after its last heartbeat, so slowness much
-// earlier than that did not cost it the leadership.
-const slowLead = 30 * time.Second
-
-// slowNear returns the first episode of the member that may have cost it
-// its leadership (see slowCause) that overlaps [from, to].
-func (a *Analyzer) slowNear(ix int32, from, to time.Time) *episode {
-	var best *episode
-	for _, e := range a.slow.closed {
-		if e.subject != ix || e.end.Before(from) || e.start.After(to) || !slowCause(e) {
-			continue
-		}
-		if best == nil || e.start.Before(best.start) {
-			best = e
-		}
+func leaderChangeNoun(w *repeats) (string, string) {
+	if w.pair {
+		return "The leader changed from " + w.a.label(w.ixs[0]) + " to " + w.a.label(w.ixs[1]), ""
 	}
-	return best
-}
-
-// flapWindow and flapMin: that many unplanned leader changes within the
-// window make leader flapping.
-const (
-	flapWindow = time.Minute
-	flapMin    = 3
-)
-
-func (a *Analyzer) detectFlapping(f *facts, changes []Finding) []Finding {
-	var out []Finding
-	n := len(changes)
-	for i := 0; i < n; {
-		j := i
-		for j+1 < n && changes[j+1].End.Sub(changes[i].End) <= flapWindow {
-			j++
-		}
-		if j-i+1 < flapMin {
-			i++
-			continue
-		}
-		// Extend while each next change is within the window of the previous.
-		for j+1 < n && changes[j+1].End.Sub(changes[j].End) <= flapWindow {
-			j++
-		}
-		cs := changes[i : j+1]
-		var ixs []int32
-		var seen uint64
-		for _, c := range cs {
-			for _, id := range c.Members {
-				ix := a.index(id)
-				if bit(ix)&seen == 0 {
-					seen |= bit(ix)
-					ixs = append(ixs, ix)
-				}
-			}
-		}
-		first, last := cs[0], cs[len(cs)-1]
-		sev := Warning
-		if len(cs) >= 2*flapMin {
-			sev = Critical
-		}
-		sum := "The leader changed " + plural(len(cs), "time", "times") + " in " + dur(last.End.Sub(first.Start)) +
-			" (" + f.at(first.Start) + " to " + f.at(last.End) + ", terms " + utoa(first.TermFrom) + " to " +
-			utoa(last.TermTo) + "), among " + a.names(ixs) + "."
-		var evs []Evidence
-		for _, c := range cs {
-			if len(c.Evidence) > 0 && len(evs) < a.opts.MaxEvidence {
-				evs = append(evs, c.Evidence[len(c.Evidence)-1])
-			}
-		}
-		out = append(out, Finding{
-			Kind: LeaderFlapping, Severity: sev, Members: a.ids(ixs...),
-			Start: first.Start, End: last.End, Count: len(cs), TermFrom: first.TermFrom, TermTo: last.TermTo,
-			Summary: sum, Evidence: evs,
-		})
-		i = j + 1
-	}
-	return out
+	return "The leader changed", " among " + w.names
 }

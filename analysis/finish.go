@@ -8,12 +8,18 @@ import (
 	"github.com/etcdpm/etcdpm/parser"
 )
 
-// facts are cluster-wide things the detectors and texts need.
+// facts are cluster-wide things the detectors and texts need, and at Finish
+// what detectors work out for others.
 type facts struct {
 	n, q       int  // cluster size and quorum
 	preVote    int8 // 1 on, -1 off, 0 unknown
 	version    string
 	start, end time.Time
+
+	r       *Result     // the Result being built (its findings unmerged, for explain)
+	streaks []*streak   // the streaks that may be loops (see loopStreaks)
+	windows []*qlWindow // the quorum-loss windows (left by quorumLosses)
+	changes []Finding   // the unplanned leader changes (left by detectLeaderChanges)
 }
 
 // Finish ends the analysis and returns its Result. Call it once.
@@ -51,25 +57,11 @@ func (a *Analyzer) Finish() *Result {
 	}
 	r.Leaderless = a.leaderless(end)
 
+	f.r = r
 	var fs []Finding
-	loops, qls := a.detectStreaks(&f)
-	fs = append(fs, loops...)
-	for _, w := range qls {
-		r.Leaderless = addWindow(r.Leaderless, w.start, w.endOr(end))
+	for i := range kinds {
+		fs = append(fs, kinds[i].detect(a, &f)...)
 	}
-	fs = append(fs, a.detectRecoveries(&f, qls, r.Leaderless)...)
-	fs = append(fs, a.detectRejoins(&f)...)
-	fs = append(fs, a.detectStepDowns(&f)...)
-	fs = append(fs, a.detectTransfers(&f)...)
-	changes := a.detectLeaderChanges(&f, qls)
-	fs = append(fs, changes...)
-	fs = append(fs, a.detectFlapping(&f, changes)...)
-	fs = append(fs, a.detectSlow(&f)...)
-	fs = append(fs, a.detectUnreachable(&f)...)
-	fs = append(fs, a.detectDrift(&f)...)
-	fs = append(fs, a.detectInflation(&f)...)
-	fs = append(fs, a.detectSplitVotes(&f)...)
-	fs = append(fs, a.detectShutdowns(&f)...)
 	for i := range fs {
 		if fs[i].Members == nil {
 			fs[i].Members = []parser.ID{}
@@ -87,7 +79,7 @@ func (a *Analyzer) Finish() *Result {
 	if pi >= 0 {
 		p = &fs[pi]
 	}
-	r.Diagnosis = a.diagnose(&f, r, p)
+	r.Diagnosis = a.diagnose(&f, p)
 	merged, into := a.condense(&f, fs)
 	pos := sortFindings(merged)
 	r.Findings = merged
@@ -183,29 +175,6 @@ func (a *Analyzer) members(r *Result) {
 			r.Series = append(r.Series, Series{Member: m.id, Name: m.name, Points: ps, Omitted: m.series.omitted})
 		}
 	}
-}
-
-// addWindow adds [from, to] to ws unless a window already covers it, and
-// keeps ws in time order.
-func addWindow(ws []Window, from, to time.Time) []Window {
-	if to.Sub(from) < minWindow {
-		return ws
-	}
-	for i, w := range ws {
-		if !w.Start.After(to) && !w.End.Before(from) {
-			if from.Before(w.Start) {
-				ws[i].Start = from
-			}
-			if to.After(w.End) {
-				ws[i].End = to
-			}
-			ws[i].Seconds = ws[i].End.Sub(ws[i].Start).Seconds()
-			return ws
-		}
-	}
-	ws = append(ws, Window{Start: from, End: to, Seconds: to.Sub(from).Seconds()})
-	sort.SliceStable(ws, func(i, j int) bool { return ws[i].Start.Before(ws[j].Start) })
-	return ws
 }
 
 // interleavedNote warns, when an input mixes several members' lines with

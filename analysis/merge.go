@@ -3,6 +3,7 @@ package analysis
 import (
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/etcdpm/etcdpm/parser"
 )
@@ -137,9 +138,10 @@ func (a *Analyzer) mergePass(f *facts, fs []Finding, into []int, p mergePass) []
 }
 
 // mergeKey groups findings: by kind and severity, and unless perKind by the
-// members the finding is about: the unreachable member for peer-unreachable,
-// the ordered pair where the order says who did what (a leader change, a
-// transfer, a rejoin, a clock measured), the set of members otherwise.
+// members the finding is about, as its kind's key says (kinds.go): the
+// unreachable member for peer-unreachable, the ordered pair where the order
+// says who did what (a leader change, a transfer, a rejoin, a clock
+// measured), the set of members otherwise.
 func mergeKey(x *Finding, perKind bool) string {
 	var b strings.Builder
 	b.WriteString(x.Kind)
@@ -149,11 +151,10 @@ func mergeKey(x *Finding, perKind bool) string {
 		return b.String()
 	}
 	ms := x.Members
-	switch x.Kind {
-	case PeerUnreachable:
+	switch kindOf(x.Kind).key {
+	case keyFirst:
 		ms = ms[:min(1, len(ms))]
-	case LeaderChange, LeadershipTransfer, DisruptiveRejoin, ClockDrift:
-	default:
+	case keySet:
 		ms = append([]parser.ID(nil), ms...)
 		sort.Slice(ms, func(i, j int) bool { return ms[i] < ms[j] })
 	}
@@ -193,10 +194,8 @@ func (m *merged) add(a *Analyzer, x *Finding) {
 	if xm := x.merged; xm != nil {
 		n, first, worst, last, causes = xm.n, &xm.first, &xm.worst, &xm.last, xm.causes
 		sameList, sameFirst = xm.sameList, xm.sameFirst
-	} else if x.Kind == LeaderChange {
-		if ci, _ := a.detailOf(x).(*changeInfo); ci != nil {
-			causes[ci.cause]++
-		}
+	} else if ci := x.detail.change; ci != nil {
+		causes[ci.cause]++
 	}
 	if m.parts == 0 {
 		m.f = Finding{Kind: x.Kind, Severity: x.Severity, Start: x.Start, End: x.End, TermFrom: x.TermFrom, TermTo: x.TermTo}
@@ -260,16 +259,16 @@ func equalIDs(a, b []parser.ID) bool {
 }
 
 // weightOf says how bad one episode was, to pick the worst of a merge: what
-// its kind measures (a delay, a time without a leader or unreachable, a
-// number of terms, campaigns or members).
+// its kind weighs (kinds.go): a delay, a time without a leader or
+// unreachable, a number of terms, campaigns or members.
 func weightOf(x *Finding) float64 {
 	if x.weight != 0 {
 		return x.weight
 	}
-	switch x.Kind {
-	case SplitVote, Shutdown, CheckQuorumStepDown, CandidacyLoop, PreVoteLoop, TermInflation, LeaderFlapping:
+	switch kindOf(x.Kind).weigh {
+	case byCount:
 		return float64(x.Count)
-	case DisruptiveRejoin:
+	case byTerms:
 		return float64(x.TermTo) - float64(x.TermFrom)
 	}
 	return x.End.Sub(x.Start).Seconds()
@@ -291,79 +290,26 @@ func (a *Analyzer) mergedSummary(f *facts, m *merged) string {
 	for _, id := range x.Members {
 		ixs = append(ixs, a.index(id))
 	}
-	names := a.names(ixs)
-	pair := m.sameList && len(ixs) == 2
-	var head, tail string
-	switch x.Kind {
-	case QuorumLoss:
-		head = "The cluster lost its quorum"
-	case LeaderFlapping:
-		head, tail = "The leader flapped", " among "+names
-	case CheckQuorumStepDown:
-		head = names + " stepped down as leader for want of a quorum (check-quorum)"
-	case DisruptiveRejoin:
-		if pair {
-			head = a.label(ixs[0]) + " came back with a higher term and deposed the leader " + a.label(ixs[1])
-		} else {
-			head, tail = "A member that came back with a higher term deposed the leader", " ("+names+")"
-		}
-	case LeaderChange:
-		if pair {
-			head = "The leader changed from " + a.label(ixs[0]) + " to " + a.label(ixs[1])
-		} else {
-			head, tail = "The leader changed", " among "+names
-		}
-	case LeadershipTransfer:
-		head, tail = "Leadership was handed over", " among "+names
-		if x.Severity != Info {
-			head = "A leadership transfer went wrong"
-		}
-	case CandidacyLoop:
-		head = names + " campaigned in a row without winning (pre-vote off)"
-	case PreVoteLoop:
-		head = names + " asked for pre-votes in a row without getting a quorum of them"
-	case TermInflation:
-		head = names + "'s term ran far ahead of its log"
-	case SplitVote:
-		head, tail = "Elections ended in a split vote", " among "+names
-	case SlowLeader:
-		head = names + " " + wasWere(len(ixs)) + " slow"
-	case PeerUnreachable:
-		if m.sameFirst && len(ixs) > 1 {
-			head = a.label(ixs[0]) + " was unreachable from " + a.names(ixs[1:])
-		} else {
-			head = names + " " + wasWere(len(ixs)) + " unreachable from their peers"
-		}
-	case ClockDrift:
-		head, tail = "Clocks were measured apart", " between "+names
-	case Shutdown:
-		if m.sameList || len(ixs) == 1 {
-			head = names + " shut down"
-		} else {
-			head, tail = "Members shut down", " ("+names+")"
-		}
-	case Recovery:
-		head, tail = "A leader was elected after a time without one", " ("+names+")"
-	default:
-		head = x.Kind
+	k := kindOf(x.Kind)
+	head, tail := x.Kind, ""
+	if k.noun != nil {
+		w := &repeats{a: a, sev: x.Severity, ixs: ixs, names: a.names(ixs), pair: m.sameList && len(ixs) == 2,
+			sameList: m.sameList, sameFirst: m.sameFirst}
+		head, tail = k.noun(w)
 	}
 	s := head + " " + plural(m.n, "time", "times") + " from " + f.at(x.Start) + " to " + f.at(x.End) +
 		" (" + dur(x.End.Sub(x.Start)) + ")" + tail + "."
-	if x.Kind == LeaderChange {
-		if cs := causeList(m.causes); len(cs) > 0 {
-			s += " Causes: " + list(cs) + "."
-		}
+	if cs := causeList(m.causes); len(cs) > 0 { // leader changes
+		s += " Causes: " + list(cs) + "."
 	}
 	label := "The worst"
 	switch {
 	case weightOf(&m.worst) <= weightOf(&m.first):
 		label = "The first" // none was worse
-	case x.Kind == PeerUnreachable || x.Kind == QuorumLoss || x.Kind == LeaderChange || x.Kind == Recovery || x.Kind == SplitVote:
-		label = "The longest"
-	case x.Kind == ClockDrift:
-		label = "The largest"
-	case x.Kind == LeadershipTransfer && x.Severity == Info:
-		label = "The slowest"
+	case x.Severity == Info && k.worstInfo != "":
+		label = k.worstInfo
+	case k.worst != "":
+		label = k.worst
 	}
 	return s + " " + label + ": " + m.worst.Summary
 }
@@ -449,4 +395,39 @@ func boundSpans(r *Result) {
 		ws = append(ws, r.Leaderless[n-q:]...)
 		r.Leaderless, r.LeaderlessOmitted = ws, n-maxSpans
 	}
+}
+
+// mergeFindings joins findings of one kind about the same members that follow
+// each other within gap, counting them.
+func mergeFindings(fs []Finding, gap time.Duration) []Finding {
+	var out []Finding
+	for _, f := range fs {
+		if n := len(out); n > 0 {
+			p := &out[n-1]
+			if sameMembers(p, &f) && p.Severity == f.Severity && f.Start.Sub(p.End) <= gap {
+				p.Count += f.Count
+				if f.End.After(p.End) {
+					p.End = f.End
+				}
+				if f.TermTo > p.TermTo {
+					p.TermTo = f.TermTo
+				}
+				continue
+			}
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+func sameMembers(a, b *Finding) bool {
+	if len(a.Members) != len(b.Members) {
+		return false
+	}
+	for i := range a.Members {
+		if a.Members[i] != b.Members[i] {
+			return false
+		}
+	}
+	return true
 }

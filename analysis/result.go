@@ -38,10 +38,10 @@ type Result struct {
 	// transfers, server hints), bounded; TimelineOmitted counts the rest.
 	Timeline        []TimelineEvent `json:"-"`
 	TimelineOmitted int             `json:"-"`
-	// Faults are injected faults (Docker events from capture, repro's steps).
-	Faults []Fault `json:"-"`
-	// Status holds polled status snapshots (from capture), per member.
-	Status []StatusSeries `json:"-"`
+	// Faults are a capture's injected faults (from its Docker events), and
+	// Status its polled status, per member: inputs of Analyze, as given.
+	Faults []Fault        `json:"faults,omitempty"`
+	Status []StatusSeries `json:"status,omitempty"`
 }
 
 // Input describes one input and what reading it gave.
@@ -109,30 +109,6 @@ func (s Severity) Rank() int {
 	}
 }
 
-// Finding kinds.
-const (
-	QuorumLoss          = "quorum-loss"
-	CandidacyLoop       = "candidacy-loop"
-	PreVoteLoop         = "pre-vote-loop"
-	TermInflation       = "term-inflation"
-	DisruptiveRejoin    = "disruptive-rejoin"
-	CheckQuorumStepDown = "check-quorum-step-down"
-	LeadershipTransfer  = "leadership-transfer"
-	LeaderChange        = "leader-change"
-	LeaderFlapping      = "leader-flapping"
-	SplitVote           = "split-vote"
-	SlowLeader          = "slow-leader"
-	PeerUnreachable     = "peer-unreachable"
-	ClockDrift          = "clock-drift"
-	Shutdown            = "shutdown"
-	Recovery            = "recovery"
-	// Healthy is the verdict when nothing worse than info was found.
-	Healthy = "healthy"
-	// NoData is the verdict when the inputs hold no etcd line that makes an
-	// event: nothing was analyzed.
-	NoData = "no-data"
-)
-
 // Finding is one thing the analysis concluded, with the lines that prove it.
 // A finding may stand for several episodes of the same thing (merged
 // repeats, see merge.go): Count is then the number of episodes, Start and
@@ -152,6 +128,7 @@ type Finding struct {
 
 	weight float64 // how bad this one episode was, when the rest cannot say (see weightOf)
 	merged *merged // the episodes a merged finding stands for; nil for one episode
+	detail detail  // what its detector knew of this one episode (see kinds.go)
 }
 
 // Evidence is one log line that supports a finding.

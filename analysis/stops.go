@@ -188,3 +188,151 @@ func (m *member) stoppedNear(t time.Time, before, after time.Duration) time.Time
 	}
 	return time.Time{}
 }
+
+func (a *Analyzer) detectShutdowns(f *facts) []Finding {
+	var out []Finding
+	for _, g := range a.stops.groups {
+		var sum string
+		if g.clusterWide {
+			sum = "The cluster was stopped: " + a.names(g.members) + " shut down"
+		} else {
+			sum = a.names(g.members) + " shut down"
+		}
+		if g.end.Sub(g.start) < time.Second {
+			sum += " at " + f.at(g.start)
+		} else {
+			sum += " from " + f.at(g.start) + " to " + f.at(g.end)
+		}
+		var ev [][]evLine
+		ev = append(ev, g.ev)
+		if len(g.leaders) > 0 {
+			l := g.leaders[0]
+			var hand *transfer
+			for _, tr := range a.transfers {
+				if tr.from == l && tr.start.Sub(g.start) >= -time.Second && tr.start.Sub(g.end) <= 3*time.Second {
+					hand = tr
+					break
+				}
+			}
+			var won *leadership
+			if hand != nil {
+				won, _ = a.transferOutcome(hand)
+			}
+			switch {
+			case hand == nil:
+				sum += "; the leader " + a.label(l) + " did not hand leadership over"
+			case won != nil && g.clusterWide:
+				sum += "; the leader " + a.label(l) + " handed leadership to " + a.label(won.leader) + " on the way out"
+				ev = append(ev, hand.ev.lines())
+			case won != nil:
+				sum += "; the leader " + a.label(l) + " handed leadership to " + a.label(won.leader) + " first"
+			case a.stoppedLast(g, l):
+				sum += "; the leader " + a.label(l) + " stopped last, with no member left to hand leadership to"
+				ev = append(ev, hand.ev.lines())
+			default:
+				sum += "; the leader " + a.label(l) + " tried to hand leadership to " + a.transfereeLabel(hand)
+				if hand.to >= 0 && a.inGroup(g, hand.to) {
+					sum += ", which was stopping too"
+				}
+				if hand.failed || hand.aborted {
+					sum += ", but the transfer failed"
+				} else {
+					sum += ", but no new leader followed"
+				}
+				ev = append(ev, hand.ev.lines())
+			}
+		}
+		sum += "."
+		out = append(out, Finding{
+			Kind: Shutdown, Severity: Info, Members: a.ids(g.members...),
+			Start: g.start, End: g.end, Count: len(g.members),
+			Summary: sum, Evidence: a.evidenceOf(a.opts.MaxEvidence, ev...),
+		})
+	}
+	return out
+}
+
+// stoppedLast reports whether every other member of g stopped before l.
+func (a *Analyzer) stoppedLast(g *stopGroup, l int32) bool {
+	at := a.mem[l].stoppedNear(g.start, 0, g.end.Sub(g.start))
+	if !g.clusterWide || at.IsZero() {
+		return false
+	}
+	for _, ix := range g.members {
+		if ix != l && a.mem[ix].stoppedNear(g.start, 0, at.Sub(g.start)).IsZero() {
+			return false
+		}
+	}
+	return true
+}
+
+func (a *Analyzer) inGroup(g *stopGroup, ix int32) bool {
+	for _, x := range g.members {
+		if x == ix {
+			return true
+		}
+	}
+	return false
+}
+
+func (a *Analyzer) transfereeLabel(tr *transfer) string {
+	if tr.to < 0 {
+		return "a follower"
+	}
+	return a.label(tr.to)
+}
+
+// restarted handles a start line: a restart after a kill (no shutdown line)
+// or after a shutdown marks the member down in between.
+func (a *Analyzer) restarted(m *member, prev time.Time, ev *parser.Event, t time.Time) {
+	last := m.startLine
+	m.startLine = t
+	switch {
+	case prev.IsZero():
+		return // its first line
+	case last.IsZero() && prev.Sub(m.firstSeen) < restartDedup:
+		return // its first start, after a few identity lines
+	case m.up && !last.IsZero() && t.Sub(last) < restartDedup:
+		return // a second start line of one start
+	}
+	m.startedAt = t
+	m.marks.add(prev)
+	m.marks.add(t)
+	if n := len(m.resumes); n > 0 && !m.resumes[n-1].to.Before(prev) {
+		m.resumes = m.resumes[:n-1] // the lines of this restart, not a resume
+	}
+	if m.up {
+		// Killed or crashed: no shutdown line. Down since its last line.
+		m.addDown(prev, t)
+		m.up = false
+		m.point(prev, a.opts.MaxSeriesPoints)
+		if rec := a.ownLeadership(m); rec != nil && rec.restartEnd.IsZero() {
+			rec.restartEnd = prev
+		}
+	} else if n := len(m.downs); n > 0 && m.downs[n-1].to.IsZero() {
+		m.downs[n-1].to = t
+	}
+	if m.camp.open {
+		a.closeCampaign(m, prev, false)
+	}
+	a.endStreak(m, prev, streakStopped)
+	if m.lead != 0 && m.lead != m.id {
+		a.loss(m.lead, m.leadTerm, m, prev)
+	}
+	m.lead = 0
+	m.up = true
+	m.pendReason, m.pendBy = endNone, 0
+	m.state = StateUnknown
+	m.setState(StateFollower, m.term, t, a.opts.MaxSeriesPoints)
+	a.tl.add(ev, m, t, a.seq)
+}
+
+// restartDedup joins the start lines of one (re)start.
+const restartDedup = 3 * time.Second
+
+func shutdownNoun(w *repeats) (string, string) {
+	if w.sameList || len(w.ixs) == 1 {
+		return w.names + " shut down", ""
+	}
+	return "Members shut down", " (" + w.names + ")"
+}

@@ -120,69 +120,136 @@ func (a *Analyzer) transferring(l, p int32, t time.Time) bool {
 	return false
 }
 
-// rejoin is a working leader deposed by a member that came back with a term
-// raised by its own failed elections.
-type rejoin struct {
-	leader, by     int32
-	term, peerTerm uint64
-	t              time.Time
-	msg            parser.MsgType
-	failed         int
-	ev             evLine
-	byEv           []evLine
-	isolatedFrom   time.Time
-}
-
-// rejoinCheck runs when leader l receives a message with a higher term.
-func (a *Analyzer) rejoinCheck(l *member, ev *parser.Event, t time.Time) {
-	if ev.Peer == 0 || ev.PeerTerm <= ev.Term || len(a.rejoins) >= maxStreaks {
-		return
-	}
-	if a.lead.maxTerm > ev.Term {
-		return // a leader was elected at a higher term: l was no longer the cluster's leader
-	}
-	p := a.member(ev.Peer)
-	r := &rejoin{leader: l.ix, by: p.ix, term: ev.Term, peerTerm: ev.PeerTerm, t: t, msg: ev.Msg}
-	if p.hasLogs {
-		s := p.streak
-		if s == nil || s.failed == 0 {
-			return // its term comes from an election under way, not from failed ones
+// detectTransfers reports planned leadership transfers and their outcome;
+// those of a whole-cluster stop are told by the shutdown finding.
+func (a *Analyzer) detectTransfers(f *facts) []Finding {
+	var out []Finding
+	for _, tr := range a.transfers {
+		if a.clusterStop(tr.start) != nil {
+			continue
 		}
-		r.failed, r.isolatedFrom = s.failed, s.start
-		r.byEv = cloneLines(s.ev.lines())
-	}
-	if a.transferring(l.ix, p.ix, t) {
-		return
-	}
-	r.ev.set(ev, t, a.seq)
-	r.ev.text = append([]byte(nil), r.ev.text...)
-	a.rejoins = append(a.rejoins, r)
-}
-
-func cloneLines(ls []evLine) []evLine {
-	out := make([]evLine, len(ls))
-	for i, l := range ls {
-		out[i] = l
-		out[i].text = append([]byte(nil), l.text...)
+		out = append(out, a.transferFinding(f, tr))
 	}
 	return out
 }
 
-// stepDown is a leader's "stepped down to follower since quorum is not active".
-type stepDown struct {
-	member int32
-	term   uint64
-	t      time.Time
-	ev     evLine
+// transferOutcome finds the leadership the transfer led to, if any.
+func (a *Analyzer) transferOutcome(tr *transfer) (won *leadership, other *leadership) {
+	for _, rec := range a.lead.list {
+		if rec.term <= tr.term && tr.term != 0 {
+			continue
+		}
+		if d := rec.start.Sub(tr.start); d < -2*time.Second || d > transferWindow {
+			continue
+		}
+		if rec.leader == tr.to {
+			return rec, nil
+		}
+		if other == nil && rec.leader != tr.from {
+			other = rec
+		}
+	}
+	return nil, other
 }
 
-func (a *Analyzer) checkQuorumStepDown(m *member, ev *parser.Event, t time.Time) {
-	if len(a.stepDowns) < maxStreaks {
-		sd := &stepDown{member: m.ix, term: m.term, t: t}
-		sd.ev.set(ev, t, a.seq)
-		a.stepDowns = append(a.stepDowns, sd)
+func (a *Analyzer) transferFinding(f *facts, tr *transfer) Finding {
+	from := a.mem[tr.from]
+	won, other := a.transferOutcome(tr)
+	why := a.transferTrigger(tr)
+	to := "another member"
+	if tr.to >= 0 {
+		to = a.mem[tr.to].label()
 	}
-	m.pendReason = endCheckQuorum
-	a.ownEnd(m, t, ev, endCheckQuorum)
-	a.tl.add(ev, m, t, a.seq)
+	verb := " handed leadership to "
+	if won == nil {
+		verb = " tried to hand leadership to "
+	}
+	sum := from.label() + verb + to + " at " + f.at(tr.start)
+	if tr.term != 0 {
+		sum += " (term " + utoa(tr.term) + ")"
+	}
+	sum += why
+	if tr.to >= 0 && won == nil && tr.to != tr.from {
+		if !a.mem[tr.to].stoppedNear(tr.start, 5*time.Second, time.Second).IsZero() {
+			sum += ", but " + to + " was shutting down too"
+		}
+	}
+	sev := Info
+	end := tr.last
+	termTo := tr.term
+	switch {
+	case won != nil:
+		sum += "; " + a.label(won.leader) + " became leader at term " + utoa(won.term)
+		if d := won.start.Sub(tr.start); d >= time.Second {
+			sum += " " + dur(d) + " later"
+		} else if tr.finished && tr.took > 0 {
+			sum += " (the handover took " + dur(tr.took) + ")"
+		}
+		end, termTo = won.start, won.term
+	case other != nil:
+		sev = Warning
+		sum += "; it failed: " + a.label(other.leader) + " was elected instead at term " + utoa(other.term)
+		end, termTo = other.start, other.term
+	case tr.failed || tr.aborted:
+		sev = Warning
+		sum += "; it failed"
+		if self := a.nextLeader(tr.term, tr.start); self != nil && self.leader == tr.from && self.start.Sub(tr.start) <= transferWindow {
+			sum += ", and " + from.label() + " itself won the next election, at term " + utoa(self.term) + " at " + f.at(self.start)
+			if from.downAt(self.start) {
+				sum += ", while still shutting down"
+			}
+		}
+	default:
+		sev = Warning
+		sum += "; no new leader followed"
+	}
+	sum += "."
+	members := []int32{tr.from}
+	if tr.to >= 0 {
+		members = append(members, tr.to)
+	}
+	var wonEv []evLine
+	if won != nil {
+		wonEv = one(won.startEv)
+	}
+	return Finding{
+		Kind: LeadershipTransfer, Severity: sev, Members: a.ids(members...),
+		Start: tr.start, End: end, Count: 1, TermFrom: tr.term, TermTo: termTo,
+		Summary: sum, Evidence: a.evidenceOf(a.opts.MaxEvidence, tr.ev.lines(), wonEv),
+	}
+}
+
+// transferTrigger says what started a transfer: the leader's shutdown, the
+// MoveLeader API, or (guessed) a shutdown when the old leader vanished.
+func (a *Analyzer) transferTrigger(tr *transfer) string {
+	from := a.mem[tr.from]
+	if !from.stoppedNear(tr.start, 5*time.Second, time.Second).IsZero() {
+		return ", as it was shutting down"
+	}
+	if tr.server {
+		return " on request (MoveLeader)"
+	}
+	// No line of its own: did it vanish right after?
+	for _, e := range a.unreach.closed {
+		if e.subject == tr.from && !e.start.Before(tr.start.Add(-time.Second)) && e.start.Sub(tr.start) <= 3*time.Second &&
+			(!from.hasLogs || from.lastSeen.Before(e.start.Add(3*time.Second)) || from.downAt(e.start.Add(time.Second))) {
+			return ", probably as it was shutting down (its peers lost it right after)"
+		}
+	}
+	return ""
+}
+
+func (a *Analyzer) diagTransfer(f *facts, p *Finding) Diagnosis {
+	return plain(p, "A leadership transfer did not go through",
+		"A transfer (etcdctl move-leader, or a leader's shutdown) asks the transferee to campaign at once; it fails "+
+			"when the transferee is behind, unreachable or stopping, and the cluster then falls back to an ordinary election.",
+		"Transfer to a member that is up to date and reachable (check `etcdctl endpoint status`), "+
+			"and stop members one at a time, waiting for a leader in between.")
+}
+
+func transferNoun(w *repeats) (string, string) {
+	if w.sev != Info {
+		return "A leadership transfer went wrong", " among " + w.names
+	}
+	return "Leadership was handed over", " among " + w.names
 }

@@ -1,0 +1,95 @@
+package analysis
+
+import (
+	"time"
+
+	"github.com/etcdpm/etcdpm/parser"
+)
+
+// inflation tracks how far a member's term ran ahead of its log's last term
+// (the term-inflation signature: terms spent on failed elections).
+type inflation struct {
+	maxGap        uint64
+	logTerm, term uint64
+	first, last   time.Time
+	ev            evidence
+	dragged       []int32 // members that had to adopt the inflated term
+	dragEv        evLine
+}
+
+// inflationGap is the term lead over the log's last term that counts as
+// inflation: that many elections failed since the last entry was written.
+const inflationGap = 10
+
+func (in *inflation) request(ev *parser.Event, t time.Time, seq int64) {
+	if ev.Term <= ev.LogTerm {
+		return
+	}
+	gap := ev.Term - ev.LogTerm
+	if gap < inflationGap || gap <= in.maxGap {
+		return
+	}
+	if in.maxGap == 0 {
+		in.first = t
+		in.logTerm = ev.LogTerm
+	}
+	in.maxGap, in.term, in.last = gap, ev.Term, t
+	in.ev.add(ev, t, seq)
+}
+
+// drag records that m received a message from a member whose term ran far
+// ahead of its own, and so had to adopt it.
+func (a *Analyzer) drag(m *member, ev *parser.Event, t time.Time) {
+	if ev.Peer == 0 || ev.PeerTerm < ev.Term+inflationGap {
+		return
+	}
+	in := &a.member(ev.Peer).infl
+	for _, ix := range in.dragged {
+		if ix == m.ix {
+			return
+		}
+	}
+	if len(in.dragged) < 64 {
+		in.dragged = append(in.dragged, m.ix)
+	}
+	if in.dragEv.empty() {
+		in.dragEv.set(ev, t, a.seq)
+	}
+}
+
+func (a *Analyzer) detectInflation(f *facts) []Finding {
+	var out []Finding
+	for _, m := range a.mem {
+		in := &m.infl
+		if in.maxGap < inflationGap {
+			continue
+		}
+		sum := m.label() + "'s term reached " + utoa(in.term) + " while the last entry of its log is from term " +
+			utoa(in.logTerm) + ": " + utoa(in.maxGap) + " terms spent on elections that failed"
+		if m.preVoteSetting() <= 0 {
+			sum += " (pre-vote off: each attempt raises the term)"
+		}
+		if len(in.dragged) > 0 {
+			sum += "; " + a.names(in.dragged) + " had to adopt it on return"
+		}
+		sum += "."
+		out = append(out, Finding{
+			Kind: TermInflation, Severity: Warning, Members: a.ids(append([]int32{m.ix}, in.dragged...)...),
+			Start: in.first, End: in.last, Count: int(in.maxGap), TermFrom: in.logTerm, TermTo: in.term,
+			Summary: sum, Evidence: a.evidenceOf(a.opts.MaxEvidence, in.ev.lines(), one(in.dragEv)),
+		})
+	}
+	return out
+}
+
+func (a *Analyzer) diagInflation(f *facts, p *Finding) Diagnosis {
+	return plain(p, "Term inflation: term "+utoa(p.TermTo)+" with a log at term "+utoa(p.TermFrom),
+		"A term is spent on every election; a gap this large means many elections failed, which only happens "+
+			"without pre-vote. It does no harm by itself, but the member deposes any leader with a lower term when it "+
+			"gets through.",
+		remedyPreVote, remedyNetwork)
+}
+
+func inflationNoun(w *repeats) (string, string) {
+	return w.names + "'s term ran far ahead of its log", ""
+}

@@ -1,0 +1,178 @@
+package analysis
+
+// Finding kinds.
+const (
+	QuorumLoss          = "quorum-loss"
+	CandidacyLoop       = "candidacy-loop"
+	PreVoteLoop         = "pre-vote-loop"
+	TermInflation       = "term-inflation"
+	DisruptiveRejoin    = "disruptive-rejoin"
+	CheckQuorumStepDown = "check-quorum-step-down"
+	LeadershipTransfer  = "leadership-transfer"
+	LeaderChange        = "leader-change"
+	LeaderFlapping      = "leader-flapping"
+	SplitVote           = "split-vote"
+	SlowLeader          = "slow-leader"
+	PeerUnreachable     = "peer-unreachable"
+	ClockDrift          = "clock-drift"
+	Shutdown            = "shutdown"
+	Recovery            = "recovery"
+	// Healthy is the verdict when nothing worse than info was found.
+	Healthy = "healthy"
+	// NoData is the verdict when the inputs hold no etcd line that makes an
+	// event: nothing was analyzed.
+	NoData = "no-data"
+)
+
+// A kind is everything the analysis decides per kind of finding. The table
+// below lists every kind, in the order Finish runs their detectors; each
+// kind's file (quorumloss.go, loops.go, ...) holds its detector's state, its
+// detection and its texts. CONTRIBUTING.md says how to add one.
+type kind struct {
+	name string
+	// rank orders the kinds of one severity for the verdict: the one that
+	// explains the most comes first (0).
+	rank int
+	// detect returns the kind's findings, once, at Finish. It may use what a
+	// detector above it in the table left in facts.
+	detect func(a *Analyzer, f *facts) []Finding
+	// explain writes the verdict when a finding of the kind is the principal
+	// one: a single episode, with its detail. Nil: its summary says it all.
+	explain func(a *Analyzer, f *facts, p *Finding) Diagnosis
+
+	// How repeats merge (merge.go): key says which members make two
+	// findings the same; weigh how bad one episode was, to quote the worst;
+	// noun says what happened in a merged finding's summary, head and tail
+	// around "N times from ... to ... (span)"; worst names the episode it
+	// quotes when one was worse than the first ("" for "The worst"), and
+	// worstInfo does for info findings when that differs.
+	key              memberKey
+	weigh            weighBy
+	noun             func(w *repeats) (head, tail string)
+	worst, worstInfo string
+}
+
+var kinds = []kind{
+	// quorumLosses leaves f.windows for recovery and leader-change.
+	{name: QuorumLoss, rank: 0, detect: (*Analyzer).quorumLosses, explain: (*Analyzer).diagQuorumLoss,
+		noun: quorumLossNoun, worst: "The longest"},
+	{name: CandidacyLoop, rank: 5, detect: (*Analyzer).candidacyLoops, explain: (*Analyzer).diagLoop,
+		weigh: byCount, noun: candidacyLoopNoun},
+	{name: PreVoteLoop, rank: 6, detect: (*Analyzer).preVoteLoops, explain: (*Analyzer).diagLoop,
+		weigh: byCount, noun: preVoteLoopNoun},
+	{name: Recovery, rank: 14, detect: (*Analyzer).detectRecoveries,
+		noun: recoveryNoun, worst: "The longest"},
+	{name: DisruptiveRejoin, rank: 3, detect: (*Analyzer).detectRejoins, explain: (*Analyzer).diagRejoin,
+		key: keyOrdered, weigh: byTerms, noun: rejoinNoun},
+	{name: CheckQuorumStepDown, rank: 2, detect: (*Analyzer).detectStepDowns, explain: (*Analyzer).diagStepDown,
+		weigh: byCount, noun: stepDownNoun},
+	{name: LeadershipTransfer, rank: 12, detect: (*Analyzer).detectTransfers, explain: (*Analyzer).diagTransfer,
+		key: keyOrdered, noun: transferNoun, worstInfo: "The slowest"},
+	// detectLeaderChanges leaves f.changes for leader-flapping.
+	{name: LeaderChange, rank: 4, detect: (*Analyzer).detectLeaderChanges, explain: (*Analyzer).diagLeaderChange,
+		key: keyOrdered, noun: leaderChangeNoun, worst: "The longest"},
+	{name: LeaderFlapping, rank: 1, detect: (*Analyzer).detectFlapping, explain: (*Analyzer).diagFlapping,
+		weigh: byCount, noun: flappingNoun},
+	{name: SlowLeader, rank: 9, detect: (*Analyzer).detectSlow, explain: (*Analyzer).diagSlow,
+		noun: slowNoun},
+	{name: PeerUnreachable, rank: 11, detect: (*Analyzer).detectUnreachable, explain: (*Analyzer).diagUnreachable,
+		key: keyFirst, noun: unreachableNoun, worst: "The longest"},
+	{name: ClockDrift, rank: 10, detect: (*Analyzer).detectDrift, explain: (*Analyzer).diagDrift,
+		key: keyOrdered, noun: driftNoun, worst: "The largest"},
+	{name: TermInflation, rank: 7, detect: (*Analyzer).detectInflation, explain: (*Analyzer).diagInflation,
+		weigh: byCount, noun: inflationNoun},
+	{name: SplitVote, rank: 8, detect: (*Analyzer).detectSplitVotes, explain: (*Analyzer).diagSplitVote,
+		weigh: byCount, noun: splitVoteNoun, worst: "The longest"},
+	{name: Shutdown, rank: 13, detect: (*Analyzer).detectShutdowns,
+		weigh: byCount, noun: shutdownNoun},
+}
+
+// byName finds a kind's entry in the table (filled by init: the table's
+// functions reach kindOf, so it cannot be a variable initialized from it).
+var byName map[string]*kind
+
+func init() {
+	byName = make(map[string]*kind, len(kinds))
+	for i := range kinds {
+		byName[kinds[i].name] = &kinds[i]
+	}
+}
+
+// kindOf returns the entry of a kind; an unknown kind gets an empty one.
+func kindOf(name string) *kind {
+	if k := byName[name]; k != nil {
+		return k
+	}
+	return &kind{name: name}
+}
+
+// memberKey says which members make findings of a kind the same for merging.
+type memberKey uint8
+
+const (
+	keySet     memberKey = iota // the set of members
+	keyOrdered                  // the list, in order: the order says who did what
+	keyFirst                    // the first member only (peer-unreachable: the one unreachable, whoever reported it)
+)
+
+// weighBy says what measures how bad one episode of a kind was, when the
+// finding's own weight does not say (see weightOf).
+type weighBy uint8
+
+const (
+	byDuration weighBy = iota // its span
+	byCount                   // its Count (campaigns, terms, step-downs, members)
+	byTerms                   // the terms it spans
+)
+
+// repeats is what a merged finding's noun may say of its members.
+type repeats struct {
+	a         *Analyzer
+	sev       Severity
+	ixs       []int32 // its members, by index
+	names     string  // them, listed
+	pair      bool    // every episode was about the same two members, in this order
+	sameList  bool    // every episode was about the same members, in this order
+	sameFirst bool    // every episode had the same first member
+}
+
+// detail is what a detector knew of one episode beyond its Finding, for the
+// explanation of its kind (and, for a leader change, its cause). At most one
+// field is set; a kind whose explanation needs more adds a field here.
+type detail struct {
+	window   *qlWindow   // quorum-loss
+	streak   *streak     // candidacy-loop, pre-vote-loop
+	rejoin   *rejoin     // disruptive-rejoin
+	stepDown *stepDown   // check-quorum-step-down
+	change   *changeInfo // leader-change
+}
+
+// principal picks the finding the verdict is about, by its index (-1: none):
+// the most severe, then the lowest rank, then the earliest.
+func principal(fs []Finding) int {
+	bi := -1
+	for i := range fs {
+		f := &fs[i]
+		if bi < 0 {
+			bi = i
+			continue
+		}
+		best := &fs[bi]
+		if r, br := f.Severity.Rank(), best.Severity.Rank(); r != br {
+			if r < br {
+				bi = i
+			}
+			continue
+		}
+		if r, br := kindOf(f.Kind).rank, kindOf(best.Kind).rank; r != br {
+			if r < br {
+				bi = i
+			}
+			continue
+		}
+		if f.Start.Before(best.Start) {
+			bi = i
+		}
+	}
+	return bi
+}
