@@ -66,7 +66,7 @@ func (s *Session) Snapshot() Snapshot {
 	}
 	var bestTerm uint64
 	for _, m := range s.members {
-		ms := MemberState{Name: m.name, Polled: m.polled, OK: m.last.OK, Term: m.last.term(), Error: m.last.Error}
+		ms := MemberState{Name: m.name, Polled: m.polled, OK: m.last.OK, Term: m.last.CurrentTerm(), Error: m.last.Error}
 		if m.last.OK && m.last.Leader != "" {
 			ms.Leader = nameOf(m.last.Leader)
 			if ms.Term >= bestTerm {
@@ -76,7 +76,7 @@ func (s *Session) Snapshot() Snapshot {
 		snap.Members = append(snap.Members, ms)
 	}
 	for _, m := range s.members { // the latest term wins; a member at a later term without a leader means none
-		if m.last.OK && m.last.term() > bestTerm {
+		if m.last.OK && m.last.CurrentTerm() > bestTerm {
 			snap.Leader = ""
 		}
 	}

@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/etcdpm/etcdpm/analysis"
-	"github.com/etcdpm/etcdpm/capture"
+	"github.com/etcdpm/etcdpm/capdir"
 	"github.com/etcdpm/etcdpm/parser"
 )
 
@@ -16,7 +16,7 @@ import (
 const recipeDir = "testdata/recipe-prevote-off"
 
 func TestAttachRecipe(t *testing.T) {
-	if !capture.IsDir(recipeDir) {
+	if !capdir.IsDir(recipeDir) {
 		t.Fatalf("%s is not a capture directory", recipeDir)
 	}
 	res := analyzeCapture(t, recipeDir)

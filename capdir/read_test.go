@@ -1,4 +1,4 @@
-package capture
+package capdir
 
 import (
 	"os"
@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/etcdpm/etcdpm/analysis"
 	"github.com/etcdpm/etcdpm/parser"
 )
 
@@ -51,7 +50,7 @@ func TestReadFaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	at := func(sec int) time.Time { return time.Date(2026, 11, 23, 10, 0, sec, 0, time.UTC) }
-	want := []analysis.Fault{
+	want := []Fault{
 		{Start: at(10), End: at(20), Label: "stopped etcd1", Target: "etcd1"},
 		{Start: at(12), End: at(60), Label: "killed etcd2", Target: "etcd2"}, // never started again
 		{Start: at(25), End: at(30), Label: "paused etcd3", Target: "etcd3"},
