@@ -127,7 +127,7 @@ func newSession(ctx context.Context, opts Options, eng engine, dial dialFunc) (*
 	}
 	s := &Session{
 		opts: opts, eng: eng, dial: dial,
-		timeout:    min(max(opts.Interval/2, 20*time.Millisecond), maxStatusTimeout),
+		timeout:    statusTimeout(opts.Interval),
 		flushEvery: time.Second,
 		followers:  make(map[string]*follower),
 		foreign:    make(map[string]bool),

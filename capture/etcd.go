@@ -174,37 +174,6 @@ func (p *etcdPoller) Members(ctx context.Context) (map[uint64]string, error) {
 	return names, nil
 }
 
-// StatusClient asks one etcd member for its status, the way capture polls
-// it for status.jsonl: one connection to that member only, no
-// WithRequireLeader, the raft node's own term from /debug/vars alongside.
-type StatusClient struct{ p statusPoller }
-
-// DialStatus returns a StatusClient for a member's client URL. It does not
-// wait for the member: one that is down answers each Poll with an error.
-func DialStatus(endpoint string) (*StatusClient, error) {
-	p, err := dialEtcd(endpoint)
-	if err != nil {
-		return nil, err
-	}
-	return &StatusClient{p: p}, nil
-}
-
-// Poll asks the member once and fills rec, whose Time, Name and Endpoint
-// the caller set: a member that does not answer is a record with Error
-// (connection refused when nothing listens there), never a Go error.
-func (c *StatusClient) Poll(ctx context.Context, rec *capdir.StatusRecord) {
-	r, err := c.p.Status(ctx)
-	rec.LatencyMS = float64(time.Since(rec.Time).Microseconds()) / 1000
-	if err != nil {
-		rec.Error = err.Error()
-		return
-	}
-	fillStatus(rec, r)
-}
-
-// Close closes the connection.
-func (c *StatusClient) Close() error { return c.p.Close() }
-
 // fillStatus copies a member's answer into rec.
 func fillStatus(rec *capdir.StatusRecord, r statusReply) {
 	rec.OK = true

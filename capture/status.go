@@ -91,16 +91,7 @@ func (s *Session) updateMemberLocked(ctx context.Context, c containerInfo) {
 
 // pollLoop polls m every interval until ctx ends.
 func (s *Session) pollLoop(ctx context.Context, m *memberSlot) {
-	t := time.NewTicker(s.opts.Interval)
-	defer t.Stop()
-	for {
-		s.poll(ctx, m)
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	every(ctx, s.opts.Interval, func() { s.poll(ctx, m) })
 }
 
 // poll asks m for its status once and writes the record, failure included.

@@ -15,6 +15,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/etcdpm/etcdpm/cluster"
+	"github.com/etcdpm/etcdpm/parser"
 )
 
 // dockerTimeout bounds one Docker API call that takes no context of its caller.
@@ -117,11 +118,11 @@ func (c *dockerCluster) Status(ctx context.Context) []cluster.MemberStatus {
 				out[i] = s
 				return
 			}
-			s.ID = hexID(resp.Header.MemberId)
+			s.ID = parser.ID(resp.Header.MemberId).String()
 			c.mu.Lock()
 			c.ids[name] = s.ID
 			c.mu.Unlock()
-			s.Leader = hexID(resp.Leader)
+			s.Leader = parser.ID(resp.Leader).String()
 			s.Term, s.Index = resp.RaftTerm, resp.RaftIndex
 			out[i] = s
 		})
