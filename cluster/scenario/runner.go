@@ -95,14 +95,10 @@ func (r *runner) hold(ctx context.Context, what string) error {
 
 // wait waits d, or fails when ctx ends first.
 func (r *runner) wait(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
+	if !cluster.Sleep(ctx, d) {
 		return ctx.Err()
 	}
+	return nil
 }
 
 // stop stops a member gracefully (SIGTERM; `docker compose stop`) and waits until it exited.
