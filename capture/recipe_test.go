@@ -15,7 +15,7 @@ import (
 // started again, then all three stopped before the capture ended.
 const recipeDir = "testdata/recipe-prevote-off"
 
-func TestAttachRecipe(t *testing.T) {
+func TestReadRecipe(t *testing.T) {
 	if !capdir.IsDir(recipeDir) {
 		t.Fatalf("%s is not a capture directory", recipeDir)
 	}
