@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/etcdpm/etcdpm/capture"
+	"github.com/etcdpm/etcdpm/capdir"
 	"github.com/etcdpm/etcdpm/parser"
 )
 
@@ -17,13 +17,13 @@ import (
 // status or (bare) without them, as plain logs.
 func analyzeCapture(t *testing.T, dir string, bare bool) *Result {
 	t.Helper()
-	logs := filepath.Join(dir, capture.LogsFile)
+	logs := filepath.Join(dir, capdir.LogsFile)
 	f, err := os.Open(logs)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	capt, err := capture.Read(dir)
+	capt, err := capdir.Read(dir)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/etcdpm/etcdpm/capture"
+	"github.com/etcdpm/etcdpm/capdir"
 )
 
 // buildEtcdpm builds cmd/etcdpm into a temporary directory.
@@ -79,7 +79,7 @@ func TestCaptureBinary(t *testing.T) {
 	})
 
 	waitFor(t, 20*time.Second, "status records of the three members", func() bool {
-		b, _ := os.ReadFile(filepath.Join(out, capture.StatusFile))
+		b, _ := os.ReadFile(filepath.Join(out, capdir.StatusFile))
 		n := 0
 		for _, svc := range services {
 			if bytes.Contains(b, []byte(`"name":"`+svc+`","endpoint"`)) && bytes.Contains(b, []byte(`"ok":true`)) {
@@ -135,14 +135,14 @@ func TestCaptureBinary(t *testing.T) {
 	saveArtifacts(t, out)
 
 	// Every file whole, every .jsonl line a record.
-	for _, name := range []string{capture.LogsFile, capture.StatusFile, capture.EventsFile} {
+	for _, name := range []string{capdir.LogsFile, capdir.StatusFile, capdir.EventsFile} {
 		if len(fileLines(t, filepath.Join(out, name))) == 0 {
 			t.Errorf("%s is empty", name)
 		}
 	}
-	nStatus := jsonlLines[capture.StatusRecord](t, filepath.Join(out, capture.StatusFile))
-	nEvents := jsonlLines[capture.EventRecord](t, filepath.Join(out, capture.EventsFile))
-	meta, err := capture.ReadMeta(out)
+	nStatus := jsonlLines[capdir.StatusRecord](t, filepath.Join(out, capdir.StatusFile))
+	nEvents := jsonlLines[capdir.EventRecord](t, filepath.Join(out, capdir.EventsFile))
+	meta, err := capdir.ReadMeta(out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +156,7 @@ func TestCaptureBinary(t *testing.T) {
 	}
 
 	// etcdpm analyze reads it, as a directory and as its logs.txt.
-	for _, arg := range []string{out, filepath.Join(out, capture.LogsFile)} {
+	for _, arg := range []string{out, filepath.Join(out, capdir.LogsFile)} {
 		a := exec.Command(bin, "analyze", arg)
 		var aout, aerr bytes.Buffer
 		a.Stdout, a.Stderr = &aout, &aerr

@@ -16,14 +16,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-)
 
-// The files of a capture directory.
-const (
-	LogsFile   = "logs.txt"     // the containers' lines, as `docker compose logs --timestamps` prints them
-	StatusFile = "status.jsonl" // one status record per member per interval
-	EventsFile = "events.jsonl" // the project's Docker events
-	MetaFile   = "meta.json"    // what was captured, from when to when
+	"github.com/etcdpm/etcdpm/capdir"
 )
 
 // DefaultInterval is how often each member's status is polled by default.
@@ -80,7 +74,7 @@ type Session struct {
 	flushEvery time.Duration
 	docker     dockerVersion
 
-	logs, status, events *lineFile
+	logs, status, events *capdir.LineFile
 
 	start time.Time
 	lines atomic.Int64
@@ -133,7 +127,7 @@ func newSession(ctx context.Context, opts Options, eng engine, dial dialFunc) (*
 	}
 	s := &Session{
 		opts: opts, eng: eng, dial: dial,
-		timeout:    min(max(opts.Interval/2, 20*time.Millisecond), maxStatusTimeout),
+		timeout:    statusTimeout(opts.Interval),
 		flushEvery: time.Second,
 		followers:  make(map[string]*follower),
 		foreign:    make(map[string]bool),
@@ -173,18 +167,18 @@ func (s *Session) create() error {
 		}
 		return fmt.Errorf("creating %s: %w", s.dir, err)
 	}
-	for _, name := range []string{LogsFile, StatusFile, EventsFile, MetaFile} {
+	for _, name := range []string{capdir.LogsFile, capdir.StatusFile, capdir.EventsFile, capdir.MetaFile} {
 		if _, err := os.Lstat(filepath.Join(s.dir, name)); err == nil {
 			return fmt.Errorf("%s already holds a capture (%s): choose another directory", s.dir, name)
 		}
 	}
 	var err error
-	var files []*lineFile
+	var files []*capdir.LineFile
 	for _, p := range []struct {
-		dst  **lineFile
+		dst  **capdir.LineFile
 		name string
-	}{{&s.logs, LogsFile}, {&s.status, StatusFile}, {&s.events, EventsFile}} {
-		if *p.dst, err = createLineFile(filepath.Join(s.dir, p.name)); err != nil {
+	}{{&s.logs, capdir.LogsFile}, {&s.status, capdir.StatusFile}, {&s.events, capdir.EventsFile}} {
+		if *p.dst, err = capdir.CreateLineFile(filepath.Join(s.dir, p.name)); err != nil {
 			for _, f := range files {
 				f.Close()
 			}
@@ -198,7 +192,7 @@ func (s *Session) create() error {
 // Run captures until ctx ends, Options.Duration passes, or a file cannot be
 // written; then it stops the producers, reads what the containers logged
 // meanwhile, and flushes and syncs every file. It returns an error when a
-// file could not be written (a *WriteError, with the lines lost).
+// file could not be written (a *capdir.WriteError, with the lines lost).
 func (s *Session) Run(ctx context.Context) (*Summary, error) {
 	s.mu.Lock()
 	if s.ran {
@@ -243,7 +237,7 @@ loop:
 		case <-runCtx.Done():
 			break loop
 		case <-tick.C:
-			for _, f := range []*lineFile{s.logs, s.status, s.events} {
+			for _, f := range []*capdir.LineFile{s.logs, s.status, s.events} {
 				if err := f.Flush(); err != nil {
 					s.fail(err)
 				}
@@ -280,7 +274,7 @@ func (s *Session) shutdown(parent context.Context) (*Summary, error) {
 		var wg sync.WaitGroup
 		for _, f := range followers {
 			wg.Go(func() {
-				if err := f.catchUp(ctx); err != nil && !errors.As(err, new(*WriteError)) {
+				if err := f.catchUp(ctx); err != nil && !errors.As(err, new(*capdir.WriteError)) {
 					s.noteError("logs of %s: %v", f.info.Name, err)
 				}
 			})
@@ -296,7 +290,7 @@ func (s *Session) shutdown(parent context.Context) (*Summary, error) {
 	s.end = time.Now()
 	s.mu.Unlock()
 	var errs []error
-	for _, f := range []*lineFile{s.logs, s.status, s.events} {
+	for _, f := range []*capdir.LineFile{s.logs, s.status, s.events} {
 		if err := f.Close(); err != nil {
 			errs = append(errs, err)
 		}
@@ -320,7 +314,7 @@ func (s *Session) summary() *Summary {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	sum := &Summary{Dir: s.dir, Project: s.project, Start: s.start, End: s.end, Events: s.nEvents, Lost: map[string]int64{}}
-	for _, f := range []*lineFile{s.logs, s.status, s.events} {
+	for _, f := range []*capdir.LineFile{s.logs, s.status, s.events} {
 		n, lost := f.Counts()
 		switch f {
 		case s.logs:
@@ -331,7 +325,7 @@ func (s *Session) summary() *Summary {
 			sum.Events = n
 		}
 		if lost > 0 {
-			sum.Lost[filepath.Base(f.path)] = lost
+			sum.Lost[filepath.Base(f.Path())] = lost
 		}
 	}
 	return sum

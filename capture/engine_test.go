@@ -24,6 +24,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/etcdpm/etcdpm/analysis"
+	"github.com/etcdpm/etcdpm/capdir"
 	"github.com/etcdpm/etcdpm/capture"
 	"github.com/etcdpm/etcdpm/cluster"
 	"github.com/etcdpm/etcdpm/parser"
@@ -240,7 +241,7 @@ func TestCaptureDemoRecipe(t *testing.T) {
 
 	// logs.txt: exactly docker logs' lines, per container.
 	got := map[string][]string{}
-	for _, l := range fileLines(t, filepath.Join(out, capture.LogsFile)) {
+	for _, l := range fileLines(t, filepath.Join(out, capdir.LogsFile)) {
 		name, rest, ok := strings.Cut(l, " | ")
 		if !ok {
 			t.Fatalf("logs.txt: no compose prefix: %q", l)
@@ -265,9 +266,9 @@ func TestCaptureDemoRecipe(t *testing.T) {
 
 	// status.jsonl: the survivor's terms rise while alone, the stopped members
 	// fail, and all see the new leader after recovery.
-	records := map[string][]capture.StatusRecord{}
-	for i, l := range fileLines(t, filepath.Join(out, capture.StatusFile)) {
-		var rec capture.StatusRecord
+	records := map[string][]capdir.StatusRecord{}
+	for i, l := range fileLines(t, filepath.Join(out, capdir.StatusFile)) {
+		var rec capdir.StatusRecord
 		if err := json.Unmarshal([]byte(l), &rec); err != nil {
 			t.Fatalf("status.jsonl:%d: %v", i+1, err)
 		}
@@ -325,7 +326,7 @@ func TestCaptureDemoRecipe(t *testing.T) {
 	}
 	leaderID := ""
 	for _, svc := range services {
-		var last capture.StatusRecord
+		var last capdir.StatusRecord
 		for _, rec := range records[svc] {
 			// Before the final stop: members that stop hand leadership over on their way out.
 			if rec.OK && rec.Time.After(recovered) && rec.Time.Before(allStopped) {
@@ -377,13 +378,13 @@ func TestCaptureDemoRecipe(t *testing.T) {
 // the capture, and fails on malformed lines.
 func analyzeCapture(t *testing.T, dir string) *analysis.Result {
 	t.Helper()
-	path := filepath.Join(dir, capture.LogsFile)
+	path := filepath.Join(dir, capdir.LogsFile)
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	capt, err := capture.Read(dir)
+	capt, err := capdir.Read(dir)
 	if err != nil {
 		t.Errorf("Read: %v", err)
 	}

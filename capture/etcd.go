@@ -12,9 +12,9 @@ import (
 
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.uber.org/zap"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/backoff"
+
+	"github.com/etcdpm/etcdpm/capdir"
+	"github.com/etcdpm/etcdpm/cluster"
 )
 
 // statusPoller asks one etcd member for its status. etcdPoller implements
@@ -73,21 +73,7 @@ type etcdPoller struct {
 // dialEtcd returns a poller for endpoint. It does not wait for the member:
 // one that is down answers each Status with an error.
 func dialEtcd(endpoint string) (statusPoller, error) {
-	cli, err := clientv3.New(clientv3.Config{
-		Endpoints: []string{endpoint},
-		// Never rebalance to other members: this client speaks for its member.
-		AutoSyncInterval: 0,
-		DialTimeout:      time.Second,
-		Logger:           zap.NewNop(),
-		DialOptions: []grpc.DialOption{
-			// Reconnect within a second of a member coming back (gRPC's
-			// default backoff grows to two minutes).
-			grpc.WithConnectParams(grpc.ConnectParams{
-				Backoff:           backoff.Config{BaseDelay: 100 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: time.Second},
-				MinConnectTimeout: time.Second,
-			}),
-		},
-	})
+	cli, err := cluster.NewClient(endpoint)
 	if err != nil {
 		return nil, err
 	}
@@ -188,39 +174,8 @@ func (p *etcdPoller) Members(ctx context.Context) (map[uint64]string, error) {
 	return names, nil
 }
 
-// StatusClient asks one etcd member for its status, the way capture polls
-// it for status.jsonl: one connection to that member only, no
-// WithRequireLeader, the raft node's own term from /debug/vars alongside.
-type StatusClient struct{ p statusPoller }
-
-// DialStatus returns a StatusClient for a member's client URL. It does not
-// wait for the member: one that is down answers each Poll with an error.
-func DialStatus(endpoint string) (*StatusClient, error) {
-	p, err := dialEtcd(endpoint)
-	if err != nil {
-		return nil, err
-	}
-	return &StatusClient{p: p}, nil
-}
-
-// Poll asks the member once and fills rec, whose Time, Name and Endpoint
-// the caller set: a member that does not answer is a record with Error
-// (connection refused when nothing listens there), never a Go error.
-func (c *StatusClient) Poll(ctx context.Context, rec *StatusRecord) {
-	r, err := c.p.Status(ctx)
-	rec.LatencyMS = float64(time.Since(rec.Time).Microseconds()) / 1000
-	if err != nil {
-		rec.Error = err.Error()
-		return
-	}
-	fillStatus(rec, r)
-}
-
-// Close closes the connection.
-func (c *StatusClient) Close() error { return c.p.Close() }
-
 // fillStatus copies a member's answer into rec.
-func fillStatus(rec *StatusRecord, r statusReply) {
+func fillStatus(rec *capdir.StatusRecord, r statusReply) {
 	rec.OK = true
 	rec.Member = hexID(r.ID)
 	rec.Leader = hexID(r.Leader)

@@ -5,27 +5,9 @@ import (
 	"encoding/json"
 	"strconv"
 	"time"
-)
 
-// EventRecord is one line of events.jsonl: a Docker event of the project.
-type EventRecord struct {
-	// Time is the event's time, from the daemon's timeNano.
-	Time time.Time `json:"time"`
-	// Type is "container" or "network".
-	Type string `json:"type"`
-	// Action is create, start, stop, kill, die, oom, pause, unpause, restart,
-	// connect or disconnect.
-	Action string `json:"action"`
-	// Name is the member or fault target the container stands for: the
-	// service (etcd1), with its number when scaled (etcd1-2).
-	Name      string `json:"name"`
-	Service   string `json:"service,omitempty"`
-	Container string `json:"container"` // the container's name
-	ID        string `json:"id"`        // the container's ID
-	// Attributes keeps exitCode, signal and image of container events and
-	// the network of network events.
-	Attributes map[string]string `json:"attributes,omitempty"`
-}
+	"github.com/etcdpm/etcdpm/capdir"
+)
 
 type eventKey struct {
 	nano        int64
@@ -140,7 +122,7 @@ func (s *Session) event(ctx context.Context, ev dockerEvent) {
 		c = info
 	}
 
-	rec := EventRecord{
+	rec := capdir.EventRecord{
 		Time: ev.Time.UTC(), Type: ev.Type, Action: ev.Action,
 		Name: c.member(), Service: c.Service, Container: c.Name, ID: c.ID,
 	}

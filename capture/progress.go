@@ -11,6 +11,8 @@ import (
 	"github.com/vbauerster/cupwriter"
 	"github.com/vbauerster/mpb/v8"
 	"github.com/vbauerster/mpb/v8/decor"
+
+	"github.com/etcdpm/etcdpm/capdir"
 )
 
 // Snapshot is how a running capture stands, for the live status.
@@ -56,31 +58,51 @@ func (s *Session) Snapshot() Snapshot {
 	if s.lastErr != "" {
 		snap.LastErrorAgo = time.Since(s.lastErrAt)
 	}
+	views := make([]memberView, len(s.members))
+	for i, m := range s.members {
+		views[i] = memberView{name: m.name, id: hexID(m.id), last: m.last, polled: m.polled}
+	}
+	snap.Leader, snap.Members = memberStates(views)
+	return snap
+}
+
+// memberView is what a snapshot takes of one polled member.
+type memberView struct {
+	name   string
+	id     string // hex, "" until known
+	last   capdir.StatusRecord
+	polled bool
+}
+
+// memberStates returns each member's state, and the leader: the one named by
+// the members that answer at the latest term ("" when a member at a later
+// term has none).
+func memberStates(views []memberView) (leader string, states []MemberState) {
 	nameOf := func(id string) string {
-		for _, m := range s.members {
-			if m.id != 0 && hexID(m.id) == id {
-				return m.name
+		for _, v := range views {
+			if v.id != "" && v.id == id {
+				return v.name
 			}
 		}
 		return id
 	}
 	var bestTerm uint64
-	for _, m := range s.members {
-		ms := MemberState{Name: m.name, Polled: m.polled, OK: m.last.OK, Term: m.last.term(), Error: m.last.Error}
-		if m.last.OK && m.last.Leader != "" {
-			ms.Leader = nameOf(m.last.Leader)
+	for _, v := range views {
+		ms := MemberState{Name: v.name, Polled: v.polled, OK: v.last.OK, Term: v.last.CurrentTerm(), Error: v.last.Error}
+		if v.last.OK && v.last.Leader != "" {
+			ms.Leader = nameOf(v.last.Leader)
 			if ms.Term >= bestTerm {
-				bestTerm, snap.Leader = ms.Term, ms.Leader
+				bestTerm, leader = ms.Term, ms.Leader
 			}
 		}
-		snap.Members = append(snap.Members, ms)
+		states = append(states, ms)
 	}
-	for _, m := range s.members { // the latest term wins; a member at a later term without a leader means none
-		if m.last.OK && m.last.term() > bestTerm {
-			snap.Leader = ""
+	for _, v := range views { // the latest term wins; a member at a later term without a leader means none
+		if v.last.OK && v.last.CurrentTerm() > bestTerm {
+			leader = ""
 		}
 	}
-	return snap
+	return leader, states
 }
 
 // Line renders the snapshot on one line, as the live status shows it:

@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/etcdpm/etcdpm/analysis"
-	"github.com/etcdpm/etcdpm/capture"
+	"github.com/etcdpm/etcdpm/capdir"
 	"github.com/etcdpm/etcdpm/parser"
 )
 
@@ -15,8 +15,8 @@ import (
 // started again, then all three stopped before the capture ended.
 const recipeDir = "testdata/recipe-prevote-off"
 
-func TestAttachRecipe(t *testing.T) {
-	if !capture.IsDir(recipeDir) {
+func TestReadRecipe(t *testing.T) {
+	if !capdir.IsDir(recipeDir) {
 		t.Fatalf("%s is not a capture directory", recipeDir)
 	}
 	res := analyzeCapture(t, recipeDir)

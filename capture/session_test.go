@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/etcdpm/etcdpm/capdir"
 )
 
 // testSession returns a session on a fake engine and cluster, writing into
@@ -150,7 +152,7 @@ func TestSessionFollowsStopsStartsAndNewContainers(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	got := byContainer(t, readLines(t, filepath.Join(s.Dir(), LogsFile)))
+	got := byContainer(t, readLines(t, filepath.Join(s.Dir(), capdir.LogsFile)))
 	for name, id := range map[string]string{"etcd1-1": c1, "etcd2-1": c2, "etcd1-2": c3} {
 		want := e.allLines(id)
 		if !slices.Equal(got[name], want) {
@@ -165,14 +167,14 @@ func TestSessionFollowsStopsStartsAndNewContainers(t *testing.T) {
 		t.Errorf("summary: %d log lines, want %d", sum.LogLines, want)
 	}
 	// The prefix is padded as compose v2 pads it: the longest name plus one.
-	if l := readLines(t, filepath.Join(s.Dir(), LogsFile))[0]; !strings.HasPrefix(l, "etcd1-1  | ") && !strings.HasPrefix(l, "etcd2-1  | ") {
+	if l := readLines(t, filepath.Join(s.Dir(), capdir.LogsFile))[0]; !strings.HasPrefix(l, "etcd1-1  | ") && !strings.HasPrefix(l, "etcd2-1  | ") {
 		t.Errorf("prefix not padded like compose v2: %q", l)
 	}
 
 	// Events: the project's only, each once.
-	var evs []EventRecord
-	for _, l := range readLines(t, filepath.Join(s.Dir(), EventsFile)) {
-		var ev EventRecord
+	var evs []capdir.EventRecord
+	for _, l := range readLines(t, filepath.Join(s.Dir(), capdir.EventsFile)) {
+		var ev capdir.EventRecord
 		if err := json.Unmarshal([]byte(l), &ev); err != nil {
 			t.Fatalf("events.jsonl: %v: %s", err, l)
 		}
@@ -191,7 +193,7 @@ func TestSessionFollowsStopsStartsAndNewContainers(t *testing.T) {
 		t.Errorf("%d start events of etcd1-1, want 5 (the ones during the capture)", starts)
 	}
 
-	meta, err := ReadMeta(s.Dir())
+	meta, err := capdir.ReadMeta(s.Dir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -222,7 +224,7 @@ func TestFollowerReplay(t *testing.T) {
 	// Out of order in a live stream (stdout and stderr): kept.
 	f.Write([]byte(ts(3) + " late\n"))
 	s.logs.Flush()
-	got := readLines(t, filepath.Join(s.Dir(), LogsFile))
+	got := readLines(t, filepath.Join(s.Dir(), capdir.LogsFile))
 	var texts []string
 	for _, l := range got {
 		_, rest, _ := strings.Cut(l, " | ")
@@ -276,9 +278,9 @@ func TestSessionStatus(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	byName := map[string][]StatusRecord{}
-	for _, l := range readLines(t, filepath.Join(s.Dir(), StatusFile)) {
-		var r StatusRecord
+	byName := map[string][]capdir.StatusRecord{}
+	for _, l := range readLines(t, filepath.Join(s.Dir(), capdir.StatusFile)) {
+		var r capdir.StatusRecord
 		if err := json.Unmarshal([]byte(l), &r); err != nil {
 			t.Fatalf("status.jsonl: %v: %s", err, l)
 		}
@@ -301,7 +303,7 @@ func TestSessionStatus(t *testing.T) {
 	if !slices.IsSorted(terms) || terms[len(terms)-1] != 5 {
 		t.Errorf("etcd1's terms %v, want rising to 5", terms)
 	}
-	meta, err := ReadMeta(s.Dir())
+	meta, err := capdir.ReadMeta(s.Dir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -311,7 +313,7 @@ func TestSessionStatus(t *testing.T) {
 		}
 	}
 
-	res, err := Read(s.Dir())
+	res, err := capdir.Read(s.Dir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -345,8 +347,8 @@ func TestSessionStaticEndpoints(t *testing.T) {
 		t.Fatal(err)
 	}
 	names := map[string]bool{}
-	for _, l := range readLines(t, filepath.Join(s.Dir(), StatusFile)) {
-		var r StatusRecord
+	for _, l := range readLines(t, filepath.Join(s.Dir(), capdir.StatusFile)) {
+		var r capdir.StatusRecord
 		json.Unmarshal([]byte(l), &r)
 		names[r.Name] = true
 	}
@@ -383,7 +385,7 @@ func (d *fullDisk) Close() error { return nil }
 
 func TestLineFileFullDisk(t *testing.T) {
 	d := &fullDisk{limit: 100}
-	l := newLineFile("out/logs.txt", d)
+	l := capdir.NewLineFile("out/logs.txt", d)
 	for i := range 20 {
 		if err := l.Add(fmt.Appendf(nil, "line %02d of the log", i)); err != nil { // 19 bytes with the newline
 			t.Fatalf("Add buffered, want no error yet: %v", err)
@@ -416,7 +418,7 @@ func TestSessionFullDisk(t *testing.T) {
 	id := e.add("demo", "etcd1", 1, "", true)
 	s := testSession(t, e, nil, Options{})
 	d := &fullDisk{limit: 2000}
-	s.logs = newLineFile(filepath.Join(s.Dir(), LogsFile), d)
+	s.logs = capdir.NewLineFile(filepath.Join(s.Dir(), capdir.LogsFile), d)
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 	defer cancel()
 	go func() {
@@ -429,17 +431,17 @@ func TestSessionFullDisk(t *testing.T) {
 	if ctx.Err() != nil {
 		t.Fatal("Run did not stop on a full disk")
 	}
-	var we *WriteError
+	var we *capdir.WriteError
 	if !errors.As(err, &we) || !strings.Contains(err.Error(), "no space left on device") || we.Lost == 0 {
-		t.Fatalf("Run: %v; want a WriteError with lines lost", err)
+		t.Fatalf("Run: %v; want a capdir.WriteError with lines lost", err)
 	}
-	if sum.Lost[LogsFile] != we.Lost {
+	if sum.Lost[capdir.LogsFile] != we.Lost {
 		t.Errorf("summary lost %v, error says %d", sum.Lost, we.Lost)
 	}
 	if !strings.HasSuffix(d.String(), "\n") {
 		t.Errorf("logs.txt ends inside a line")
 	}
-	meta, err := ReadMeta(s.Dir())
+	meta, err := capdir.ReadMeta(s.Dir())
 	if err != nil || !strings.Contains(meta.Error, "no space left") {
 		t.Errorf("meta.json error %q (%v), want the write error", meta.Error, err)
 	}
@@ -450,7 +452,7 @@ func TestDevFull(t *testing.T) {
 	if err != nil {
 		t.Skip("no /dev/full")
 	}
-	l := newLineFile("out/logs.txt", f)
+	l := capdir.NewLineFile("out/logs.txt", f)
 	l.Add([]byte("a line"))
 	err = l.Close()
 	if err == nil || err.Error() != "writing out/logs.txt: no space left on device (1 line not written)" {
@@ -503,7 +505,7 @@ func TestShutdownLeavesWholeLines(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{LogsFile, StatusFile, EventsFile} {
+	for _, name := range []string{capdir.LogsFile, capdir.StatusFile, capdir.EventsFile} {
 		lines := readLines(t, filepath.Join(s.Dir(), name))
 		if len(lines) == 0 {
 			t.Errorf("%s is empty", name)

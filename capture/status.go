@@ -7,50 +7,9 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/etcdpm/etcdpm/capdir"
 )
-
-// StatusRecord is one line of status.jsonl: one member's status at one poll.
-type StatusRecord struct {
-	Time time.Time `json:"time"`
-	// Member is the member's ID in hex, once known (it is kept for the polls
-	// that fail).
-	Member string `json:"member,omitempty"`
-	// Name is the capture's name of the member: the compose service (etcd1),
-	// else the member's own name, else the endpoint's host:port.
-	Name     string `json:"name"`
-	Endpoint string `json:"endpoint"`
-	OK       bool   `json:"ok"`
-	// Error is why the poll failed: the evidence of a member that is down.
-	Error string `json:"error,omitempty"`
-	// Leader is the leader's ID in hex as the member sees it; "" for none.
-	Leader string `json:"leader"`
-	// RaftTerm is Maintenance.Status's: the term of the last entry the member
-	// applied, which stands still while it has no quorum.
-	RaftTerm uint64 `json:"raft_term"`
-	// Term and State are the raft node's own current term and state
-	// (follower, pre-candidate, candidate, leader), from the member's
-	// /debug/vars: the term rises with each campaign. Zero and "" when
-	// /debug/vars did not answer.
-	Term         uint64   `json:"term,omitempty"`
-	State        string   `json:"state,omitempty"`
-	RaftIndex    uint64   `json:"raft_index"`
-	AppliedIndex uint64   `json:"applied_index"`
-	DBSize       int64    `json:"db_size"`
-	DBSizeInUse  int64    `json:"db_size_in_use"`
-	Learner      bool     `json:"learner"`
-	Errors       []string `json:"errors,omitempty"`
-	Version      string   `json:"version,omitempty"`
-	// LatencyMS is how long the call took.
-	LatencyMS float64 `json:"latency_ms"`
-}
-
-// term returns the member's current raft term: Term when known, else RaftTerm.
-func (r *StatusRecord) term() uint64 {
-	if r.Term != 0 {
-		return r.Term
-	}
-	return r.RaftTerm
-}
 
 // memberSlot is one member the capture polls. Its fields are guarded by
 // Session.mu, except the poller, which its poll loop owns.
@@ -64,7 +23,7 @@ type memberSlot struct {
 	id          uint64
 	etcdName    string
 	version     string
-	last        StatusRecord
+	last        capdir.StatusRecord
 	polled      bool
 	askedNames  time.Time // when the member was last asked for the members' names
 
@@ -132,22 +91,13 @@ func (s *Session) updateMemberLocked(ctx context.Context, c containerInfo) {
 
 // pollLoop polls m every interval until ctx ends.
 func (s *Session) pollLoop(ctx context.Context, m *memberSlot) {
-	t := time.NewTicker(s.opts.Interval)
-	defer t.Stop()
-	for {
-		s.poll(ctx, m)
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	every(ctx, s.opts.Interval, func() { s.poll(ctx, m) })
 }
 
 // poll asks m for its status once and writes the record, failure included.
 func (s *Session) poll(ctx context.Context, m *memberSlot) {
 	s.mu.Lock()
-	rec := StatusRecord{Time: time.Now(), Name: m.name, Endpoint: m.endpoint}
+	rec := capdir.StatusRecord{Time: time.Now(), Name: m.name, Endpoint: m.endpoint}
 	if m.id != 0 {
 		rec.Member = hexID(m.id)
 	}
@@ -205,7 +155,7 @@ func (s *Session) askStatus(ctx context.Context, m *memberSlot, endpoint string)
 
 // learn keeps what a reply tells of m: its ID, version and, for a member
 // known by its endpoint only, its name.
-func (s *Session) learn(ctx context.Context, m *memberSlot, r statusReply, rec *StatusRecord) {
+func (s *Session) learn(ctx context.Context, m *memberSlot, r statusReply, rec *capdir.StatusRecord) {
 	s.mu.Lock()
 	if m.id != r.ID || m.version != r.Version {
 		m.id, m.version = r.ID, r.Version

@@ -97,7 +97,7 @@ func WaitLeader(ctx context.Context, c Cluster) (name, id string, err error) {
 		if err == nil {
 			return name, id, nil
 		}
-		if !sleep(ctx, PollInterval) {
+		if !Sleep(ctx, PollInterval) {
 			return "", "", fmt.Errorf("waiting for a leader: %w (last: %w)", ctx.Err(), err)
 		}
 	}
@@ -111,7 +111,7 @@ func WaitHealthy(ctx context.Context, c Cluster) (name, id string, err error) {
 		if err == nil {
 			return name, id, nil
 		}
-		if !sleep(ctx, PollInterval) {
+		if !Sleep(ctx, PollInterval) {
 			return "", "", fmt.Errorf("waiting for a healthy cluster: %w (last: %w)", ctx.Err(), err)
 		}
 	}
@@ -143,8 +143,8 @@ func healthy(ctx context.Context, c Cluster) (name, id string, err error) {
 	return "", "", fmt.Errorf("leader %s is not a known member", id)
 }
 
-// sleep waits d or until ctx ends; it reports whether the full d passed.
-func sleep(ctx context.Context, d time.Duration) bool {
+// Sleep waits d or until ctx ends; it reports whether the full d passed.
+func Sleep(ctx context.Context, d time.Duration) bool {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

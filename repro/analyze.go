@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/etcdpm/etcdpm/analysis"
-	"github.com/etcdpm/etcdpm/capture"
+	"github.com/etcdpm/etcdpm/capdir"
 	"github.com/etcdpm/etcdpm/parser"
 	"github.com/etcdpm/etcdpm/report"
 )
@@ -21,26 +21,28 @@ const (
 	MarkdownFile = "report.md"
 )
 
-// analyzeDir analyzes a capture directory as `etcdpm analyze DIR` does: the etcd lines of
-// logs.txt, then the polled status and the faults of status.jsonl and events.jsonl
-// (capture.Read).
+// analyzeDir analyzes a capture directory as `etcdpm analyze DIR` does: the etcd lines of its
+// logs (logs.txt, or each member's own), with the polled status and the faults of status.jsonl
+// and events.jsonl (capdir.Read).
 func analyzeDir(dir string) (*analysis.Result, error) {
-	logs := filepath.Join(dir, capture.LogsFile)
-	f, err := os.Open(logs)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	names := []string{logs}
-	capt, err := capture.Read(dir)
-	var me *capture.MalformedError
+	capt, err := capdir.Read(dir)
+	var me *capdir.MalformedError
 	if err != nil && !errors.As(err, &me) {
 		return nil, err
 	}
-	res, _, err := analysis.Analyze(context.Background(), []parser.Source{{R: f, Opts: parser.Options{Name: logs, TZ: time.UTC}}},
-		capt.Faults, capt.Status, analysis.Options{Inputs: names, Start: capt.Start, End: capt.End})
+	var srcs []parser.Source
+	for i, path := range capt.Logs {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		srcs = append(srcs, parser.Source{R: f, Opts: parser.Options{Name: path, Input: i, TZ: time.UTC}})
+	}
+	res, _, err := analysis.Analyze(context.Background(), srcs, capt.Faults, capt.Status,
+		analysis.Options{Inputs: capt.Logs, Start: capt.Start, End: capt.End})
 	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", logs, err)
+		return nil, fmt.Errorf("reading the logs of %s: %w", dir, err)
 	}
 	return res, nil
 }

@@ -13,11 +13,9 @@ import (
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/client"
 	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.uber.org/zap"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/backoff"
 
 	"github.com/etcdpm/etcdpm/cluster"
+	"github.com/etcdpm/etcdpm/parser"
 )
 
 // dockerTimeout bounds one Docker API call that takes no context of its caller.
@@ -66,15 +64,7 @@ func newDockerCluster(ctx context.Context, docker *client.Client, project string
 			c.Close()
 			return nil, fmt.Errorf("project %s has no container for %s", project, name)
 		}
-		cli, err := clientv3.New(clientv3.Config{
-			Endpoints:   []string{endpoints[i]},
-			DialTimeout: 2 * time.Second,
-			Logger:      zap.NewNop(),
-			DialOptions: []grpc.DialOption{grpc.WithConnectParams(grpc.ConnectParams{
-				Backoff:           backoff.Config{BaseDelay: 100 * time.Millisecond, Multiplier: 1.6, MaxDelay: time.Second},
-				MinConnectTimeout: time.Second,
-			})},
-		})
+		cli, err := cluster.NewClient(endpoints[i])
 		if err != nil {
 			c.Close()
 			return nil, fmt.Errorf("client of %s: %w", name, err)
@@ -128,11 +118,11 @@ func (c *dockerCluster) Status(ctx context.Context) []cluster.MemberStatus {
 				out[i] = s
 				return
 			}
-			s.ID = hexID(resp.Header.MemberId)
+			s.ID = parser.ID(resp.Header.MemberId).String()
 			c.mu.Lock()
 			c.ids[name] = s.ID
 			c.mu.Unlock()
-			s.Leader = hexID(resp.Leader)
+			s.Leader = parser.ID(resp.Leader).String()
 			s.Term, s.Index = resp.RaftTerm, resp.RaftIndex
 			out[i] = s
 		})

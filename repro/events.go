@@ -3,13 +3,11 @@ package repro
 import (
 	"context"
 	"encoding/json"
-	"fmt"
-	"os"
 	"slices"
 	"sync"
 	"time"
 
-	"github.com/etcdpm/etcdpm/capture"
+	"github.com/etcdpm/etcdpm/capdir"
 	"github.com/etcdpm/etcdpm/cluster"
 )
 
@@ -18,17 +16,12 @@ import (
 const peerNetwork = "peers"
 
 // eventLog writes events.jsonl for members that are processes, in capture's format, so that
-// capture.Attach turns the faults into the report's fault marks as it does for Docker events:
+// capdir.Read turns the faults into the report's fault marks as it does for Docker events:
 // stop or kill until start, pause until unpause, disconnect until connect.
-type eventLog struct {
-	mu  sync.Mutex
-	f   *os.File
-	n   int64
-	err error
-}
+type eventLog struct{ f *capdir.LineFile }
 
 func createEventLog(path string) (*eventLog, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	f, err := capdir.CreateLineFile(path)
 	if err != nil {
 		return nil, err
 	}
@@ -38,41 +31,28 @@ func createEventLog(path string) (*eventLog, error) {
 // add writes one event, now, of the member name. Lines are written at once: a fault must be
 // in the file even when the run is cut short.
 func (l *eventLog) add(typ, action, name string, attrs map[string]string) {
-	rec := capture.EventRecord{
+	rec := capdir.EventRecord{
 		Time: time.Now().UTC(), Type: typ, Action: action, Name: name, Service: name, Attributes: attrs,
 	}
 	line, _ := json.Marshal(&rec)
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.err != nil || l.f == nil {
-		return
+	if l.f.Add(line) == nil {
+		l.f.Flush() // an error stays in the file, for close
 	}
-	if _, err := l.f.Write(append(line, '\n')); err != nil {
-		l.err = err
-		return
-	}
-	l.n++
 }
 
 // close syncs and closes the file; it returns how many events it holds.
 func (l *eventLog) close() (int64, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.f == nil {
-		return l.n, l.err
+	err := l.f.Close()
+	return l.count(), err
+}
+
+// count is how many events were written so far.
+func (l *eventLog) count() int64 {
+	if l == nil {
+		return 0
 	}
-	err := l.err
-	if serr := l.f.Sync(); err == nil {
-		err = serr
-	}
-	if cerr := l.f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		err = fmt.Errorf("writing %s: %w", l.f.Name(), err)
-	}
-	l.f = nil
-	return l.n, err
+	n, _ := l.f.Counts()
+	return n
 }
 
 // recordingCluster is a cluster whose members are processes, with every fault written to an
@@ -154,14 +134,4 @@ func (c *recordingCluster) Heal() error {
 		c.add("network", "connect", name, map[string]string{"network": peerNetwork})
 	}
 	return err
-}
-
-// count is how many events were written so far.
-func (l *eventLog) count() int64 {
-	if l == nil {
-		return 0
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.n
 }

@@ -3,7 +3,6 @@ package repro
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -14,14 +13,15 @@ import (
 
 	"go.etcd.io/etcd/api/v3/version"
 
+	"github.com/etcdpm/etcdpm/capdir"
 	"github.com/etcdpm/etcdpm/capture"
 	"github.com/etcdpm/etcdpm/cluster"
 	"github.com/etcdpm/etcdpm/cluster/local"
 )
 
 // MembersDir is the directory of a local run's capture that keeps each member's log as etcd
-// wrote it (logs.txt holds the same lines, merged and stamped).
-const MembersDir = "members"
+// wrote it; those are the capture's logs.
+const MembersDir = capdir.MembersDir
 
 // localBackend runs the members as child processes on 127.0.0.1 (cluster/local): an embedded
 // etcd (Options.MemberCommand) or an etcd binary. Data dirs live in a temporary directory that
@@ -34,7 +34,7 @@ type localBackend struct {
 
 	dir      string
 	capStart time.Time
-	poller   *statusPoller
+	poller   *capture.Poller
 	events   *eventLog
 
 	mu        sync.Mutex
@@ -91,23 +91,23 @@ func (b *localBackend) startCapture(ctx context.Context, dir string) error {
 	for _, name := range memberNames {
 		eps = append(eps, b.lc.ClientURL(name))
 	}
-	ev, err := createEventLog(filepath.Join(dir, capture.EventsFile))
+	ev, err := createEventLog(filepath.Join(dir, capdir.EventsFile))
 	if err != nil {
 		return err
 	}
 	b.events = ev
 	b.c.record(ev)
-	if b.poller, err = startStatusPoller(filepath.Join(dir, capture.StatusFile), memberNames, eps); err != nil {
+	if b.poller, err = capture.StartPoller(filepath.Join(dir, capdir.StatusFile), memberNames, eps); err != nil {
 		return err
 	}
-	return b.writeMeta(nil, capture.MetaCounts{})
+	return b.writeMeta(nil, capdir.MetaCounts{}, nil)
 }
 
 func (b *localBackend) snapshot() capture.Snapshot {
 	if b.poller == nil {
 		return capture.Snapshot{}
 	}
-	sn := b.poller.snapshot()
+	sn := b.poller.Snapshot()
 	sn.Events = b.events.count()
 	sn.LogLines = b.countLogLines()
 	return sn
@@ -139,14 +139,14 @@ func (b *localBackend) countLogLines() int64 {
 	return b.logLines
 }
 
-// stopCapture stops polling and recording, and writes logs.txt (the members' logs, merged),
-// members/<name>.log (each as etcd wrote it) and the final meta.json.
+// stopCapture stops polling and recording, and writes members/<name>.log (each member's log as
+// etcd wrote it: the capture's logs, which meta.json lists) and the final meta.json.
 func (b *localBackend) stopCapture() (*capture.Summary, error) {
 	if b.poller == nil {
 		return nil, nil
 	}
 	var errs []error
-	records, err := b.poller.stop()
+	records, err := b.poller.Stop()
 	errs = append(errs, err)
 	b.c.record(nil)
 	events, err := b.events.close()
@@ -157,52 +157,43 @@ func (b *localBackend) stopCapture() (*capture.Summary, error) {
 		logs[i], err = os.ReadFile(b.lc.LogPath(name))
 		errs = append(errs, err)
 	}
-	lines, err := mergeLogs(filepath.Join(b.dir, capture.LogsFile), memberNames, logs, b.capStart)
+	files, lines, err := copyLogs(b.dir, memberNames, logs)
 	errs = append(errs, err)
-	errs = append(errs, copyLogs(filepath.Join(b.dir, MembersDir), memberNames, logs))
-	counts := capture.MetaCounts{LogLines: lines, StatusRecords: records, Events: events}
-	errs = append(errs, b.writeMeta(&end, counts))
+	counts := capdir.MetaCounts{LogLines: lines, StatusRecords: records, Events: events}
+	errs = append(errs, b.writeMeta(&end, counts, files))
 	sum := &capture.Summary{Dir: b.dir, Project: filepath.Base(b.dir), Start: b.capStart, End: end,
 		LogLines: lines, StatusRecords: records, Events: events}
 	return sum, errors.Join(errs...)
 }
 
 // writeMeta writes meta.json as capture does: what was recorded, from when to when (end nil:
-// still recording).
-func (b *localBackend) writeMeta(end *time.Time, counts capture.MetaCounts) error {
-	m := capture.Meta{
-		Schema: capture.MetaSchema, Etcdpm: b.opts.Version, Command: b.opts.Command,
-		Project: filepath.Base(b.dir), Interval: statusInterval.String(), Start: b.capStart.UTC(),
-		Services: []capture.MetaService{}, Members: []capture.MetaMember{}, Counts: counts,
+// still recording), and the members' logs.
+func (b *localBackend) writeMeta(end *time.Time, counts capdir.MetaCounts, logs []string) error {
+	m := capdir.Meta{
+		Schema: capdir.MetaSchema, Etcdpm: b.opts.Version, Command: b.opts.Command,
+		Project: filepath.Base(b.dir), Interval: capture.DefaultInterval.String(), Start: b.capStart.UTC(),
+		Services: []capdir.MetaService{}, Members: []capdir.MetaMember{}, Counts: counts, Logs: logs,
+	}
+	if m.Logs == nil {
+		for _, name := range memberNames {
+			m.Logs = append(m.Logs, capdir.MemberLog(name))
+		}
 	}
 	if end != nil {
 		e := end.UTC()
 		m.End = &e
 	}
 	ids := b.lc.IDs()
-	var last map[string]capture.StatusRecord
+	var last map[string]capdir.StatusRecord
 	if b.poller != nil {
-		last = b.poller.last()
+		last = b.poller.Last()
 	}
 	for _, name := range memberNames {
-		m.Members = append(m.Members, capture.MetaMember{
+		m.Members = append(m.Members, capdir.MetaMember{
 			Name: name, ID: ids[name], EtcdName: name, Endpoint: b.lc.ClientURL(name), Version: last[name].Version,
 		})
 	}
-	data, err := json.MarshalIndent(&m, "", "  ")
-	if err != nil {
-		return err
-	}
-	path := filepath.Join(b.dir, capture.MetaFile)
-	tmp := filepath.Join(b.dir, "."+capture.MetaFile+".tmp")
-	if err := os.WriteFile(tmp, append(data, '\n'), 0o644); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return nil
+	return capdir.WriteMeta(b.dir, &m, end != nil)
 }
 
 // close kills every member and removes their data.

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/etcdpm/etcdpm/analysis"
+	"github.com/etcdpm/etcdpm/capdir"
 	"github.com/etcdpm/etcdpm/capture"
 	"github.com/etcdpm/etcdpm/cluster"
 	"github.com/etcdpm/etcdpm/cluster/scenario"
@@ -35,8 +36,8 @@ var memberNames = []string{"etcd1", "etcd2", "etcd3"}
 
 // Files a run adds to its capture directory.
 const (
-	ActionsFile = "actions.log" // the steps, "<RFC 3339 UTC> ACTION <text>" as the lab writes them
-	RunFile     = "repro.json"  // how the run was made and how it ended
+	ActionsFile = capdir.ActionsFile // the steps, "<RFC 3339 UTC> ACTION <text>" as the lab writes them
+	RunFile     = "repro.json"       // how the run was made and how it ended
 )
 
 // Options configure a run. The zero value of a field means its default.
@@ -110,7 +111,7 @@ type Outcome struct {
 }
 
 // ErrDataLost means keys written before the fault did not read back after it.
-var ErrDataLost = errors.New("data lost")
+var ErrDataLost = scenario.ErrDataLost
 
 // backend runs a cluster and records it into a capture directory.
 type backend interface {
@@ -277,59 +278,27 @@ func (o *Outcome) run(ctx context.Context, sc Scenario, opts *Options, b backend
 		return err
 	}
 	o.Members, o.Etcd = c.IDs(), b.describe()
-	r := &runner{c: c, tl: tl, p: p, ids: o.Members, hold: opts.Hold}
 	var parts []string
 	for _, name := range memberNames {
 		parts = append(parts, name+" "+o.Members[name])
 	}
 	p.step("members up (%s): %s", o.Etcd, strings.Join(parts, ", "))
-	if _, err := r.healthy(ctx, "after start"); err != nil {
-		return err
-	}
 	data := keys(opts.RootKey, sc.Name)
-	for _, kv := range data {
-		if err := c.Put(ctx, kv[0], kv[1]); err != nil {
-			return fmt.Errorf("writing data: %w", err)
-		}
-	}
-	o.Keys = len(data)
-	r.record(scenario.Step{Action: "put"}, "wrote %d keys under %s (%s .. %s)", len(data), opts.RootKey, data[0][0], data[len(data)-1][0])
-
-	if err := b.startCapture(ctx, o.Dir); err != nil {
-		return err
-	}
-	p.step("capturing into %s/", o.Dir)
-	p.showLive(b.snapshot)
-	r.observe = func() string { return describe(b.snapshot()) }
-
-	if err := sc.inject(ctx, r); err != nil {
-		return fmt.Errorf("scenario %s: %w", sc.Name, err)
-	}
-	if _, err := r.healthy(ctx, "after the fault"); err != nil {
-		return err
-	}
-	for _, kv := range data {
-		v, found, err := c.Get(ctx, kv[0])
-		if err != nil {
-			return fmt.Errorf("reading data back: %w", err)
-		}
-		if found && v == kv[1] {
-			o.Intact++
-		}
-	}
-	o.Checked = true
-	if o.Intact != o.Keys {
-		r.record(scenario.Step{Action: "get"}, "DATA LOST: %d of %d keys read back unchanged", o.Intact, o.Keys)
-		return fmt.Errorf("%w: %d of %d keys under %s read back unchanged", ErrDataLost, o.Intact, o.Keys, opts.RootKey)
-	}
-	r.record(scenario.Step{Action: "get"}, "data intact: %d of %d keys read back unchanged", o.Intact, o.Keys)
-	// Let the logs and the status polls show the cluster settled, as the lab does.
-	select {
-	case <-time.After(scenario.Settle):
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	return nil
+	res, err := sc.Run(ctx, c, tl, scenario.Options{
+		Hold: opts.Hold, Keys: data, Root: opts.RootKey,
+		Print: func(text string) { p.step("%s", text) },
+		BeforeFault: func(ctx context.Context) error {
+			if err := b.startCapture(ctx, o.Dir); err != nil {
+				return err
+			}
+			p.step("capturing into %s/", o.Dir)
+			p.showLive(b.snapshot)
+			return nil
+		},
+		Observe: func() string { return describe(b.snapshot()) },
+	})
+	o.Keys, o.Intact, o.Checked = res.Keys, res.Intact, res.Checked
+	return err
 }
 
 // keys are the data a run writes: the demo's /root/foo, and more under /root/etcdpm-repro/.

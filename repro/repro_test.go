@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/etcdpm/etcdpm/capture"
+	"github.com/etcdpm/etcdpm/capdir"
 	"github.com/etcdpm/etcdpm/repro/member"
 )
 
@@ -125,20 +125,20 @@ func TestLocalScenarios(t *testing.T) {
 	}
 }
 
-// checkDir checks the capture directory: what `etcdpm analyze DIR` and capture.Attach read.
+// checkDir checks the capture directory: what `etcdpm analyze DIR` and capdir.Read read.
 func checkDir(t *testing.T, o *Outcome, fault string) {
 	t.Helper()
-	if !capture.IsDir(o.Dir) {
+	if !capdir.IsDir(o.Dir) {
 		t.Errorf("%s is not a capture directory", o.Dir)
 	}
-	meta, err := capture.ReadMeta(o.Dir)
+	meta, err := capdir.ReadMeta(o.Dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if meta.Schema != capture.MetaSchema || meta.End == nil || len(meta.Members) != 3 || meta.Counts.StatusRecords == 0 || meta.Counts.LogLines == 0 {
+	if meta.Schema != capdir.MetaSchema || meta.End == nil || len(meta.Members) != 3 || meta.Counts.StatusRecords == 0 || meta.Counts.LogLines == 0 {
 		t.Errorf("meta.json: %+v", meta)
 	}
-	for _, name := range []string{ActionsFile, RunFile, HTMLFile, MarkdownFile, capture.StatusFile, capture.EventsFile} {
+	for _, name := range []string{ActionsFile, RunFile, HTMLFile, MarkdownFile, capdir.StatusFile, capdir.EventsFile} {
 		if fi, err := os.Stat(filepath.Join(o.Dir, name)); err != nil || fi.Size() == 0 {
 			t.Errorf("%s: %v", name, err)
 		}
@@ -155,8 +155,14 @@ func checkDir(t *testing.T, o *Outcome, fault string) {
 	if !found {
 		t.Errorf("fault marks %q, want one starting with %q", labels, fault)
 	}
-	if len(o.Result.Inputs) != 1 || o.Result.Inputs[0].Malformed != 0 || o.Result.Inputs[0].Events == 0 {
-		t.Errorf("inputs: %+v", o.Result.Inputs)
+	logs, err := capdir.LogFiles(o.Dir) // logs.txt (compose), or each member's log (local)
+	if err != nil || len(o.Result.Inputs) != len(logs) {
+		t.Errorf("inputs: %+v, want the logs %q (%v)", o.Result.Inputs, logs, err)
+	}
+	for _, in := range o.Result.Inputs {
+		if in.Malformed != 0 || in.Events == 0 {
+			t.Errorf("input %+v: want events and no malformed line", in)
+		}
 	}
 	if names := memberNamesOf(o); !slices.Equal(names, memberNames) {
 		t.Errorf("members %q, want %q", names, memberNames)
@@ -242,7 +248,7 @@ func TestLocalCancelled(t *testing.T) {
 		t.Fatalf("outcome %+v: want the capture's summary", o)
 	}
 	checkGone(t, out)
-	if !capture.IsDir(out) {
+	if !capdir.IsDir(out) {
 		t.Errorf("%s is not a capture directory", out)
 	}
 }

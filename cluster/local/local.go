@@ -16,11 +16,6 @@ import (
 	"sync"
 	"time"
 
-	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.uber.org/zap"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/backoff"
-
 	"github.com/etcdpm/etcdpm/cluster"
 	"github.com/etcdpm/etcdpm/cluster/proxy"
 )
@@ -169,15 +164,7 @@ func (c *Cluster) listen() error {
 			return fmt.Errorf("starting peer proxy of %s: %w", name, err)
 		}
 		m.proxy.Down() // until the member listens; see exposeWhenListening
-		m.client, err = clientv3.New(clientv3.Config{
-			Endpoints:   []string{"http://" + m.clientAddr},
-			DialTimeout: 2 * time.Second,
-			Logger:      zap.NewNop(),
-			DialOptions: []grpc.DialOption{grpc.WithConnectParams(grpc.ConnectParams{
-				Backoff:           backoff.Config{BaseDelay: 100 * time.Millisecond, Multiplier: 1.6, MaxDelay: time.Second},
-				MinConnectTimeout: time.Second,
-			})},
-		})
+		m.client, err = cluster.NewClient("http://" + m.clientAddr)
 		if err != nil {
 			return fmt.Errorf("creating client of %s: %w", name, err)
 		}

@@ -4,62 +4,133 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/etcdpm/etcdpm/cluster"
 )
 
-// keys are written before every fault and must read back unchanged after recovery.
-var keys = []struct{ key, value string }{
-	{"/etcdpm/k1", "v1"},
-	{"/etcdpm/k2", "v2"},
-	{"/etcdpm/k3", "v3"},
-}
-
-// runner carries out a scenario's steps and records each in the timeline.
+// runner carries out a scenario's steps on a cluster: each is recorded in the timeline
+// (actions.log) and printed as it happens.
 type runner struct {
-	c   cluster.Cluster
-	tl  *Timeline
-	ids map[string]string
+	c    cluster.Cluster
+	tl   *Timeline
+	ids  map[string]string
+	opts Options
 }
 
-// start waits for the freshly started cluster to be healthy, writes the keys and returns the leader.
-func (r *runner) start(ctx context.Context) (leader string, err error) {
-	leader, err = r.healthy(ctx, "after start")
+// record writes a step to the timeline and prints it.
+func (r *runner) record(step Step, format string, args ...any) {
+	if step.Target != "" && step.TargetID == "" {
+		step.TargetID = r.ids[step.Target]
+	}
+	text := fmt.Sprintf(format, args...)
+	r.tl.Record(step, text)
+	r.say("%s", text)
+}
+
+// say prints a line that is not a step.
+func (r *runner) say(format string, args ...any) {
+	if r.opts.Print != nil {
+		r.opts.Print(fmt.Sprintf(format, args...))
+	}
+}
+
+// healthy waits until every member answers and follows one leader.
+func (r *runner) healthy(ctx context.Context, when string) (string, error) {
+	wctx, cancel := context.WithTimeout(ctx, HealthyTimeout)
+	defer cancel()
+	leader, id, err := cluster.WaitHealthy(wctx, r.c)
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("%s: %w", when, err)
 	}
-	for _, kv := range keys {
-		if err := r.c.Put(ctx, kv.key, kv.value); err != nil {
-			return "", err
-		}
-	}
-	r.tl.Record(Step{Action: "put"}, fmt.Sprintf("put %d keys %s..%s", len(keys), keys[0].key, keys[len(keys)-1].key))
+	r.record(Step{Action: "healthy", Target: leader, TargetID: id, Role: "leader"},
+		"cluster healthy %s: leader %s (%s), %d members answering", when, leader, id, len(r.c.Names()))
 	return leader, nil
 }
 
-// Settle is how long a recovered cluster runs before finish stops it, so that the logs show
-// every member settled in (streams re-established, peers active).
-const Settle = 2 * time.Second
+// leader waits until a majority agrees on a leader.
+func (r *runner) leader(ctx context.Context, when string) (string, error) {
+	wctx, cancel := context.WithTimeout(ctx, LeaderTimeout)
+	defer cancel()
+	leader, id, err := cluster.WaitLeader(wctx, r.c)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", when, err)
+	}
+	r.record(Step{Action: "leader", Target: leader, TargetID: id, Role: "leader"}, "leader %s: %s (%s)", when, leader, id)
+	return leader, nil
+}
 
-// finish waits for a healthy cluster, checks the keys, lets it settle, then stops every member
-// with SIGTERM: followers first in name order, the leader last.
-func (r *runner) finish(ctx context.Context, when string) error {
-	if _, err := r.healthy(ctx, when); err != nil {
+// observeLeader records the leader a majority reports right now, or that there is none; it does
+// not wait.
+func (r *runner) observeLeader(ctx context.Context, when string) {
+	leader, id, err := cluster.Leader(ctx, r.c)
+	if err != nil {
+		r.record(Step{Action: "leader"}, "leader %s: none (%v)", when, err)
+		return
+	}
+	r.record(Step{Action: "leader", Target: leader, TargetID: id, Role: "leader"}, "leader %s: %s (%s)", when, leader, id)
+}
+
+// currentLeader is the leader a majority reports now.
+func (r *runner) currentLeader(ctx context.Context) (string, error) {
+	name, _, err := cluster.Leader(ctx, r.c)
+	if err != nil {
+		return "", fmt.Errorf("finding the leader: %w", err)
+	}
+	return name, nil
+}
+
+// hold waits opts.Hold (or until ctx ends) with the fault in place, then says how the cluster
+// stands.
+func (r *runner) hold(ctx context.Context, what string) error {
+	r.say("holding %s (%s)", r.opts.Hold, what)
+	if err := r.wait(ctx, r.opts.Hold); err != nil {
 		return err
 	}
-	for _, kv := range keys {
-		got, found, err := r.c.Get(ctx, kv.key)
-		if err != nil {
-			return err
-		}
-		if !found || got != kv.value {
-			return fmt.Errorf("data lost: %s = %q (found %v), want %q", kv.key, got, found, kv.value)
-		}
+	if r.opts.Observe != nil {
+		r.say("after %s: %s", r.opts.Hold, r.opts.Observe())
 	}
-	r.tl.Record(Step{Action: "get"}, fmt.Sprintf("get %d keys ok", len(keys)))
-	r.hold(ctx, Settle)
+	return nil
+}
+
+// wait waits d, or fails when ctx ends first.
+func (r *runner) wait(ctx context.Context, d time.Duration) error {
+	if !cluster.Sleep(ctx, d) {
+		return ctx.Err()
+	}
+	return nil
+}
+
+// stop stops a member gracefully (SIGTERM; `docker compose stop`) and waits until it exited.
+func (r *runner) stop(ctx context.Context, name, role string) error {
+	r.record(Step{Action: "stop", Target: name, Role: role}, "stop %s (%s %s)", name, role, r.ids[name])
+	sctx, cancel := context.WithTimeout(ctx, StopTimeout)
+	defer cancel()
+	return r.c.Stop(sctx, name)
+}
+
+func (r *runner) start(name, role string) error {
+	r.record(Step{Action: "start", Target: name, Role: role}, "start %s (%s %s)", name, role, r.ids[name])
+	return r.c.StartMember(name)
+}
+
+// partition cuts a member off from its peers, holds, and heals.
+func (r *runner) partition(ctx context.Context, name, role string) error {
+	r.record(Step{Action: "isolate", Target: name, Role: role}, "cut %s (%s %s) off from its peers", name, role, r.ids[name])
+	if err := r.c.Isolate(name); err != nil {
+		return err
+	}
+	if err := r.hold(ctx, name+" cut off"); err != nil {
+		return err
+	}
+	r.observeLeader(ctx, "during the isolation of "+name)
+	r.record(Step{Action: "heal"}, "heal: %s rejoins its peers", name)
+	return r.c.Heal()
+}
+
+// stopAll waits for a healthy cluster, then stops every member: the followers first in name
+// order, the leader last.
+func (r *runner) stopAll(ctx context.Context) error {
 	leader, err := r.healthy(ctx, "before stopping")
 	if err != nil {
 		return err
@@ -74,85 +145,12 @@ func (r *runner) finish(ctx context.Context, when string) error {
 	return r.stop(ctx, leader, "leader")
 }
 
-// healthy waits until every member answers and follows one leader, and records it.
-func (r *runner) healthy(ctx context.Context, when string) (leader string, err error) {
-	wctx, cancel := context.WithTimeout(ctx, HealthyTimeout)
-	defer cancel()
-	leader, id, err := cluster.WaitHealthy(wctx, r.c)
-	if err != nil {
-		return "", fmt.Errorf("%s: %w", when, err)
-	}
-	r.tl.Record(Step{Action: "healthy", Target: leader, TargetID: id, Role: "leader"},
-		fmt.Sprintf("healthy %s: leader %s (%s), all %d members answering", when, leader, id, len(r.ids)))
-	return leader, nil
-}
-
-// leader waits until a majority agrees on a leader, and records it.
-func (r *runner) leader(ctx context.Context, when string) (string, error) {
-	wctx, cancel := context.WithTimeout(ctx, LeaderTimeout)
-	defer cancel()
-	leader, id, err := cluster.WaitLeader(wctx, r.c)
-	if err != nil {
-		return "", fmt.Errorf("%s: %w", when, err)
-	}
-	r.tl.Record(Step{Action: "leader", Target: leader, TargetID: id, Role: "leader"},
-		fmt.Sprintf("leader %s: %s (%s)", when, leader, id))
-	return leader, nil
-}
-
-// observeLeader records the leader a majority reports right now, or that there is none; it does
-// not wait.
-func (r *runner) observeLeader(ctx context.Context, when string) {
-	leader, id, err := cluster.Leader(ctx, r.c)
-	if err != nil {
-		r.tl.Record(Step{Action: "leader"}, fmt.Sprintf("leader %s: none (%v)", when, err))
-		return
-	}
-	r.tl.Record(Step{Action: "leader", Target: leader, TargetID: id, Role: "leader"},
-		fmt.Sprintf("leader %s: %s (%s)", when, leader, id))
-}
-
-func (r *runner) stop(ctx context.Context, name, role string) error {
-	r.tl.Record(Step{Action: "stop", Target: name, TargetID: r.ids[name], Role: role},
-		fmt.Sprintf("stop %s (%s %s)", name, role, r.ids[name]))
-	sctx, cancel := context.WithTimeout(ctx, StopTimeout)
-	defer cancel()
-	return r.c.Stop(sctx, name)
-}
-
-func (r *runner) restart(name, role string) error {
-	r.tl.Record(Step{Action: "start", Target: name, TargetID: r.ids[name], Role: role},
-		fmt.Sprintf("start %s (%s %s)", name, role, r.ids[name]))
-	return r.c.StartMember(name)
-}
-
-func (r *runner) isolate(name, role string) error {
-	r.tl.Record(Step{Action: "isolate", Target: name, TargetID: r.ids[name], Role: role},
-		fmt.Sprintf("PARTITION isolate %s (%s %s) from all peers", name, role, r.ids[name]))
-	return r.c.Isolate(name)
-}
-
-func (r *runner) heal() error {
-	r.tl.Record(Step{Action: "heal"}, "PARTITION heal all links")
-	return r.c.Heal()
-}
-
-// hold waits d, or less when ctx ends (the next step then fails on ctx).
-func (r *runner) hold(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-ctx.Done():
-	}
-}
-
-// other returns the first member, in name order, that is not among except.
+// other returns the first member, in name order, not among except.
 func (r *runner) other(except ...string) string {
 	for _, name := range r.c.Names() {
 		if !slices.Contains(except, name) {
 			return name
 		}
 	}
-	panic("scenario: no member left besides " + strings.Join(except, ", "))
+	return ""
 }

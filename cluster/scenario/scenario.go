@@ -1,9 +1,11 @@
-// Package scenario scripts faults against a running etcd cluster (leader stop, quorum loss,
-// partitions, freezes, kills) and records a timeline of what it did and when.
+// Package scenario scripts faults against a running etcd cluster (quorum loss, leader stop, kill
+// and freeze, partitions), holds them, heals them, checks the data, and records a timeline of
+// what it did and when. `etcdpm repro` and the fixtures lab (tools/fixtures) run the same list.
 package scenario
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -11,13 +13,30 @@ import (
 	"github.com/etcdpm/etcdpm/cluster"
 )
 
-// Scenario is one scripted fault. Run takes a cluster whose members are all up and leaves every
-// member stopped with SIGTERM; it fails when the cluster does not recover or loses data.
+// Scenario is one fault injected into a healthy cluster, held, and healed.
 type Scenario struct {
-	Name    string
+	// Name is the name `etcdpm repro -s` takes.
+	Name string
+	// Lab is the name of the fixtures under testdata/real made by this scenario, when it is not
+	// Name; Lookup accepts it too.
+	Lab     string
 	Summary string
-	run     func(ctx context.Context, r *runner) error
+	// LabHold is how long the lab holds the fault (its fixtures were made so).
+	LabHold time.Duration
+	// inject injects the fault, holds it and heals it; nil for no fault (the lab's clean-stop).
+	inject func(ctx context.Context, r *runner) error
 }
+
+// LabName is the name of the scenario's fixtures: Lab, else Name.
+func (s Scenario) LabName() string {
+	if s.Lab != "" {
+		return s.Lab
+	}
+	return s.Name
+}
+
+// Faulty says the scenario injects a fault (every one but clean-stop).
+func (s Scenario) Faulty() bool { return s.inject != nil }
 
 // Timeouts for the cluster to reach a state; generous, as a 2-core machine runs three members.
 const (
@@ -26,161 +45,224 @@ const (
 	StopTimeout    = 20 * time.Second
 )
 
-// All lists every scenario in a stable order.
+// Settle is how long a recovered cluster runs after the data check, so that the logs show
+// every member settled in (streams re-established, peers active).
+const Settle = 2 * time.Second
+
+// All lists every scenario in a stable order; the first is the default of `etcdpm repro`.
 func All() []Scenario {
 	return []Scenario{
-		{"leader-stop", "SIGTERM the leader (it hands leadership over), hold 4s, start it again", leaderStop},
-		{"quorum-loss", "SIGTERM the leader and then a follower, hold 8s with one survivor, start both again", quorumLoss},
-		{"follower-partition", "isolate a follower 6s, heal, wait 4s", followerPartition},
-		{"leader-partition", "isolate the leader 6s (check-quorum makes it step down), heal, wait 4s", leaderPartition},
-		{"leader-freeze", "SIGSTOP the leader 5s, SIGCONT, wait 4s", leaderFreeze},
-		{"leader-kill", "SIGKILL the leader (no handover), hold 4s, start it again", leaderKill},
-		{"clean-stop", "write keys, then SIGTERM the followers and the leader: a healthy start and stop", cleanStop},
+		{"quorum-loss", "", "stop a follower, then the leader (as compose stop), hold, start them again", 8 * time.Second, quorumLoss},
+		{"leader-loss", "leader-stop", "stop the leader (it hands leadership over), hold, start it", 4 * time.Second, leaderLoss},
+		{"leader-kill", "", "SIGKILL the leader (no handover), hold, start it", 4 * time.Second, leaderKill},
+		{"leader-pause", "leader-freeze", "freeze the leader (docker pause, or SIGSTOP), hold, resume it", 5 * time.Second, leaderPause},
+		{"follower-partition", "", "cut a follower off from its peers, hold, heal", 6 * time.Second, followerPartition},
+		{"leader-partition", "", "cut the leader off from its peers, hold, heal", 6 * time.Second, leaderPartition},
+		{"clean-stop", "", "no fault: write keys, read them back, stop the followers and the leader", 0, nil},
 	}
 }
 
-// Lookup finds a scenario by name.
+// Lookup finds a scenario by its name or its lab name.
 func Lookup(name string) (Scenario, bool) {
-	i := slices.IndexFunc(All(), func(s Scenario) bool { return s.Name == name })
+	all := All()
+	i := slices.IndexFunc(all, func(s Scenario) bool { return s.Name == name || s.Lab == name })
 	if i < 0 {
 		return Scenario{}, false
 	}
-	return All()[i], true
+	return all[i], true
 }
 
-// Run runs the scenario against c, recording into tl.
-func (s Scenario) Run(ctx context.Context, c cluster.Cluster, tl *Timeline) error {
-	r := &runner{c: c, tl: tl, ids: c.IDs()}
-	if err := s.run(ctx, r); err != nil {
-		return fmt.Errorf("scenario %s: %w", s.Name, err)
-	}
-	tl.Record(Step{Action: "done"}, "done")
-	return tl.Err()
+// ErrDataLost means keys written before the fault did not read back after it.
+var ErrDataLost = errors.New("data lost")
+
+// Options configure a run of a scenario.
+type Options struct {
+	// Hold is how long the fault lasts.
+	Hold time.Duration
+	// Keys are written once the cluster is healthy, under Root, and read back after the fault.
+	Keys [][2]string
+	Root string
+	// Print receives each step's text as it is recorded, and the lines between steps (the
+	// holds); nil prints nothing.
+	Print func(text string)
+	// BeforeFault runs after the keys are written, before the fault (repro starts recording).
+	BeforeFault func(ctx context.Context) error
+	// Observe describes the cluster at the end of a hold, for Print; nil says nothing.
+	Observe func() string
+	// StopAll stops every member with SIGTERM at the end, the followers first in name order
+	// and the leader last, as the lab's fixtures end.
+	StopAll bool
 }
 
-func leaderStop(ctx context.Context, r *runner) error {
-	leader, err := r.start(ctx)
+// Outcome is what a run found of the data.
+type Outcome struct {
+	// Keys were written; Intact of them read back unchanged, when Checked (the run got that far).
+	Keys, Intact int
+	Checked      bool
+}
+
+// Run runs the scenario against c, whose members are all up, recording into tl: it waits for
+// a healthy cluster, writes the keys, injects the fault, holds and heals it, waits for a
+// healthy cluster again, reads the keys back (a key lost or changed fails it with ErrDataLost)
+// and lets the cluster settle.
+func (s Scenario) Run(ctx context.Context, c cluster.Cluster, tl *Timeline, opts Options) (Outcome, error) {
+	r := &runner{c: c, tl: tl, ids: c.IDs(), opts: opts}
+	out, err := r.run(ctx, s)
 	if err != nil {
-		return err
+		return out, fmt.Errorf("scenario %s: %w", s.Name, err)
 	}
-	if err := r.stop(ctx, leader, "leader"); err != nil {
-		return err
+	if opts.StopAll {
+		tl.Record(Step{Action: "done"}, "done")
 	}
-	r.hold(ctx, 4*time.Second)
-	if err := r.restart(leader, "former leader"); err != nil {
-		return err
-	}
-	return r.finish(ctx, "after restart")
+	return out, tl.Err()
 }
 
+func (r *runner) run(ctx context.Context, s Scenario) (Outcome, error) {
+	var out Outcome
+	if _, err := r.healthy(ctx, "after start"); err != nil {
+		return out, err
+	}
+	keys := r.opts.Keys
+	for _, kv := range keys {
+		if err := r.c.Put(ctx, kv[0], kv[1]); err != nil {
+			return out, fmt.Errorf("writing data: %w", err)
+		}
+	}
+	out.Keys = len(keys)
+	if len(keys) > 0 {
+		r.record(Step{Action: "put"}, "wrote %d keys under %s (%s .. %s)", len(keys), r.opts.Root, keys[0][0], keys[len(keys)-1][0])
+	}
+	if r.opts.BeforeFault != nil {
+		if err := r.opts.BeforeFault(ctx); err != nil {
+			return out, err
+		}
+	}
+	if s.inject != nil {
+		if err := s.inject(ctx, r); err != nil {
+			return out, err
+		}
+	}
+	when := "after the fault"
+	if s.inject == nil {
+		when = "after writing"
+	}
+	if _, err := r.healthy(ctx, when); err != nil {
+		return out, err
+	}
+	for _, kv := range keys {
+		v, found, err := r.c.Get(ctx, kv[0])
+		if err != nil {
+			return out, fmt.Errorf("reading data back: %w", err)
+		}
+		if found && v == kv[1] {
+			out.Intact++
+		}
+	}
+	out.Checked = true
+	if out.Intact != out.Keys {
+		r.record(Step{Action: "get"}, "DATA LOST: %d of %d keys read back unchanged", out.Intact, out.Keys)
+		return out, fmt.Errorf("%w: %d of %d keys under %s read back unchanged", ErrDataLost, out.Intact, out.Keys, r.opts.Root)
+	}
+	r.record(Step{Action: "get"}, "data intact: %d of %d keys read back unchanged", out.Intact, out.Keys)
+	if err := r.wait(ctx, Settle); err != nil {
+		return out, err
+	}
+	if r.opts.StopAll {
+		return out, r.stopAll(ctx)
+	}
+	return out, nil
+}
+
+// quorumLoss stops a follower, then the leader: the leader hands leadership to the survivor on
+// its way out (as in the demo's logs: "received MsgTimeoutNow ... and starts an election"), which
+// then leads alone until check-quorum makes it step down, and campaigns in vain until a member
+// comes back. (Stopping both at once, the leader may try to hand over to the follower that is
+// stopping too, and wait for its transfer to time out, 7 s, before the same happens.)
 func quorumLoss(ctx context.Context, r *runner) error {
-	leader, err := r.start(ctx)
+	leader, err := r.currentLeader(ctx)
 	if err != nil {
 		return err
 	}
-	if err := r.stop(ctx, leader, "leader"); err != nil {
-		return err
-	}
-	survivor, err := r.leader(ctx, "after stopping "+leader)
-	if err != nil {
-		return err
-	}
-	follower := r.other(leader, survivor)
+	follower := r.other(leader)
+	survivor := r.other(leader, follower)
 	if err := r.stop(ctx, follower, "follower"); err != nil {
 		return err
 	}
-	r.tl.Record(Step{Action: "quorum-lost", Target: survivor, TargetID: r.ids[survivor]},
-		fmt.Sprintf("quorum lost; survivor %s (%s) alone", survivor, r.ids[survivor]))
-	r.hold(ctx, 8*time.Second)
-	if err := r.restart(leader, "former leader"); err != nil {
+	if err := r.stop(ctx, leader, "leader"); err != nil {
 		return err
 	}
-	if _, err := r.leader(ctx, "after restarting "+leader); err != nil {
+	r.record(Step{Action: "quorum-lost", Target: survivor}, "quorum lost: %s (%s) is alone", survivor, r.ids[survivor])
+	if err := r.hold(ctx, "1 of 3 members up"); err != nil {
 		return err
 	}
-	if err := r.restart(follower, "former follower"); err != nil {
+	if err := r.start(leader, "former leader"); err != nil {
 		return err
 	}
-	return r.finish(ctx, "after restarting both")
+	if _, err := r.leader(ctx, "after starting "+leader); err != nil {
+		return err
+	}
+	return r.start(follower, "former follower")
 }
 
-func followerPartition(ctx context.Context, r *runner) error {
-	leader, err := r.start(ctx)
+func leaderLoss(ctx context.Context, r *runner) error {
+	leader, err := r.currentLeader(ctx)
 	if err != nil {
 		return err
 	}
-	target := r.other(leader)
-	if err := r.isolate(target, "follower"); err != nil {
+	if err := r.stop(ctx, leader, "leader"); err != nil {
 		return err
 	}
-	r.hold(ctx, 6*time.Second)
-	r.observeLeader(ctx, "during isolation of "+target)
-	if err := r.heal(); err != nil {
+	if err := r.hold(ctx, leader+" stopped"); err != nil {
 		return err
 	}
-	r.hold(ctx, 4*time.Second)
-	return r.finish(ctx, "after heal")
-}
-
-func leaderPartition(ctx context.Context, r *runner) error {
-	leader, err := r.start(ctx)
-	if err != nil {
-		return err
-	}
-	if err := r.isolate(leader, "leader"); err != nil {
-		return err
-	}
-	r.hold(ctx, 6*time.Second)
-	r.observeLeader(ctx, "during isolation of "+leader)
-	if err := r.heal(); err != nil {
-		return err
-	}
-	r.hold(ctx, 4*time.Second)
-	return r.finish(ctx, "after heal")
-}
-
-func leaderFreeze(ctx context.Context, r *runner) error {
-	leader, err := r.start(ctx)
-	if err != nil {
-		return err
-	}
-	r.tl.Record(Step{Action: "pause", Target: leader, TargetID: r.ids[leader], Role: "leader"},
-		fmt.Sprintf("pause -SIGSTOP %s (leader %s)", leader, r.ids[leader]))
-	if err := r.c.Pause(leader); err != nil {
-		return err
-	}
-	r.hold(ctx, 5*time.Second)
-	r.observeLeader(ctx, "while "+leader+" is frozen")
-	r.tl.Record(Step{Action: "resume", Target: leader, TargetID: r.ids[leader], Role: "former leader"},
-		fmt.Sprintf("resume -SIGCONT %s (%s)", leader, r.ids[leader]))
-	if err := r.c.Resume(leader); err != nil {
-		return err
-	}
-	r.hold(ctx, 4*time.Second)
-	return r.finish(ctx, "after resume")
+	return r.start(leader, "former leader")
 }
 
 func leaderKill(ctx context.Context, r *runner) error {
-	leader, err := r.start(ctx)
+	leader, err := r.currentLeader(ctx)
 	if err != nil {
 		return err
 	}
-	r.tl.Record(Step{Action: "kill", Target: leader, TargetID: r.ids[leader], Role: "leader"},
-		fmt.Sprintf("kill -SIGKILL %s (leader %s)", leader, r.ids[leader]))
+	r.record(Step{Action: "kill", Target: leader, Role: "leader"}, "kill -SIGKILL %s (leader %s)", leader, r.ids[leader])
 	if err := r.c.Kill(leader); err != nil {
 		return err
 	}
-	r.hold(ctx, 4*time.Second)
-	r.observeLeader(ctx, "after killing "+leader)
-	if err := r.restart(leader, "former leader"); err != nil {
+	if err := r.hold(ctx, leader+" killed"); err != nil {
 		return err
 	}
-	return r.finish(ctx, "after restart")
+	r.observeLeader(ctx, "after killing "+leader)
+	return r.start(leader, "former leader")
 }
 
-func cleanStop(ctx context.Context, r *runner) error {
-	if _, err := r.start(ctx); err != nil {
+func leaderPause(ctx context.Context, r *runner) error {
+	leader, err := r.currentLeader(ctx)
+	if err != nil {
 		return err
 	}
-	return r.finish(ctx, "after writing")
+	r.record(Step{Action: "pause", Target: leader, Role: "leader"}, "pause %s (leader %s)", leader, r.ids[leader])
+	if err := r.c.Pause(leader); err != nil {
+		return err
+	}
+	if err := r.hold(ctx, leader+" frozen"); err != nil {
+		return err
+	}
+	r.observeLeader(ctx, "while "+leader+" is frozen")
+	r.record(Step{Action: "resume", Target: leader, Role: "former leader"}, "resume %s (%s)", leader, r.ids[leader])
+	return r.c.Resume(leader)
+}
+
+func followerPartition(ctx context.Context, r *runner) error {
+	leader, err := r.currentLeader(ctx)
+	if err != nil {
+		return err
+	}
+	return r.partition(ctx, r.other(leader), "follower")
+}
+
+func leaderPartition(ctx context.Context, r *runner) error {
+	leader, err := r.currentLeader(ctx)
+	if err != nil {
+		return err
+	}
+	return r.partition(ctx, leader, "leader")
 }

@@ -27,9 +27,14 @@ func TestTimelineWritesActionsLogLines(t *testing.T) {
 
 func TestLookupFindsEveryScenario(t *testing.T) {
 	for _, s := range All() {
-		if got, ok := Lookup(s.Name); !ok || got.Name != s.Name {
-			t.Errorf("Lookup(%q) = %q, %v", s.Name, got.Name, ok)
+		for _, name := range []string{s.Name, s.LabName()} {
+			if got, ok := Lookup(name); !ok || got.Name != s.Name {
+				t.Errorf("Lookup(%q) = %q, %v", name, got.Name, ok)
+			}
 		}
+	}
+	if s, _ := Lookup("leader-freeze"); s.Name != "leader-pause" || s.LabName() != "leader-freeze" {
+		t.Errorf("Lookup(leader-freeze) = %q (lab %q), want leader-pause", s.Name, s.LabName())
 	}
 	if _, ok := Lookup("nope"); ok {
 		t.Error("Lookup(nope) found a scenario")

@@ -16,7 +16,6 @@ import (
 
 	"github.com/etcdpm/etcdpm/analysis"
 	"github.com/etcdpm/etcdpm/capdir"
-	"github.com/etcdpm/etcdpm/capture"
 	"github.com/etcdpm/etcdpm/internal/outfile"
 	"github.com/etcdpm/etcdpm/parser"
 	"github.com/etcdpm/etcdpm/report"
@@ -257,14 +256,14 @@ func readCaptures(stderr io.Writer, inputs []string) (capdir.Capture, error) {
 	var all capdir.Capture
 	seen := map[string]bool{}
 	for _, arg := range inputs {
-		dir, ok := capture.DirOf(arg)
+		dir, ok := capdir.DirOf(arg)
 		if !ok || seen[dir] {
 			continue
 		}
 		seen[dir] = true
-		c, err := capture.Read(dir)
+		c, err := capdir.Read(dir)
 		if err != nil {
-			var me *capture.MalformedError
+			var me *capdir.MalformedError
 			if !errors.As(err, &me) {
 				return all, err
 			}

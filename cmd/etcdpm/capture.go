@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/etcdpm/etcdpm/capdir"
 	"github.com/etcdpm/etcdpm/capture"
 	"github.com/etcdpm/etcdpm/config"
 	"github.com/etcdpm/etcdpm/parser"
@@ -125,7 +126,7 @@ func (c *captureCmd) Run(e *env) error {
 	if sum != nil {
 		fmt.Fprintf(e.stdout, "capture: wrote %s/ in %v: %d log lines, %d status records, %d events\n",
 			sum.Dir, sum.End.Sub(sum.Start).Round(100*time.Millisecond), sum.LogLines, sum.StatusRecords, sum.Events)
-		for _, name := range []string{capture.LogsFile, capture.StatusFile, capture.EventsFile} {
+		for _, name := range []string{capdir.LogsFile, capdir.StatusFile, capdir.EventsFile} {
 			if n := sum.Lost[name]; n > 0 {
 				fmt.Fprintf(e.stderr, "etcdpm: capture: %d lines not written to %s\n", n, filepath.Join(sum.Dir, name))
 			}
@@ -169,15 +170,15 @@ func (c *captureCmd) configEndpoints(composeFile string) ([]string, error) {
 // writeReports analyzes the capture in dir as `etcdpm analyze dir` does and
 // writes report.html and report.md into it.
 func writeReports(dir, project string) error {
-	logs := filepath.Join(dir, capture.LogsFile)
+	logs := filepath.Join(dir, capdir.LogsFile)
 	f, err := os.Open(logs)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
 	names := []string{logs}
-	capt, err := capture.Read(dir)
-	var me *capture.MalformedError
+	capt, err := capdir.Read(dir)
+	var me *capdir.MalformedError
 	if err != nil && !errors.As(err, &me) {
 		return err
 	}

@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/etcdpm/etcdpm/capdir"
 )
 
 // input is one log stream named on the command line.
@@ -103,7 +105,7 @@ func pathError(err error) error {
 }
 
 // expand turns a directory into its log files (*.log, *.txt, and their .gz),
-// sorted; a file is itself.
+// sorted, or a capture directory into its logs; a file is itself.
 func expand(arg string) ([]string, error) {
 	fi, err := os.Stat(arg)
 	if err != nil {
@@ -111,6 +113,9 @@ func expand(arg string) ([]string, error) {
 	}
 	if !fi.IsDir() {
 		return []string{arg}, nil
+	}
+	if capdir.IsDir(arg) {
+		return capdir.LogFiles(arg) // logs.txt, or each member's log
 	}
 	entries, err := os.ReadDir(arg)
 	if err != nil {

@@ -40,12 +40,12 @@ Scenarios:
 	}
 	return help + `
 The directory:
-  logs.txt       the members' logs, as 'docker compose logs --timestamps' prints them
+  members/       (local) each member's log as etcd wrote it
+  logs.txt       (compose) the members' logs, as 'docker compose logs --timestamps' prints them
   status.jsonl   each member's status (leader, term, indexes, errors) every 250ms
   events.jsonl   the faults: stop, kill, pause, network cuts (Docker's events, with compose)
-  meta.json      what was recorded, from when to when
+  meta.json      what was recorded, from when to when, and where the logs are
   actions.log    the steps, one line each; repro.json: the run and its verdict
-  members/       (local) each member's log as etcd wrote it
   report.html, report.md
 
 Examples:

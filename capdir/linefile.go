@@ -1,4 +1,4 @@
-package capture
+package capdir
 
 import (
 	"bytes"
@@ -10,16 +10,16 @@ import (
 	"syscall"
 )
 
-// file is what a lineFile writes to; *os.File implements it, tests fake a
+// File is what a LineFile writes to; *os.File implements it, tests fake a
 // full disk.
-type file interface {
+type File interface {
 	Write(p []byte) (int, error)
 	Truncate(size int64) error
 	Sync() error
 	Close() error
 }
 
-// WriteError is a capture file that could not be written. Lost counts the
+// WriteError is a capture directory's file that could not be written. Lost counts the
 // lines that are not in the file because of it.
 type WriteError struct {
 	Path string
@@ -42,16 +42,16 @@ func (e *WriteError) Error() string {
 
 func (e *WriteError) Unwrap() error { return e.Err }
 
-// lineFile is a capture file written one whole line at a time. Add is safe
+// LineFile is a capture file written one whole line at a time. Add is safe
 // for concurrent use; lines are buffered and reach the file in Flush, in one
 // write of whole lines. A write that fails half way is cut back to the last
 // whole line, so the file never ends inside a line (barring a crash of the
 // machine), and the lines that did not make it are counted in Lost.
-type lineFile struct {
+type LineFile struct {
 	path string // as errors show it, e.g. "out/logs.txt"
 
 	mu      sync.Mutex
-	f       file
+	f       File
 	buf     []byte
 	pending int64 // lines in buf
 	size    int64 // bytes in the file, whole lines only
@@ -61,26 +61,27 @@ type lineFile struct {
 	closed  bool
 }
 
-// flushSize is how much a lineFile buffers before writing without waiting
+// flushSize is how much a LineFile buffers before writing without waiting
 // for the next Flush.
 const flushSize = 256 << 10
 
-func newLineFile(path string, f file) *lineFile {
-	return &lineFile{path: path, f: f, buf: make([]byte, 0, 64<<10)}
+// NewLineFile returns a LineFile writing to f; path is its name in errors.
+func NewLineFile(path string, f File) *LineFile {
+	return &LineFile{path: path, f: f, buf: make([]byte, 0, 64<<10)}
 }
 
-// createLineFile creates path, which must not exist.
-func createLineFile(path string) (*lineFile, error) {
+// CreateLineFile creates path, which must not exist.
+func CreateLineFile(path string) (*LineFile, error) {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return nil, &WriteError{Path: path, Err: err}
 	}
-	return newLineFile(path, f), nil
+	return NewLineFile(path, f), nil
 }
 
 // Add appends line and a newline. line must not hold a newline. It returns
 // the file's error, if any: the line is then counted as lost.
-func (l *lineFile) Add(line []byte) error {
+func (l *LineFile) Add(line []byte) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.err != nil || l.closed {
@@ -97,13 +98,13 @@ func (l *lineFile) Add(line []byte) error {
 }
 
 // Flush writes the buffered lines to the file (not to the disk: see Close).
-func (l *lineFile) Flush() error {
+func (l *LineFile) Flush() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.flushLocked()
 }
 
-func (l *lineFile) flushLocked() error {
+func (l *LineFile) flushLocked() error {
 	if l.err != nil {
 		return l.errLocked()
 	}
@@ -137,7 +138,7 @@ func (l *lineFile) flushLocked() error {
 	return l.errLocked()
 }
 
-func (l *lineFile) errLocked() error {
+func (l *LineFile) errLocked() error {
 	if l.err == nil {
 		return nil
 	}
@@ -145,14 +146,14 @@ func (l *lineFile) errLocked() error {
 }
 
 // Err returns the file's write error, with the lines lost so far.
-func (l *lineFile) Err() error {
+func (l *LineFile) Err() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.errLocked()
 }
 
 // Counts returns the lines written to the file and the lines lost.
-func (l *lineFile) Counts() (lines, lost int64) {
+func (l *LineFile) Counts() (lines, lost int64) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.lines, l.lost
@@ -160,7 +161,7 @@ func (l *lineFile) Counts() (lines, lost int64) {
 
 // Close flushes, syncs the file to the disk and closes it. Lines added after
 // Close are lost (and counted).
-func (l *lineFile) Close() error {
+func (l *LineFile) Close() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed {
@@ -190,4 +191,23 @@ func plural(n int64, what string) string {
 		return what
 	}
 	return what + "s"
+}
+
+// Path returns the file's path, as errors show it.
+func (l *LineFile) Path() string { return l.path }
+
+// writeFileSync writes path whole; sync syncs it to the disk.
+func writeFileSync(path string, b []byte, sync bool) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(b)
+	if err == nil && sync {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }

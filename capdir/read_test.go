@@ -1,13 +1,13 @@
-package capture
+package capdir
 
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/etcdpm/etcdpm/analysis"
 	"github.com/etcdpm/etcdpm/parser"
 )
 
@@ -51,7 +51,7 @@ func TestReadFaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	at := func(sec int) time.Time { return time.Date(2026, 11, 23, 10, 0, sec, 0, time.UTC) }
-	want := []analysis.Fault{
+	want := []Fault{
 		{Start: at(10), End: at(20), Label: "stopped etcd1", Target: "etcd1"},
 		{Start: at(12), End: at(60), Label: "killed etcd2", Target: "etcd2"}, // never started again
 		{Start: at(25), End: at(30), Label: "paused etcd3", Target: "etcd3"},
@@ -126,5 +126,40 @@ func TestIsDir(t *testing.T) {
 	}
 	if _, ok := DirOf(filepath.Join(other, LogsFile)); ok {
 		t.Error("DirOf(logs.txt outside a capture) = true")
+	}
+}
+
+// TestMemberLogs: a capture whose logs are each member's own (repro's local backend), listed in
+// meta.json.
+func TestMemberLogs(t *testing.T) {
+	meta := `{"schema":"etcdpm.capture/v1","project":"r","start":"2026-11-23T10:00:00Z","logs":["members/etcd1.log","members/etcd2.log"]}`
+	dir := writeCapture(t, map[string]string{MetaFile: meta})
+	if IsDir(dir) {
+		t.Error("IsDir true before the members' logs are written")
+	}
+	if err := os.Mkdir(filepath.Join(dir, MembersDir), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"etcd1", "etcd2"} {
+		if err := os.WriteFile(filepath.Join(dir, filepath.FromSlash(MemberLog(name))), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !IsDir(dir) {
+		t.Error("IsDir(capture with member logs) = false")
+	}
+	want := []string{filepath.Join(dir, "members", "etcd1.log"), filepath.Join(dir, "members", "etcd2.log")}
+	if got, err := LogFiles(dir); err != nil || !slices.Equal(got, want) {
+		t.Errorf("LogFiles = %q, %v; want %q", got, err, want)
+	}
+	c, err := Read(dir)
+	if err != nil || !slices.Equal(c.Logs, want) {
+		t.Errorf("Read: logs %q, %v; want %q", c.Logs, err, want)
+	}
+	if d, ok := DirOf(want[1]); !ok || d != dir {
+		t.Errorf("DirOf(members/etcd2.log) = %q, %v", d, ok)
+	}
+	if _, ok := DirOf(filepath.Join(dir, LogsFile)); ok {
+		t.Error("DirOf(logs.txt) true in a capture whose logs are the members'")
 	}
 }

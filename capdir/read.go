@@ -1,4 +1,4 @@
-package capture
+package capdir
 
 import (
 	"bufio"
@@ -14,42 +14,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/etcdpm/etcdpm/capdir"
 	"github.com/etcdpm/etcdpm/parser"
 )
 
-// IsDir reports whether path is a capture directory: a directory holding
-// meta.json and logs.txt.
-func IsDir(path string) bool {
-	fi, err := os.Stat(path)
-	if err != nil || !fi.IsDir() {
-		return false
-	}
-	for _, name := range []string{MetaFile, LogsFile} {
-		if fi, err := os.Stat(filepath.Join(path, name)); err != nil || fi.IsDir() {
-			return false
-		}
-	}
-	return true
-}
-
-// DirOf returns the capture directory an `etcdpm analyze` argument stands
-// for: the argument itself when it is one, the directory of a logs.txt
-// that sits in one.
-func DirOf(arg string) (string, bool) {
-	if IsDir(arg) {
-		return arg, true
-	}
-	if filepath.Base(arg) == LogsFile {
-		if dir := filepath.Dir(arg); IsDir(dir) {
-			return dir, true
-		}
-	}
-	return "", false
-}
-
-// MalformedError lists the lines of status.jsonl and events.jsonl that
-// Attach could not read. Attach returns it after attaching every other line.
+// MalformedError lists the lines of status.jsonl and events.jsonl that Read
+// could not read. Read returns it with everything else read.
 type MalformedError struct {
 	Count int
 	// First holds the first few as "file:line: why".
@@ -64,13 +33,13 @@ func (e *MalformedError) Error() string {
 	return msg
 }
 
-// Read reads a capture directory's status.jsonl (one series per member,
+// Read reads a capture directory: its log files (Capture.Logs), its status.jsonl (one series per member,
 // points in time order) and its events.jsonl as faults: a stop, kill or die
 // until the container's next start, a pause until its unpause, a disconnect
 // until its connect; a fault with no end ends with the capture. A last line
 // cut short (a capture killed with SIGKILL) is ignored; other unreadable
 // lines make a *MalformedError, returned with the rest read.
-func Read(dir string) (*capdir.Capture, error) {
+func Read(dir string) (*Capture, error) {
 	meta, err := ReadMeta(dir)
 	if err != nil {
 		return nil, fmt.Errorf("capture %s: %w", dir, err)
@@ -116,7 +85,7 @@ func Read(dir string) (*capdir.Capture, error) {
 	if end.Before(start) {
 		end = start
 	}
-	c := &capdir.Capture{Dir: dir, Status: statusSeries(records), Faults: faults(events, end), Start: start, End: end}
+	c := &Capture{Dir: dir, Logs: logPaths(dir, meta), Status: statusSeries(records), Faults: faults(events, end), Start: start, End: end}
 	if bad.Count > 0 {
 		return c, &bad
 	}
@@ -169,7 +138,7 @@ func readJSONL[T any](path string, bad *MalformedError, add func(*T) error) erro
 
 // statusSeries groups records by member: its ID when any record of it
 // tells it, else its name, else its endpoint.
-func statusSeries(records []StatusRecord) []capdir.StatusSeries {
+func statusSeries(records []StatusRecord) []StatusSeries {
 	idOfName := map[string]string{}
 	idOfEndpoint := map[string]string{}
 	for _, r := range records {
@@ -178,7 +147,7 @@ func statusSeries(records []StatusRecord) []capdir.StatusSeries {
 			idOfEndpoint[r.Endpoint] = r.Member
 		}
 	}
-	var series []capdir.StatusSeries
+	var series []StatusSeries
 	index := map[string]int{}
 	for _, r := range records {
 		key := cmp.Or(r.Member, idOfName[r.Name], idOfEndpoint[r.Endpoint])
@@ -189,7 +158,7 @@ func statusSeries(records []StatusRecord) []capdir.StatusSeries {
 		if !ok {
 			i = len(series)
 			index[key] = i
-			series = append(series, capdir.StatusSeries{})
+			series = append(series, StatusSeries{})
 		}
 		s := &series[i]
 		if id, ok := parser.ParseID(strings.TrimPrefix(key, "name:")); ok && !strings.HasPrefix(key, "name:") {
@@ -201,7 +170,7 @@ func statusSeries(records []StatusRecord) []capdir.StatusSeries {
 		if r.Endpoint != "" {
 			s.Endpoint = r.Endpoint
 		}
-		p := capdir.StatusPoint{Time: r.Time, OK: r.OK, Term: r.term(), Error: r.Error}
+		p := StatusPoint{Time: r.Time, OK: r.OK, Term: r.CurrentTerm(), Error: r.Error}
 		if r.OK {
 			p.Leader, _ = parser.ParseID(r.Leader)
 		} else {
@@ -210,9 +179,9 @@ func statusSeries(records []StatusRecord) []capdir.StatusSeries {
 		s.Points = append(s.Points, p)
 	}
 	for i := range series {
-		slices.SortStableFunc(series[i].Points, func(a, b capdir.StatusPoint) int { return a.Time.Compare(b.Time) })
+		slices.SortStableFunc(series[i].Points, func(a, b StatusPoint) int { return a.Time.Compare(b.Time) })
 	}
-	slices.SortStableFunc(series, func(a, b capdir.StatusSeries) int { return cmp.Compare(a.Name, b.Name) })
+	slices.SortStableFunc(series, func(a, b StatusSeries) int { return cmp.Compare(a.Name, b.Name) })
 	return series
 }
 
@@ -220,7 +189,7 @@ func statusSeries(records []StatusRecord) []capdir.StatusSeries {
 // until start, paused until unpause, disconnected (per network) until
 // connect; a container that stops leaves its networks, which is no fault of
 // its own. Those still open at end end there.
-func faults(events []EventRecord, end time.Time) []capdir.Fault {
+func faults(events []EventRecord, end time.Time) []Fault {
 	slices.SortStableFunc(events, func(a, b EventRecord) int { return a.Time.Compare(b.Time) })
 	type open struct {
 		start time.Time
@@ -230,10 +199,10 @@ func faults(events []EventRecord, end time.Time) []capdir.Fault {
 	down := map[string]*open{}
 	paused := map[string]*open{}
 	cut := map[[2]string]*open{}
-	var fs []capdir.Fault
+	var fs []Fault
 	target := func(e EventRecord) string { return cmp.Or(e.Name, e.Service, e.Container, e.ID) }
 	closeAt := func(o *open, who string, t time.Time) {
-		fs = append(fs, capdir.Fault{Start: o.start, End: t, Label: o.verb + " " + who + o.where, Target: who})
+		fs = append(fs, Fault{Start: o.start, End: t, Label: o.verb + " " + who + o.where, Target: who})
 	}
 	for _, e := range events {
 		who := target(e)
@@ -316,7 +285,7 @@ func faults(events []EventRecord, end time.Time) []capdir.Fault {
 		}
 		closeAt(l.o, l.who, e)
 	}
-	slices.SortStableFunc(fs, func(a, b capdir.Fault) int {
+	slices.SortStableFunc(fs, func(a, b Fault) int {
 		return cmp.Or(a.Start.Compare(b.Start), cmp.Compare(a.Target, b.Target), cmp.Compare(a.Label, b.Label))
 	})
 	return fs
