@@ -36,6 +36,8 @@ type analyzeCmd struct {
 	MaxErrors int    `default:"5" help:"Malformed lines to report per input (0: only count them)."`
 	Color     string `default:"auto" enum:"auto,always,never" help:"Colour in text output: auto (only on a terminal), always or never."`
 
+	MergeCaptures bool `name:"merge-captures" help:"Analyze several capture directories (of etcdpm capture or repro, given or found in a directory) as one incident: their logs, faults and status merged. Without it, two capture directories are refused, each being an incident of its own."`
+
 	CPUProfile string `name:"cpuprofile" hidden:"" placeholder:"FILE" help:"Write a CPU profile to FILE (for performance work)."`
 }
 
