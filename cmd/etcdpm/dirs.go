@@ -223,5 +223,6 @@ func (c *analyzeCmd) AfterApply() error {
 	if len(dirs) > 2 {
 		more = fmt.Sprintf(" (and %d more)", len(dirs)-2)
 	}
-	return fmt.Errorf("%s and %s%s are capture directories of different incidents: analyzed together, their timelines would merge into one; analyze each alone, or add --merge-captures to analyze them as one", dirs[0], dirs[1], more)
+	msg := fmt.Sprintf("%s and %s%s are capture directories, each the record of an incident of its own: analyzed together, their timelines would merge into one; analyze each alone, or add --merge-captures to analyze them as one incident", dirs[0], dirs[1], more)
+	return errors.New(sanitize(msg)) // names found in a directory are untrusted
 }

@@ -39,6 +39,9 @@ func openInputs(ctx context.Context, args []string, stdin io.Reader, warn func(s
 			}
 		}
 	}
+	// The names of files found in directories are untrusted, like log text.
+	rawWarn := warn
+	warn = func(msg string) { rawWarn(sanitize(msg)) }
 	skip := &skipped{warn: warn}
 	sawStdin := false
 	for _, arg := range args {

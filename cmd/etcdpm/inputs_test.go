@@ -55,7 +55,13 @@ func TestAnalyzeDirSkipsBadFiles(t *testing.T) {
 		os.WriteFile(locked, []byte("x\n"), 0o000)
 		want = append(want, locked+": permission denied; skipped")
 	}
+	// a name that would set the terminal's title is shown escaped
+	symlink(t, "nowhere", filepath.Join(dir, "\x1b]0;pwned\x07.log"))
+	want = append(want, filepath.Join(dir, `\x1b]0;pwned\x07.log`)+": a dangling link (to nowhere); skipped")
 	out, errOut, code := etcdpm(t, "", "analyze", "--format", "events", dir)
+	if strings.ContainsAny(errOut, "\x1b\x07") {
+		t.Errorf("stderr holds raw control characters: %q", errOut)
+	}
 	if code != 0 || strings.Count(out, "\n") != 66 {
 		t.Errorf("exit %d, %d events, want 0 and 66; stderr %q", code, strings.Count(out, "\n"), errOut)
 	}
