@@ -35,8 +35,9 @@ const maxDepth = 32
 // records (see isLog), each also gzipped (.gz), except a lab's actions.log.
 // A capture directory (meta.json and logs.txt) is its logs.txt alone. In an
 // OpenShift must-gather tree (namespaces/NS/pods/POD/CONTAINER/...), only
-// the etcd containers are read. Links are followed, a directory reached twice
-// (a link loop) is read once. A link, FIFO, socket or device named like a log
+// the etcd containers are read. Links to files are followed; links to
+// directories only within the tree, and a directory reached twice (a link
+// loop) is read once. A link, FIFO, socket or device named like a log
 // that cannot be read is skipped with a warning. A directory may give no file.
 func expand(arg string, skip *skipped) ([]found, error) {
 	fi, err := os.Stat(arg)
@@ -50,7 +51,7 @@ func expand(arg string, skip *skipped) ([]found, error) {
 		}
 		return []found{f}, nil
 	}
-	w := walker{skip: skip, seen: map[string]bool{}}
+	w := walker{skip: skip, seen: map[string]bool{}, root: realPath(arg)}
 	if err := w.dir(arg, 0); err != nil {
 		return nil, err
 	}
@@ -60,19 +61,36 @@ func expand(arg string, skip *skipped) ([]found, error) {
 // walker collects the log files of a directory tree.
 type walker struct {
 	skip  *skipped
-	seen  map[string]bool // directories read, by their path with no link in it
+	seen  map[string]bool // directories read, by their real path
+	root  string          // the real path of the directory named
 	files []found
 }
 
-func (w *walker) dir(dir string, depth int) error {
-	key := dir
-	if real, err := filepath.EvalSymlinks(dir); err == nil {
-		key = real
+// realPath is path absolute and with no link in it, or path itself when it
+// cannot be resolved.
+func realPath(path string) string {
+	real, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return path
 	}
+	if abs, err := filepath.Abs(real); err == nil {
+		return abs
+	}
+	return real
+}
+
+func (w *walker) dir(dir string, depth int) error {
+	key := realPath(dir)
 	if w.seen[key] {
 		return nil
 	}
 	w.seen[key] = true
+	if rel, err := filepath.Rel(w.root, key); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		// a link out of the tree: a directory from someone else must not
+		// make etcdpm read this machine's /var/log
+		w.skip.add(fmt.Errorf("%s: a link to a directory outside %s (%s), not followed", dir, w.root, key))
+		return nil
+	}
 	if capture.IsDir(dir) {
 		w.files = append(w.files, found{path: filepath.Join(dir, capture.LogsFile), inDir: true, capture: dir})
 		return nil

@@ -202,8 +202,8 @@ func fileKind(m os.FileMode) string {
 	return "a special file"
 }
 
-// skipped counts the files of directories that could not be read, and warns
-// of the first few.
+// skipped counts what was found in directories and not read (a file that
+// cannot be, a link out of the tree), and warns of the first few.
 type skipped struct {
 	warn func(string)
 	n    int
@@ -223,9 +223,9 @@ func (s *skipped) add(err error) {
 func (s *skipped) summary() {
 	switch {
 	case s.n > maxSkipWarnings:
-		s.warn(fmt.Sprintf("%s skipped in all (%d more than named above); the analysis covers the rest", lines(int64(s.n), "unreadable file"), s.n-maxSkipWarnings))
+		s.warn(fmt.Sprintf("%s skipped in all (%d more than named above); the analysis covers the rest", lines(int64(s.n), "file"), s.n-maxSkipWarnings))
 	case s.n > 0:
-		s.warn(fmt.Sprintf("%s skipped; the analysis covers the rest", lines(int64(s.n), "unreadable file")))
+		s.warn(fmt.Sprintf("%s skipped; the analysis covers the rest", lines(int64(s.n), "file")))
 	}
 }
 
