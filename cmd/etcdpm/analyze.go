@@ -33,6 +33,8 @@ type analyzeCmd struct {
 	MaxErrors int    `default:"5" help:"Malformed lines to report per input (0: only count them)."`
 	Color     string `default:"auto" enum:"auto,always,never" help:"Colour in text output: auto (only on a terminal), always or never."`
 
+	MergeCaptures bool `name:"merge-captures" help:"Analyze several capture directories (of etcdpm capture or repro, given or found in a directory) as one incident: their logs, faults and status merged. Without it, two capture directories are refused, each being an incident of its own."`
+
 	CPUProfile string `name:"cpuprofile" hidden:"" placeholder:"FILE" help:"Write a CPU profile to FILE (for performance work)."`
 }
 
@@ -185,7 +187,7 @@ func (c *analyzeCmd) Run(e *env) error {
 		}
 	} else {
 		var capt capdir.Capture
-		if capt, err = readCaptures(e.stderr, c.Inputs); err != nil {
+		if capt, err = readCaptures(e.stderr, captureDirs(ins)); err != nil {
 			return err
 		}
 		res, stats, err = analyzeSources(e.ctx, names, srcs, capt)
@@ -194,7 +196,7 @@ func (c *analyzeCmd) Run(e *env) error {
 	// cost the others: the analysis of what was read is written, and the
 	// command fails afterwards with the error.
 	var readErr error
-	if err != nil && res != nil && !errors.Is(err, errInterrupted) {
+	if err != nil && res != nil && !errors.Is(err, errInterrupted) && !errors.Is(err, context.Canceled) {
 		readErr, err = err, nil
 		warn(e.stderr, fmt.Sprintf("%v; the analysis covers only what was read before it", readErr))
 	}

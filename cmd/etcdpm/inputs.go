@@ -9,11 +9,10 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
-	"sort"
-	"strings"
+	"syscall"
+	"time"
 
-	"github.com/etcdpm/etcdpm/capdir"
+	"github.com/etcdpm/etcdpm/report"
 )
 
 // input is one log stream named on the command line.
@@ -22,12 +21,17 @@ type input struct {
 	r    io.Reader
 	c    io.Closer
 	fi   os.FileInfo // nil for stdin
+	// capture is the capture directory whose logs.txt this is, if any.
+	capture string
 }
 
-// openInputs opens files, the files of directories, and "-" for stdin.
-// Gzipped inputs are recognised by their magic bytes. A file named twice
-// (directly, through its directory or a link) is read once, with a warning;
-// reads end with errInterrupted once ctx is done.
+// openInputs opens files, the log files of directories (see expand), and "-"
+// for stdin. Gzipped inputs are recognised by their magic bytes. A file named
+// twice (directly, through its directory or a link) is read once, with a
+// warning. A file named on the command line that cannot be opened is an
+// error; one found in a directory is skipped with a warning, and counted. A
+// FIFO named on the command line is waited for, but no longer than ctx; reads
+// end with errInterrupted once ctx is done.
 func openInputs(ctx context.Context, args []string, stdin io.Reader, warn func(string)) ([]input, error) {
 	var ins []input
 	closeAll := func() {
@@ -37,6 +41,10 @@ func openInputs(ctx context.Context, args []string, stdin io.Reader, warn func(s
 			}
 		}
 	}
+	// The names of files found in directories are untrusted, like log text.
+	rawWarn := warn
+	warn = func(msg string) { rawWarn(report.TerminalText(msg)) }
+	skip := &skipped{warn: warn}
 	sawStdin := false
 	for _, arg := range args {
 		if arg == "-" {
@@ -53,45 +61,174 @@ func openInputs(ctx context.Context, args []string, stdin io.Reader, warn func(s
 			ins = append(ins, input{name: "stdin", r: r})
 			continue
 		}
-		paths, err := expand(arg)
+		read, bad := 0, skip.n
+		files, err := expand(arg, skip)
 		if err != nil {
 			closeAll()
 			return nil, pathError(err)
 		}
 	files:
-		for _, p := range paths {
-			f, err := os.Open(p)
+		for _, f := range files {
+			in, err := openFile(ctx, f)
+			if err != nil && f.inDir && !errors.Is(err, errInterrupted) {
+				skip.add(err)
+				continue
+			}
 			if err != nil {
 				closeAll()
-				return nil, pathError(err)
+				return nil, err
 			}
-			fi, err := f.Stat()
-			if err != nil {
-				f.Close()
-				closeAll()
-				return nil, pathError(err)
+			if in == nil {
+				continue // found in a directory, and not a log
 			}
-			for _, in := range ins {
-				if in.fi != nil && os.SameFile(in.fi, fi) {
-					f.Close()
-					if in.name == p {
-						warn(fmt.Sprintf("%s is given more than once; reading it once", p))
+			read++
+			for _, prev := range ins {
+				if prev.fi != nil && os.SameFile(prev.fi, in.fi) {
+					in.c.Close()
+					if prev.name == f.path {
+						warn(fmt.Sprintf("%s is given more than once; reading it once", f.path))
 					} else {
-						warn(fmt.Sprintf("%s is the same file as %s; reading it once", p, in.name))
+						warn(fmt.Sprintf("%s is the same file as %s; reading it once", f.path, prev.name))
 					}
 					continue files
 				}
 			}
-			r, err := maybeGunzip(newCtxReader(ctx, f, fi.Mode().IsRegular()), p)
-			if err != nil {
-				f.Close()
-				closeAll()
-				return nil, err
+			ins = append(ins, *in)
+		}
+		if read == 0 {
+			closeAll()
+			if bad := skip.n - bad; bad > 0 {
+				return nil, fmt.Errorf("%s: none of its %s could be read", arg, lines(int64(bad), "log file"))
 			}
-			ins = append(ins, input{name: p, r: r, c: f, fi: fi})
+			return nil, fmt.Errorf("%s: %w", arg, errNoLogs)
 		}
 	}
+	skip.summary()
 	return ins, nil
+}
+
+// openFile opens one file to read. A file found in a directory is opened
+// without waiting (a FIFO there is refused, not waited for), must be a
+// regular file whose first read succeeds, and is dropped (nil, nil) when its
+// first line shows etcdpm's own output or a data file rather than a log.
+func openFile(ctx context.Context, f found) (*input, error) {
+	var file *os.File
+	var err error
+	if f.inDir {
+		// O_NONBLOCK: the open of a FIFO would otherwise wait for a writer.
+		file, err = os.OpenFile(f.path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	} else {
+		file, err = openArg(ctx, f.path)
+	}
+	if err != nil {
+		return nil, pathError(err)
+	}
+	fi, err := file.Stat()
+	if err != nil {
+		file.Close()
+		return nil, pathError(err)
+	}
+	if f.inDir && !fi.Mode().IsRegular() {
+		file.Close()
+		return nil, fmt.Errorf("%s: %s, not a regular file", f.path, fileKind(fi.Mode()))
+	}
+	br, err := maybeGunzip(newCtxReader(ctx, file, fi.Mode().IsRegular()), f.path)
+	if err == nil && f.inDir {
+		head, perr := br.Peek(512)
+		var pe *fs.PathError
+		if errors.As(perr, &pe) {
+			perr = pe.Err
+		}
+		switch {
+		case len(head) == 0 && perr != nil && perr != io.EOF:
+			err = fmt.Errorf("%s: reading: %w", f.path, perr)
+		case !isLog(f.path, head):
+			file.Close()
+			return nil, nil
+		}
+	}
+	if err != nil {
+		file.Close()
+		return nil, err
+	}
+	return &input{name: f.path, r: br, c: file, fi: fi, capture: f.capture}, nil
+}
+
+// openArg opens a file named on the command line. The open of a FIFO waits
+// for a writer: it is given up when ctx ends, the FIFO opened for writing
+// and closed again so that the waiting open returns and its file is closed.
+func openArg(ctx context.Context, path string) (*os.File, error) {
+	fi, err := os.Stat(path)
+	if err != nil || fi.Mode()&os.ModeNamedPipe == 0 || ctx.Done() == nil {
+		return os.Open(path)
+	}
+	type opened struct {
+		f   *os.File
+		err error
+	}
+	res := make(chan opened, 1)
+	go func() {
+		f, err := os.Open(path)
+		res <- opened{f, err}
+	}()
+	select {
+	case o := <-res:
+		return o.f, o.err
+	case <-ctx.Done():
+	}
+	if w, err := os.OpenFile(path, os.O_WRONLY|syscall.O_NONBLOCK, 0); err == nil {
+		w.Close()
+	}
+	select {
+	case o := <-res:
+		if o.f != nil {
+			o.f.Close()
+		}
+	case <-time.After(time.Second): // left to the end of the process
+	}
+	return nil, errInterrupted
+}
+
+// fileKind names what a file that is not a regular file is.
+func fileKind(m os.FileMode) string {
+	switch {
+	case m&os.ModeNamedPipe != 0:
+		return "a FIFO"
+	case m&os.ModeSocket != 0:
+		return "a socket"
+	case m&os.ModeDevice != 0:
+		return "a device"
+	case m.IsDir():
+		return "a directory"
+	}
+	return "a special file"
+}
+
+// skipped counts what was found in directories and not read (a file that
+// cannot be, a link out of the tree), and warns of the first few.
+type skipped struct {
+	warn func(string)
+	n    int
+}
+
+// maxSkipWarnings is how many skipped files are named, one warning each.
+const maxSkipWarnings = 5
+
+func (s *skipped) add(err error) {
+	s.n++
+	if s.n <= maxSkipWarnings {
+		s.warn(fmt.Sprintf("%v; skipped", err))
+	}
+}
+
+// summary says how many files were skipped, once all are known.
+func (s *skipped) summary() {
+	switch {
+	case s.n > maxSkipWarnings:
+		s.warn(fmt.Sprintf("%s skipped in all (%d more than named above); the analysis covers the rest", lines(int64(s.n), "file"), s.n-maxSkipWarnings))
+	case s.n > 0:
+		s.warn(fmt.Sprintf("%s skipped; the analysis covers the rest", lines(int64(s.n), "file")))
+	}
 }
 
 // pathError drops the system call from a *fs.PathError: "x.log: no such
@@ -104,50 +241,17 @@ func pathError(err error) error {
 	return err
 }
 
-// expand turns a directory into its log files (*.log, *.txt, and their .gz),
-// sorted, or a capture directory into its logs; a file is itself.
-func expand(arg string) ([]string, error) {
-	fi, err := os.Stat(arg)
-	if err != nil {
-		return nil, err
-	}
-	if !fi.IsDir() {
-		return []string{arg}, nil
-	}
-	if capdir.IsDir(arg) {
-		return capdir.LogFiles(arg) // logs.txt, or each member's log
-	}
-	entries, err := os.ReadDir(arg)
-	if err != nil {
-		return nil, err
-	}
-	var paths []string
-	for _, e := range entries {
-		if e.IsDir() {
-			continue
-		}
-		n := strings.TrimSuffix(e.Name(), ".gz")
-		if strings.HasSuffix(n, ".log") || strings.HasSuffix(n, ".txt") {
-			if n == "actions.log" {
-				continue // a lab's fault timeline, not an etcd log
-			}
-			paths = append(paths, filepath.Join(arg, e.Name()))
-		}
-	}
-	if len(paths) == 0 {
-		return nil, fmt.Errorf("%s: no log files (*.log, *.txt, *.gz) in this directory", arg)
-	}
-	sort.Strings(paths)
-	return paths, nil
-}
-
 // errTruncatedGzip stands for a gzip stream cut short. It must not be
 // io.ErrUnexpectedEOF, which the parser takes for the end of the input.
 var errTruncatedGzip = errors.New("gzip: unexpected end of file (truncated?)")
 
-func maybeGunzip(r io.Reader, name string) (io.Reader, error) {
+// maybeGunzip reads r through gzip when it starts with gzip's magic bytes.
+func maybeGunzip(r io.Reader, name string) (*bufio.Reader, error) {
 	br := bufio.NewReaderSize(r, 256<<10)
-	magic, _ := br.Peek(2)
+	magic, err := br.Peek(2)
+	if errors.Is(err, errInterrupted) { // Peek keeps no error for the next read
+		return nil, err
+	}
 	if len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
 		zr, err := gzip.NewReader(br)
 		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
@@ -156,7 +260,7 @@ func maybeGunzip(r io.Reader, name string) (io.Reader, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
-		return gzipReader{zr}, nil
+		return bufio.NewReaderSize(gzipReader{zr}, 64<<10), nil
 	}
 	return br, nil
 }
