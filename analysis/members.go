@@ -273,33 +273,41 @@ func (m *member) addPeer(id parser.ID) {
 	}
 }
 
-// source is one (input, envelope name) pair: the lines of one member in one
-// input. It learns its member from the lines that carry an ID, and holds what
-// earlier lines said until then.
+// source is one (input, envelope name) pair: the lines of one stream in one
+// input. The parser says of each line only what the line itself says; the
+// source decides who wrote the lines that name no member: the member of its
+// last line that did. Lines before the first such line wait in pending and
+// are given to that member once it is known.
 type source struct {
-	input   int
-	name    string
-	member  int32 // -1 while unknown, -2 when ambiguous
-	preVote int8
-	version string
-	ident   string
+	input        int
+	name         string
+	member       int32 // the first member its lines named: -1 while unknown, -2 when several
+	cur          int32 // the member its last self-naming line named, -1 before one
+	preVote      int8
+	version      string
+	ident        string // a name its identity lines announced
+	said         string // a name its other lines announced (a server start's)
+	pending      []parser.Event
+	pendingBytes int
 }
 
 // attribute returns the member that logged ev, or nil when not known yet.
 func (a *Analyzer) attribute(ev *parser.Event) *member {
+	s := a.findSource(ev.Input, ev.Source)
 	if ev.Member != 0 {
 		m := a.member(ev.Member)
 		if ev.Name != "" {
 			m.setName(ev.Name, nameFrom(ev))
 		}
-		a.bind(ev.Input, ev.Name, m)
+		if s == nil || s.cur != m.ix {
+			a.bind(s, ev.Input, ev.Source, m)
+		}
 		return m
 	}
-	s := a.findSource(ev.Input, ev.Name)
-	if s != nil && s.member >= 0 {
-		m := a.mem[s.member]
-		if ev.Kind == parser.MemberIdentity && ev.Name != "" {
-			m.setName(ev.Name, nameIdentity)
+	if s != nil && s.cur >= 0 {
+		m := a.mem[s.cur]
+		if ev.Name != "" {
+			m.setName(ev.Name, nameFrom(ev))
 		}
 		return m
 	}
@@ -327,17 +335,27 @@ func (a *Analyzer) findSource(input int, name string) *source {
 	return nil
 }
 
-// bind ties the source (input, name) to m, and hands m what the source
-// learned before.
-func (a *Analyzer) bind(input int, name string, m *member) {
-	s := a.findSource(input, name)
+// newSource adds the source (input, name), or returns nil past maxSources.
+func (a *Analyzer) newSource(input int, name string, member int32) *source {
+	if len(a.sources) >= maxSources {
+		return nil
+	}
+	a.sources = append(a.sources, source{input: input, name: name, member: member, cur: member})
+	a.lastSrc = len(a.sources) - 1
+	return &a.sources[a.lastSrc]
+}
+
+// bind ties the source s (input, name), nil when new, to m, the member its
+// current line names; the first time, it hands m what the source learned
+// before and the lines that waited for it.
+func (a *Analyzer) bind(s *source, input int, name string, m *member) {
 	if s == nil {
-		if len(a.sources) >= maxSources {
-			return
+		if a.newSource(input, name, m.ix) != nil {
+			m.setName(name, nameEnvelope)
 		}
-		a.sources = append(a.sources, source{input: input, name: name, member: m.ix})
 		return
 	}
+	s.cur = m.ix
 	switch {
 	case s.member == m.ix || s.member == -2:
 		return
@@ -358,35 +376,65 @@ func (a *Analyzer) bind(input int, name string, m *member) {
 	if s.ident != "" {
 		m.setName(s.ident, nameIdentity)
 	}
+	if s.said != "" {
+		m.setName(s.said, nameEnvelope)
+	}
 	m.setName(name, nameEnvelope)
+	pending := s.pending
+	a.pendingBytes -= s.pendingBytes
+	s.pending, s.pendingBytes = nil, 0
+	for i := range pending { // s may move: a.sources can grow meanwhile
+		a.Add(&pending[i])
+	}
 }
 
 // maxSources bounds the (input, name) pairs kept.
 const maxSources = 4096
 
-// addUnattributed keeps what a line of a not yet known member says.
+// maxPending bounds the lines kept waiting for their member, per source and
+// in all (their texts' bytes).
+const (
+	maxPending      = 256
+	maxPendingBytes = 4 << 20
+)
+
+// addUnattributed keeps what a line of a not yet known member says: what a
+// start or identity line says, and the other lines themselves until their
+// member is known. An unreachable peer is noted at once.
 func (a *Analyzer) addUnattributed(ev *parser.Event, t time.Time) {
 	switch ev.Kind {
-	case parser.ServerStart, parser.MemberIdentity:
-		s := a.findSource(ev.Input, ev.Name)
-		if s == nil {
-			if len(a.sources) >= maxSources {
-				return
-			}
-			a.sources = append(a.sources, source{input: ev.Input, name: ev.Name, member: -1})
-			s = &a.sources[len(a.sources)-1]
+	case parser.StreamLost, parser.PeerInactive, parser.ProberUnhealthy, parser.PeerURLUnreachable:
+		a.unreachableHint(nil, ev, t)
+		return
+	}
+	s := a.findSource(ev.Input, ev.Source)
+	if s == nil {
+		if s = a.newSource(ev.Input, ev.Source, -1); s == nil {
+			return
 		}
+	}
+	switch ev.Kind {
+	case parser.ServerStart, parser.MemberIdentity:
 		if ev.PreVote != 0 {
 			s.preVote = ev.PreVote
 		}
 		if ev.Version != "" {
 			s.version = ev.Version
 		}
-		if ev.Kind == parser.MemberIdentity && ev.Name != "" {
+		if ev.Name != "" && ev.Kind == parser.MemberIdentity {
 			s.ident = ev.Name
+		} else if ev.Name != "" {
+			s.said = ev.Name
 		}
-	case parser.StreamLost, parser.PeerInactive, parser.ProberUnhealthy, parser.PeerURLUnreachable:
-		a.unreachableHint(nil, ev, t)
+		return
+	}
+	if ev.Name != "" {
+		s.said = ev.Name
+	}
+	if len(s.pending) < maxPending && a.pendingBytes+len(ev.Text) <= maxPendingBytes {
+		s.pending = append(s.pending, ev.Clone())
+		s.pendingBytes += len(ev.Text)
+		a.pendingBytes += len(ev.Text)
 	}
 }
 
@@ -422,6 +470,9 @@ func (a *Analyzer) settleSources() {
 		}
 		if s.ident != "" {
 			m.setName(s.ident, nameIdentity)
+		}
+		if s.said != "" {
+			m.setName(s.said, nameEnvelope)
 		}
 	}
 }

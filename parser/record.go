@@ -32,6 +32,7 @@ type record struct {
 	msg      []byte
 	fields   []byte // zap: the JSON object holding the fields (the whole line for zap JSON)
 	fieldsAt int    // zap JSON: where the fields after msg start in fields
+	glued    int    // zap JSON: where a record glued after this one starts, 0 if none
 }
 
 // status of parsing one payload.

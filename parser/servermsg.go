@@ -16,6 +16,7 @@ type serverHint struct {
 	preVote  int8
 	duration []byte // a Go duration string to parse
 	failed   bool   // the request ended in an error
+	bad      string // why the line, of a known wording, is malformed
 }
 
 // parseServerText reads the capnslog wordings (etcd 3.3 and 3.4's default
