@@ -282,6 +282,10 @@ func (s *stream) produce(jobs chan<- *chunk) {
 			eof = true
 		}
 		carry = nil
+		if first && !eof && len(data) < MaxLineBytes && bytes.Count(data, []byte("\n")) < sniffLines {
+			carry = data // the layout is detected on as many lines as a Reader's
+			continue
+		}
 		if !eof {
 			i := bytes.LastIndexByte(data, '\n')
 			if i < 0 {
