@@ -15,10 +15,11 @@ const (
 	recZapJSON              // {"level":"info","ts":"...","logger":"raft","caller":"...","msg":"..."}
 	recZapConsole           // "2026-...Z<TAB>info<TAB>raft<TAB>caller<TAB>msg<TAB>{fields}"
 	recText                 // a bare message (journald's capnslog formatter)
+	recGoLog                // etcd 2.0/2.1 Go std log: "2015/08/20 15:43:27 raft: ..."
 	recFormats
 )
 
-var recNames = [...]string{"", "raft-stdlog", "capnslog", "zap-json", "zap-console", "text"}
+var recNames = [...]string{"", "raft-stdlog", "capnslog", "zap-json", "zap-console", "text", "go-log"}
 
 // record is one etcd log record, taken apart. Slices alias the line.
 type record struct {
@@ -65,6 +66,9 @@ func (r *Reader) parseRecord(payload []byte, rec *record) (st status, why string
 		if len(p) >= 19 && p[4] == '-' && p[10] == ' ' {
 			return r.parseCapnslog(p, rec)
 		}
+		if len(p) >= 20 && p[4] == '/' && p[7] == '/' && p[10] == ' ' && p[13] == ':' {
+			return r.parseGoLog(p, rec)
+		}
 	}
 	// A bare raft message, as journald's capnslog formatter stores it.
 	if looksLikeRaftMessage(p) {
@@ -82,10 +86,11 @@ func looksLikeRaftMessage(b []byte) bool {
 		return true
 	}
 	n := 0
-	for n < len(b) && n < 17 && isHex(b[n]) {
+	for n < len(b) && n <= 32 && isHex(b[n]) {
 		n++
 	}
-	return n >= 1 && n <= 16 && n < len(b) && b[n] == ' ' && hasHexLetterOrLong(b[:n])
+	// up to 32 digits: an ID too long is reported, not taken for noise
+	return n >= 1 && n <= 32 && n < len(b) && b[n] == ' ' && hasHexLetterOrLong(b[:n])
 }
 
 // hasHexLetterOrLong rejects short plain words that happen to be hex ("added").
@@ -130,6 +135,29 @@ func (r *Reader) parseStdlog(p []byte, rec *record) (status, string) {
 			break
 		}
 	}
+	rec.msg = q
+	return stOK, ""
+}
+
+// parseGoLog reads etcd 2.0 and 2.1's records, written by Go's standard log
+// with its default flags: "2015/08/20 15:43:27 raft: 8e9e05c52164694d became
+// candidate at term 5", the package, then the message; no level.
+func (r *Reader) parseGoLog(p []byte, rec *record) (status, string) {
+	st, ok := scanStdlogTime(p) // wall clock; the zone is settled in zoneTime
+	if !ok {
+		return stMalformed, "bad Go log timestamp"
+	}
+	q := p[19:]
+	if len(q) == 0 || q[0] != ' ' {
+		return stNoise, ""
+	}
+	q = q[1:]
+	// "pkg: message"; raft's "raft.node: ..." is a message of its own
+	if c := bytes.Index(q, []byte(": ")); c > 0 && bytes.IndexByte(q[:c], ' ') < 0 && string(q[:c]) != "raft.node" {
+		q = q[c+2:]
+	}
+	rec.format, rec.level = recGoLog, LevelInfo
+	rec.st, rec.lazy, rec.hasTime, rec.zoneless = st, true, true, true
 	rec.msg = q
 	return stOK, ""
 }
@@ -186,7 +214,17 @@ func (r *Reader) parseCapnslog(p []byte, rec *record) (status, string) {
 func (r *Reader) parseZapJSON(p []byte, rec *record) (status, string) {
 	end := trimSpace(p)
 	if end[len(end)-1] != '}' {
+		if jsonEnd(p) > 0 {
+			return stMalformed, "bytes after the JSON record's closing brace"
+		}
 		return stMalformed, "truncated JSON record"
+	}
+	// Records glued on one line ("...}{"level":...): read the first, and
+	// leave the rest for the next Scan.
+	if i := bytes.Index(p, []byte(`}{"level":`)); i >= 0 {
+		if n := jsonEnd(p); n == i+1 {
+			rec.glued, p = n, p[:n]
+		}
 	}
 	// Fast path: zap writes level, ts, [logger,] caller and msg first, in
 	// this order, and most lines are not events. Find msg by that layout,

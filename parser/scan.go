@@ -347,6 +347,10 @@ func (r *Reader) handleRecord(line []byte, f *framed, payload []byte) bool {
 			if k := zapKind(rec.msg); k != KindNone {
 				parseZapFields(k, rec.fields, rec.fieldsAt, &h)
 			}
+		case recGoLog:
+			if parseServerText(rec.msg, &h); h.kind == KindNone {
+				parseLinkFailure(rec.msg, &h)
+			}
 		default:
 			parseServerText(rec.msg, &h)
 		}
@@ -404,7 +408,7 @@ func (r *Reader) zoneTime(rec *record, f *framed) time.Time {
 	case rec.hasTime && !rec.zoneless:
 		return rec.when()
 	case rec.hasTime && f.hasTime && f.exact:
-		if rec.format == recStdlog {
+		if rec.format == recStdlog || rec.format == recGoLog { // whole seconds
 			return f.when()
 		}
 		wall := rec.when()
