@@ -70,8 +70,9 @@ func (r *Reader) parseRecord(payload []byte, rec *record) (st status, why string
 			return r.parseGoLog(p, rec)
 		}
 	}
-	// A bare raft message, as journald's capnslog formatter stores it.
-	if looksLikeRaftMessage(p) {
+	// A bare raft or server message, as journald's capnslog formatter
+	// stores it.
+	if looksLikeRaftMessage(p) || looksLikeServerMessage(p) {
 		rec.format = recText
 		rec.msg = p
 		return stOK, ""
@@ -91,6 +92,17 @@ func looksLikeRaftMessage(b []byte) bool {
 	}
 	// up to 32 digits: an ID too long is reported, not taken for noise
 	return n >= 1 && n <= 32 && n < len(b) && b[n] == ' ' && hasHexLetterOrLong(b[:n])
+}
+
+// looksLikeServerMessage reports whether b is one of the server wordings
+// that make events.
+func looksLikeServerMessage(b []byte) bool {
+	var h serverHint
+	parseServerText(b, &h)
+	if h.kind == KindNone {
+		parseLinkFailure(b, &h)
+	}
+	return h.kind != KindNone
 }
 
 // hasHexLetterOrLong rejects short plain words that happen to be hex ("added").

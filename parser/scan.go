@@ -347,7 +347,7 @@ func (r *Reader) handleRecord(line []byte, f *framed, payload []byte) bool {
 			if k := zapKind(rec.msg); k != KindNone {
 				parseZapFields(k, rec.fields, rec.fieldsAt, &h)
 			}
-		case recGoLog:
+		case recGoLog, recText:
 			if parseServerText(rec.msg, &h); h.kind == KindNone {
 				parseLinkFailure(rec.msg, &h)
 			}

@@ -124,9 +124,10 @@ func parseServerText(msg []byte, h *serverHint) {
 // (<why>)": "failed to dial X on stream Message (...)", "failed to write X
 // on pipeline (...)". From etcd 2.2 on, the first failure of a link is
 // followed by "the connection with X became inactive" (later "peer X became
-// inactive"), which is the event; only etcd 2.0 and 2.1's Go log lines are
-// read here, where no such line follows: a stream's failure is a lost
-// stream, a pipeline's an inactive peer.
+// inactive"), which is the event; a failure with a new reason is logged alone. It
+// is read from etcd 2.0 and 2.1's Go log lines and from bare messages (etcd
+// 2.2 to 3.0 under journald): a stream's failure is a lost stream, a
+// pipeline's an inactive peer. (3.x's capnslog lines keep theirs paired.)
 func parseLinkFailure(msg []byte, h *serverHint) {
 	c := newCursor(msg)
 	if !c.peek("failed to ") {
