@@ -269,9 +269,21 @@ func (s *stream) produce(jobs chan<- *chunk) {
 	br := bufio.NewReaderSize(s.src.R, 64<<10)
 	first := true
 	var carry []byte
+	whole := false // carry is all of the last buffer: a line longer than a chunk
 	for {
-		buf := getBuf(len(carry) + ChunkBytes)[:len(carry)]
-		copy(buf, carry)
+		var buf []byte
+		switch {
+		case whole && cap(carry)-len(carry) >= ChunkBytes:
+			buf = carry
+		case whole:
+			// grow by doubling, not by a chunk at a time: a 16 MiB line
+			// costs 32 MiB of buffers, not 150
+			buf = make([]byte, len(carry), min(max(2*cap(carry), len(carry)+ChunkBytes), MaxLineBytes+ChunkBytes))
+			copy(buf, carry)
+		default:
+			buf = getBuf(len(carry) + ChunkBytes)[:len(carry)]
+			copy(buf, carry)
+		}
 		n, err := fill(br, buf[len(carry):cap(buf)])
 		data := buf[:len(carry)+n]
 		eof := err == io.EOF
@@ -281,16 +293,16 @@ func (s *stream) produce(jobs chan<- *chunk) {
 			s.err = fmt.Errorf("reading %s: %w", s.opts.Name, err)
 			eof = true
 		}
-		carry = nil
+		carry, whole = nil, false
 		if first && !eof && len(data) < MaxLineBytes && bytes.Count(data, []byte("\n")) < sniffLines {
-			carry = data // the layout is detected on as many lines as a Reader's
+			carry, whole = data, true // the layout is detected on as many lines as a Reader's
 			continue
 		}
 		if !eof {
 			i := bytes.LastIndexByte(data, '\n')
 			if i < 0 {
 				if len(data) <= MaxLineBytes {
-					carry = data // a long line: read on
+					carry, whole = data, true // a long line: read on
 					continue
 				}
 				// a line over the limit: skip to its end, count it malformed

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -211,4 +212,26 @@ func FuzzParallelSequential(f *testing.F) {
 			t.Fatalf("chunks of %d: stats\n   got %+v\n  want %+v", ChunkBytes, stats[0], ws)
 		}
 	})
+}
+
+// Lines near MaxLineBytes are assembled in buffers that double, not grow a
+// chunk at a time: three 16 MiB lines allocated 450 MB on the way.
+func TestLongLinesAllocation(t *testing.T) {
+	if testing.Short() {
+		t.Skip("allocates 48 MiB of input")
+	}
+	head := `{"level":"warn","ts":"2026-11-23T21:07:10.243997Z","caller":"etcdserver/util.go:170","msg":"apply request took too long","took":"1.2s","request":"`
+	line := head + strings.Repeat("x", MaxLineBytes-len(head)-3) + `"}` + "\n"
+	data := strings.Repeat(line, 3)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	n := 0
+	stats, err := Read(context.Background(), []Source{{R: strings.NewReader(data)}}, 2, func(*Event) { n++ })
+	runtime.ReadMemStats(&after)
+	if err != nil || n != 3 || stats[0].Malformed != 0 {
+		t.Fatalf("%d events, %+v, %v", n, stats[0], err)
+	}
+	if got := after.TotalAlloc - before.TotalAlloc; got > 160<<20 {
+		t.Errorf("%d MiB allocated for three 16 MiB lines, want at most 160", got>>20)
+	}
 }
