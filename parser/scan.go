@@ -92,6 +92,13 @@ func (d *shutdowns) keep(ev *Event) bool {
 	return true
 }
 
+// minUnix and maxUnix bound the times a JSON document can hold: the years 0
+// to 9999.
+const (
+	minUnix = -62167219200
+	maxUnix = 253402300800
+)
+
 // maxSources bounds the envelope names tracked: hostile input cannot grow
 // the tables without bound.
 const maxSources = 4096
@@ -369,7 +376,7 @@ func (r *Reader) handleRecord(line []byte, f *framed, payload []byte) bool {
 	ev.Kind, ev.Level = kind, rec.level
 	ev.Input, ev.Line, ev.Text = r.opts.Input, r.line, line
 	ev.Time = r.zoneTime(rec, f)
-	if y := ev.Time.Year(); y < 0 || y > 9999 {
+	if u := ev.Time.Unix(); u < minUnix || u >= maxUnix {
 		r.malformed("time outside the years 0 to 9999")
 		return false
 	}
