@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -164,23 +165,15 @@ func TestReadKeepsReaderErrors(t *testing.T) {
 // the events and stats of one sequential Reader, whatever the input and
 // wherever the cuts fall. The seeds are runs of lines from the fixtures.
 func FuzzParallelSequential(f *testing.F) {
-	for _, path := range []string{
-		"../testdata/shared/seed/etcd-demo-compose-logs.txt",
-		"../testdata/shared/etcd-3.4.45/L01-v3.4.45-capnslog/n2.log",
-		"../testdata/shared/etcd-3.4.45/L03-v3.4.45-zap/n2.log",
-		"../testdata/real/3.6.16-quorum-loss-prevote-off/n1.log",
-		"../testdata/real/3.7.3-leader-stop-prevote-on/n3.log",
-	} {
-		data, err := os.ReadFile(path)
-		if err != nil {
-			f.Fatal(err)
-		}
+	paths := append(slices.Clip(seedFiles), "../testdata/real/3.6.16-quorum-loss-prevote-off/n1.log",
+		"../testdata/real/3.7.3-leader-stop-prevote-on/n3.log")
+	readSeeds(f, paths, func(data []byte) {
 		lines := bytes.SplitAfter(data, []byte("\n"))
 		for start := 0; start < len(lines); start += len(lines)/3 + 1 {
 			run := bytes.Join(lines[start:min(start+80, len(lines))], nil)
 			f.Add(run, uint16(start*37), uint8(0))
 		}
-	}
+	})
 	f.Add([]byte("etcd1-1  | {\"level\":\"info\",\"ts\":\"2026-11-23T21:07:10Z\",\"msg\":\"received signal; shutting down\"}\n"+
 		"etcd1-1  | {\"level\":\"info\",\"ts\":\"2026-11-23T21:07:10.0001Z\",\"msg\":\"closing etcd server\"}\n"), uint16(40), uint8(0))
 	f.Fuzz(func(t *testing.T, data []byte, chunk uint16, layout uint8) {
