@@ -263,6 +263,13 @@ type Event struct {
 	Text  []byte // the line as read, envelope included (valid until next Scan)
 }
 
+// minUnix and maxUnix bound an Event's time: the times a JSON document can hold: the years 0
+// to 9999.
+const (
+	minUnix = -62167219200
+	maxUnix = 253402300800
+)
+
 // Clone returns a copy of e that owns its Text.
 func (e *Event) Clone() Event {
 	c := *e

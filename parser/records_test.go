@@ -1,6 +1,7 @@
 package parser
 
 import (
+	"context"
 	"os"
 	"strings"
 	"testing"
@@ -184,5 +185,40 @@ func TestMalformedValues(t *testing.T) {
 	// the last second etcd can write is read
 	if evs := collect(t, strings.Replace(zap, "%s", "253402300799.0", 1)+"\n", Options{}); len(evs) != 1 || evs[0].Time.Year() != 9999 {
 		t.Errorf("year 9999: %+v", evs)
+	}
+}
+
+// A shutdown's "closing etcd server" line repeats its signal line and is
+// dropped, per stream: two members of one compose stream that stop at once
+// keep a shutdown each.
+func TestShutdownRepeatDropped(t *testing.T) {
+	var sig, closing string
+	for _, l := range readLines(t, "../testdata/real/3.6.16-clean-stop-prevote-off/n1.log") {
+		switch {
+		case strings.Contains(l, "received signal; shutting down"):
+			sig = l
+		case strings.Contains(l, "closing etcd server"):
+			closing = l
+		}
+	}
+	in := "etcd1-1  | " + sig + "\netcd2-1  | " + sig + "\netcd1-1  | " + closing + "\netcd2-1  | " + closing + "\n"
+	for _, chunk := range []int{0, 64} {
+		var evs []Event
+		if chunk == 0 {
+			evs = collect(t, in, Options{})
+		} else {
+			defer func(n int) { ChunkBytes = n }(ChunkBytes)
+			ChunkBytes = chunk
+			if _, err := Read(context.Background(), []Source{{R: strings.NewReader(in)}}, 2, func(e *Event) { evs = append(evs, e.Clone()) }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if len(evs) != 2 || evs[0].Source != "etcd1" || evs[1].Source != "etcd2" || evs[0].Line != 1 || evs[1].Line != 2 {
+			t.Errorf("chunks of %d: %+v, want the two signal lines", chunk, evs)
+		}
+	}
+	// a bare stream: one shutdown
+	if evs := collect(t, sig+"\n"+closing+"\n", Options{}); len(evs) != 1 {
+		t.Errorf("%d shutdown events from one stream, want 1", len(evs))
 	}
 }
