@@ -1,6 +1,7 @@
 // The parallel reader, Read: a producer cuts each source into chunks, workers
 // parse them, and an in-order pass merges the sources by time. Its parts share
 // the stream's state and are read together, hence one file over 450 lines.
+
 package parser
 
 import (
