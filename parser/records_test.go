@@ -175,6 +175,8 @@ func TestMalformedValues(t *testing.T) {
 		{"raft2020/04/30 17:20:31 INFO: bd388e78109158530123 became leader at term 3", "member ID longer than 16 hex digits"},
 		{`{"level":"warn","ts":"2026-11-23T21:51:24.412Z","caller":"etcdserver/server.go:1","msg":"leadership transfer starting","local-member-id":"0","current-leader-member-id":"302e2e4c5374c763","transferee-member-id":"c1afc607fb48dea"}`,
 			"bad local-member-id (0, or not a hex ID of up to 16 digits)"},
+		{`{"level":"info","ts":"2026-11-23T21:51:24.412Z","caller":"etcdserver/server.go:1","message":"raft.node: c1afc607fb48dea elected leader 302e2e4c5374c763 at term 2"}`,
+			"zap JSON record without msg"},
 	} {
 		r := NewReader(strings.NewReader(c.line+"\n"), Options{})
 		evs := drain(r)

@@ -69,6 +69,9 @@ func (r *Reader) parseZapJSON(p []byte, rec *record) (status, string) {
 	if it.bad {
 		return stMalformed, "invalid JSON record"
 	}
+	if !haveMsg && haveLevel && rec.hasTime {
+		return stMalformed, "zap JSON record without msg"
+	}
 	if !haveMsg || !haveLevel {
 		return stNoise, "" // some other JSON
 	}
