@@ -100,18 +100,7 @@ func (a *Analyzer) bind(s *source, input int, name string, m *member) {
 		return
 	}
 	s.member = m.ix
-	if s.preVote != 0 && m.preVote == 0 {
-		m.preVote = s.preVote
-	}
-	if s.version != "" && m.version == "" {
-		m.version = s.version
-	}
-	if s.ident != "" {
-		m.setName(s.ident, nameIdentity)
-	}
-	if s.said != "" {
-		m.setName(s.said, nameEnvelope)
-	}
+	s.handTo(m)
 	m.setName(name, nameEnvelope)
 	pending := s.pending
 	a.pendingBytes -= s.pendingBytes
@@ -194,18 +183,22 @@ func (a *Analyzer) settleSources() {
 		if only < 0 {
 			continue
 		}
-		m := a.mem[only]
-		if s.preVote != 0 && m.preVote == 0 {
-			m.preVote = s.preVote
-		}
-		if s.version != "" && m.version == "" {
-			m.version = s.version
-		}
-		if s.ident != "" {
-			m.setName(s.ident, nameIdentity)
-		}
-		if s.said != "" {
-			m.setName(s.said, nameEnvelope)
-		}
+		s.handTo(a.mem[only])
+	}
+}
+
+// handTo gives m what the source's lines said before m was known.
+func (s *source) handTo(m *member) {
+	if s.preVote != 0 && m.preVote == 0 {
+		m.preVote = s.preVote
+	}
+	if s.version != "" && m.version == "" {
+		m.version = s.version
+	}
+	if s.ident != "" {
+		m.setName(s.ident, nameIdentity)
+	}
+	if s.said != "" {
+		m.setName(s.said, nameEnvelope)
 	}
 }
