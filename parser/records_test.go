@@ -224,3 +224,21 @@ func TestShutdownRepeatDropped(t *testing.T) {
 		t.Errorf("%d shutdown events from one stream, want 1", len(evs))
 	}
 }
+
+// An event says what its line says: a member ID only when the line names
+// it, and a name only when the line announces one.
+func TestEventsSayWhatTheLineSays(t *testing.T) {
+	for name, data := range parallelInputs(t) {
+		for _, e := range collect(t, data, Options{Name: name}) {
+			if e.Member != 0 && !strings.Contains(string(e.Text), e.Member.String()) {
+				t.Fatalf("%s:%d: member %s not in the line %q", name, e.Line, e.Member, e.Text)
+			}
+			if e.Name != "" && !strings.Contains(string(e.Text), e.Name) {
+				t.Fatalf("%s:%d: name %q not in the line %q", name, e.Line, e.Name, e.Text)
+			}
+			if e.Source != "" && !strings.Contains(string(e.Text), e.Source) {
+				t.Fatalf("%s:%d: stream %q not in the line %q", name, e.Line, e.Source, e.Text)
+			}
+		}
+	}
+}
