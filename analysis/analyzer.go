@@ -35,6 +35,9 @@ type Analyzer struct {
 	cacheIx int32
 	sources []source
 	lastSrc int // the source last found
+	// pendingBytes is the text held by lines waiting for their member
+	// (see addUnattributed).
+	pendingBytes int
 	// interleaved holds the inputs whose lines of one source carry several
 	// members' IDs (see bind).
 	interleaved map[int]bool

@@ -79,16 +79,18 @@ func TestTimelineBounded(t *testing.T) {
 }
 
 // TestAttribution: lines without a member ID (an envelope name only) belong
-// to the member whose ID lines carry the same name in the same input.
+// to the member whose ID lines carry the same stream name in the same input;
+// the lines before the first of those wait for it.
 func TestAttribution(t *testing.T) {
 	s := newScript("2026-11-23 21:00:00")
-	s.add(parser.Event{Kind: parser.ServerStart, Name: "etcd1", PreVote: 1, Version: "3.5.35"})
-	s.add(parser.Event{Kind: parser.ServerStart, Name: "etcd2", PreVote: 1})
-	s.add(parser.Event{Kind: parser.NewRaft, Member: n1, Name: "etcd1", Term: 1})
-	s.add(parser.Event{Kind: parser.NewRaft, Member: n2, Name: "etcd2", Term: 1})
-	s.at("+1s").add(parser.Event{Kind: parser.VoteRequest, Member: n1, Name: "etcd1", Peer: n3, PeerName: "etcd3", Term: 2, Msg: parser.MsgVote})
+	s.add(parser.Event{Kind: parser.ServerStart, Source: "etcd1", PreVote: 1, Version: "3.5.35"})
+	s.add(parser.Event{Kind: parser.ServerStart, Source: "etcd2", PreVote: 1})
+	s.add(parser.Event{Kind: parser.ClockDrift, Source: "etcd2", Peer: n1, Duration: 3 * time.Second})
+	s.add(parser.Event{Kind: parser.NewRaft, Member: n1, Source: "etcd1", Term: 1})
+	s.add(parser.Event{Kind: parser.NewRaft, Member: n2, Source: "etcd2", Term: 1})
+	s.at("+1s").add(parser.Event{Kind: parser.VoteRequest, Member: n1, Source: "etcd1", Peer: n3, PeerName: "etcd3", Term: 2, Msg: parser.MsgVote})
 	s.add(parser.Event{Kind: parser.MemberIdentity, Member: n2, Name: "node-b"})
-	s.at("+1s").add(parser.Event{Kind: parser.Shutdown, Name: "etcd1"})
+	s.at("+1s").add(parser.Event{Kind: parser.Shutdown, Source: "etcd1"})
 	r := analyze(t, s)
 	want := map[parser.ID]string{n1: "etcd1", n2: "node-b", n3: "etcd3"}
 	for _, m := range r.Members {
@@ -101,6 +103,9 @@ func TestAttribution(t *testing.T) {
 	}
 	if len(findings(r, Shutdown)) != 1 || !hasMember(findings(r, Shutdown)[0], n1) {
 		t.Errorf("the unattributed shutdown line is not etcd1's\n%s", dump(r))
+	}
+	if f := findings(r, ClockDrift); len(f) != 1 || f[0].Members[0] != n2 {
+		t.Errorf("the clock difference before etcd2's first ID line is not etcd2's\n%s", dump(r))
 	}
 }
 

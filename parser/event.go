@@ -237,8 +237,10 @@ type Event struct {
 	Kind  Kind
 	Level Level
 
-	Member ID     // the member that logged the line (0 when not known yet)
-	Name   string // the member's name when known (interned; from envelope or identity lines)
+	// What the line says of who wrote it; the analysis decides who did.
+	Member ID     // the logging member's ID when the wording names it, else 0
+	Name   string // the name the line announces for its member ("embed: name = ..."), interned
+	Source string // the envelope's name of the line's stream (service, pod, host), "" when none; interned
 
 	Term     uint64  // the term the line states (see Kind)
 	Peer     ID      // the other member the line names (vote target, new leader, ...)
@@ -260,6 +262,13 @@ type Event struct {
 	Line  int64  // 1-based line number in that input
 	Text  []byte // the line as read, envelope included (valid until next Scan)
 }
+
+// minUnix and maxUnix bound an Event's time: the times a JSON document can hold: the years 0
+// to 9999.
+const (
+	minUnix = -62167219200
+	maxUnix = 253402300800
+)
 
 // Clone returns a copy of e that owns its Text.
 func (e *Event) Clone() Event {

@@ -7,23 +7,33 @@ import (
 	"unicode/utf8"
 )
 
-// seedLines adds real lines from the fixtures to a fuzz corpus.
-func seedLines(f *testing.F, add func(line []byte)) {
-	for _, path := range []string{
-		"../testdata/shared/seed/etcd-demo-compose-logs.txt",
-		"../testdata/shared/etcd-3.4.45/L01-v3.4.45-capnslog/n2.log",
-		"../testdata/shared/etcd-3.4.45/L03-v3.4.45-zap/n2.log",
-	} {
+// seedFiles are the fixtures the fuzz corpora are seeded from.
+var seedFiles = []string{
+	"../testdata/shared/seed/etcd-demo-compose-logs.txt",
+	"../testdata/shared/etcd-3.4.45/L01-v3.4.45-capnslog/n2.log",
+	"../testdata/shared/etcd-3.4.45/L03-v3.4.45-zap/n2.log",
+}
+
+// readSeeds calls fn with the contents of each file.
+func readSeeds(f *testing.F, paths []string, fn func(data []byte)) {
+	for _, path := range paths {
 		data, err := os.ReadFile(path)
 		if err != nil {
 			f.Fatal(err)
 		}
+		fn(data)
+	}
+}
+
+// seedLines adds real lines from the fixtures to a fuzz corpus.
+func seedLines(f *testing.F, add func(line []byte)) {
+	readSeeds(f, seedFiles, func(data []byte) {
 		for i, l := range bytes.Split(data, []byte("\n")) {
 			if i%7 == 0 {
 				add(l)
 			}
 		}
-	}
+	})
 }
 
 // FuzzReader feeds arbitrary input to the Reader under every layout: it must

@@ -45,6 +45,21 @@ func (it *jsonIter) skipWS() {
 	}
 }
 
+// jsonEnd returns the offset just after the closing brace of the object b
+// starts with, or -1 when b does not hold a whole object.
+func jsonEnd(b []byte) int {
+	it := newJSONIter(b)
+	for {
+		if _, _, _, _, ok := it.next(); !ok {
+			break
+		}
+	}
+	if it.bad {
+		return -1
+	}
+	return it.i
+}
+
 // newJSONIterAt continues walking an object from offset i, just after a
 // member's value.
 func newJSONIterAt(b []byte, i int) jsonIter { return jsonIter{b: b, i: i} }

@@ -1,3 +1,7 @@
+// The parallel reader, Read: a producer cuts each source into chunks, workers
+// parse them, and an in-order pass merges the sources by time. Its parts share
+// the stream's state and are read together, hence one file over 450 lines.
+
 package parser
 
 import (
@@ -27,10 +31,10 @@ var ChunkBytes = 1 << 20
 // a source, line order; across sources, by time (an event with no time takes
 // the time of the one before it in its source), ties going to the lower
 // Input. Each source is cut into chunks at line ends and the chunks are parsed
-// on up to workers goroutines, like pgzip; an in-order pass then patches what a
-// chunk could not know (line numbers, member IDs and names learned earlier,
-// shutdown lines repeated across a chunk boundary), so the events and the
-// stats are exactly those of one Reader per source. The Event passed to fn is
+// on up to workers goroutines, like pgzip. A line's event depends on that line
+// only, so an in-order pass has only to number the lines and drop the shutdown
+// lines that repeat another (as a Reader does): the events and the stats are
+// exactly those of one Reader per source. The Event passed to fn is
 // valid during the call only. Read returns each source's Stats and the I/O
 // errors, joined. Once ctx is done, each source stops at its next read and
 // Read returns what was read with ctx's error.
@@ -116,7 +120,6 @@ type chunk struct {
 
 	// results
 	evs []Event
-	fix []*source // each event's source, in this chunk's reader
 	r   *Reader
 }
 
@@ -128,7 +131,6 @@ func (c *chunk) parse() {
 		detected: true,
 		chunked:  true,
 		chunk:    c.data,
-		sources:  make(map[string]*source),
 		strs:     make(map[string]string),
 	}
 	c.r = r
@@ -141,11 +143,10 @@ func (c *chunk) parse() {
 	if len(c.data) == 0 {
 		return
 	}
-	c.evs, c.fix = getEvents()
+	c.evs = getEvents()
 	for r.Scan() {
 		e := r.Event()
 		c.evs = append(c.evs, *e)
-		c.fix = append(c.fix, r.src)
 		if !within(e.Text, c.data) {
 			// a line rewritten while read (colours stripped): keep a copy
 			c.evs[len(c.evs)-1].Text = append([]byte(nil), e.Text...)
@@ -168,13 +169,8 @@ func within(b, buf []byte) bool {
 // garbage is what costs.
 var (
 	bufPool = sync.Pool{New: func() any { b := make([]byte, 0, ChunkBytes+ChunkBytes/4); return &b }}
-	evPool  = sync.Pool{New: func() any { return &evSlices{} }}
+	evPool  = sync.Pool{New: func() any { return new([]Event) }}
 )
-
-type evSlices struct {
-	evs []Event
-	fix []*source
-}
 
 func getBuf(n int) []byte {
 	b := *bufPool.Get().(*[]byte)
@@ -191,10 +187,7 @@ func putBuf(b []byte) {
 	}
 }
 
-func getEvents() ([]Event, []*source) {
-	es := evPool.Get().(*evSlices)
-	return es.evs[:0], es.fix[:0]
-}
+func getEvents() []Event { return (*evPool.Get().(*[]Event))[:0] }
 
 // release returns the chunk's memory to the pools once the in-order pass is
 // done with it.
@@ -203,10 +196,10 @@ func (c *chunk) release() {
 		putBuf(c.buf)
 	}
 	if c.evs != nil {
-		clear(c.fix) // the events' texts point into pooled buffers only
-		evPool.Put(&evSlices{evs: c.evs[:0], fix: c.fix[:0]})
+		evs := c.evs[:0] // the events' texts point into pooled buffers only
+		evPool.Put(&evs)
 	}
-	c.buf, c.data, c.evs, c.fix, c.r = nil, nil, nil, nil, nil
+	c.buf, c.data, c.evs, c.r = nil, nil, nil, nil
 }
 
 // chunkLine returns the next line of the chunk. Like readLine, it counts a
@@ -237,8 +230,8 @@ func (r *Reader) chunkLine() ([]byte, bool) {
 	}
 }
 
-// stream is one source: its chunks in order, and the state the in-order
-// pass carries from chunk to chunk.
+// stream is one source: its chunks in order, and what the in-order pass
+// carries from chunk to chunk.
 type stream struct {
 	src   Source
 	opts  Options
@@ -251,9 +244,7 @@ type stream struct {
 	i       int
 	lastKey int64
 	lines   int64 // lines of the chunks consumed so far
-	state   map[*source]*source
-	carried map[string]*source // per envelope name, the state before the current chunk
-	bare    source
+	shut    shutdowns
 	stats   Stats
 	recs    [recFormats]int64
 	variant string
@@ -262,7 +253,7 @@ type stream struct {
 }
 
 func newStream(src Source, depth int) *stream {
-	s := &stream{src: src, opts: src.Opts, tz: src.Opts.TZ, order: make(chan *chunk, depth), carried: map[string]*source{}}
+	s := &stream{src: src, opts: src.Opts, tz: src.Opts.TZ, order: make(chan *chunk, depth)}
 	if s.opts.MaxErrors == 0 {
 		s.opts.MaxErrors = 5
 	}
@@ -282,9 +273,21 @@ func (s *stream) produce(jobs chan<- *chunk) {
 	br := bufio.NewReaderSize(s.src.R, 64<<10)
 	first := true
 	var carry []byte
+	whole := false // carry is all of the last buffer: a line longer than a chunk
 	for {
-		buf := getBuf(len(carry) + ChunkBytes)[:len(carry)]
-		copy(buf, carry)
+		var buf []byte
+		switch {
+		case whole && cap(carry)-len(carry) >= ChunkBytes:
+			buf = carry
+		case whole:
+			// grow by doubling, not by a chunk at a time: a 16 MiB line
+			// costs 32 MiB of buffers, not 150
+			buf = make([]byte, len(carry), min(max(2*cap(carry), len(carry)+ChunkBytes), MaxLineBytes+ChunkBytes))
+			copy(buf, carry)
+		default:
+			buf = getBuf(len(carry) + ChunkBytes)[:len(carry)]
+			copy(buf, carry)
+		}
 		n, err := fill(br, buf[len(carry):cap(buf)])
 		data := buf[:len(carry)+n]
 		eof := err == io.EOF
@@ -294,12 +297,16 @@ func (s *stream) produce(jobs chan<- *chunk) {
 			s.err = fmt.Errorf("reading %s: %w", s.opts.Name, err)
 			eof = true
 		}
-		carry = nil
+		carry, whole = nil, false
+		if first && !eof && len(data) < MaxLineBytes && bytes.Count(data, []byte("\n")) < sniffLines {
+			carry, whole = data, true // the layout is detected on as many lines as a Reader's
+			continue
+		}
 		if !eof {
 			i := bytes.LastIndexByte(data, '\n')
 			if i < 0 {
 				if len(data) <= MaxLineBytes {
-					carry = data // a long line: read on
+					carry, whole = data, true // a long line: read on
 					continue
 				}
 				// a line over the limit: skip to its end, count it malformed
@@ -403,29 +410,13 @@ func (s *stream) next() bool {
 	}
 }
 
-// patch fixes the current event with what the chunks before it learned, as
-// one Reader would have had it, and reports whether the event is kept; a
-// dropped event (a shutdown line repeated right after the signal line) is
-// skipped.
+// patch numbers the current event's line within the source and reports
+// whether the event is kept; a dropped event (a shutdown line repeated right
+// after the signal line) is skipped.
 func (s *stream) patch() bool {
 	e := &s.cur.evs[s.i]
-	src := s.cur.fix[s.i]
-	prev := s.carried[src.envName]
-	if src == &s.cur.r.bare {
-		prev = &s.bare
-	}
-	if prev != nil {
-		if e.Member == 0 {
-			e.Member = prev.id
-		}
-		// The chunk named the member by its envelope: it had not seen
-		// etcd's own name yet, which an earlier chunk may have.
-		if prev.name != "" && e.Name == src.envName {
-			e.Name = prev.name
-		}
-	}
 	e.Line += s.lines
-	if s.keepState(src).keep(e.Kind, e.Time) {
+	if s.shut.keep(e) {
 		return true
 	}
 	s.stats.Events--
@@ -433,29 +424,7 @@ func (s *stream) patch() bool {
 	return false
 }
 
-// keepState is the shutdown state of an event's member, carried across
-// chunks in line order.
-func (s *stream) keepState(src *source) *source {
-	if s.state == nil {
-		s.state = map[*source]*source{}
-	}
-	st := s.state[src]
-	if st == nil {
-		prev := s.carried[src.envName]
-		if src == &s.cur.r.bare {
-			prev = &s.bare
-		}
-		st = &source{}
-		if prev != nil {
-			st.shutdown = prev.shutdown
-		}
-		s.state[src] = st
-	}
-	return st
-}
-
-// absorb folds a consumed chunk into the stream: line count, stats, and what
-// its reader learned about each member, for the chunks after it.
+// absorb folds a consumed chunk's line count and stats into the stream.
 func (s *stream) absorb(c *chunk) {
 	r := c.r
 	for _, e := range r.stats.Errors {
@@ -475,27 +444,6 @@ func (s *stream) absorb(c *chunk) {
 	if s.variant == "" {
 		s.variant = r.variant
 	}
-	learn := func(dst *source, src *source) {
-		if src.id != 0 {
-			dst.id = src.id
-		}
-		if src.name != "" {
-			dst.name = src.name
-		}
-		if st := s.state[src]; st != nil {
-			dst.shutdown = st.shutdown
-		}
-	}
-	learn(&s.bare, &r.bare)
-	for _, src := range r.sources {
-		dst := s.carried[src.envName]
-		if dst == nil {
-			dst = &source{envName: src.envName}
-			s.carried[src.envName] = dst
-		}
-		learn(dst, src)
-	}
-	s.state = nil
 }
 
 // key is the merge key of the current event.

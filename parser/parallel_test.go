@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -156,5 +158,73 @@ func TestReadKeepsReaderErrors(t *testing.T) {
 	// What came before the failure is read all the same.
 	if cut[0].Lines != whole[0].Lines || cut[0].Events != whole[0].Events {
 		t.Errorf("before the failure: %d lines, %d events; want %d, %d", cut[0].Lines, cut[0].Events, whole[0].Lines, whole[0].Events)
+	}
+}
+
+// FuzzParallelSequential: Read, cutting one input into small chunks, gives
+// the events and stats of one sequential Reader, whatever the input and
+// wherever the cuts fall. The seeds are runs of lines from the fixtures.
+func FuzzParallelSequential(f *testing.F) {
+	paths := append(slices.Clip(seedFiles), "../testdata/real/3.6.16-quorum-loss-prevote-off/n1.log",
+		"../testdata/real/3.7.3-leader-stop-prevote-on/n3.log")
+	readSeeds(f, paths, func(data []byte) {
+		lines := bytes.SplitAfter(data, []byte("\n"))
+		for start := 0; start < len(lines); start += len(lines)/3 + 1 {
+			run := bytes.Join(lines[start:min(start+80, len(lines))], nil)
+			f.Add(run, uint16(start*37), uint8(0))
+		}
+	})
+	f.Add([]byte("etcd1-1  | {\"level\":\"info\",\"ts\":\"2026-11-23T21:07:10Z\",\"msg\":\"received signal; shutting down\"}\n"+
+		"etcd1-1  | {\"level\":\"info\",\"ts\":\"2026-11-23T21:07:10.0001Z\",\"msg\":\"closing etcd server\"}\n"), uint16(40), uint8(0))
+	f.Fuzz(func(t *testing.T, data []byte, chunk uint16, layout uint8) {
+		name := "auto"
+		if int(layout) <= len(Layouts) && layout > 0 {
+			name = Layouts[layout-1]
+		}
+		opts := Options{Name: "fuzz", Input: 1, Layout: name}
+		want := NewReader(bytes.NewReader(data), opts)
+		wantEvs := drain(want)
+		defer func(n int) { ChunkBytes = n }(ChunkBytes)
+		ChunkBytes = 16 + int(chunk)%2048
+		var got []Event
+		stats, err := Read(context.Background(), []Source{{R: bytes.NewReader(data), Opts: opts}}, 3, func(e *Event) {
+			got = append(got, e.Clone())
+		})
+		if (err != nil) != (want.Err() != nil) {
+			t.Fatalf("error %v, the Reader's %v", err, want.Err())
+		}
+		if len(got) != len(wantEvs) {
+			t.Fatalf("chunks of %d: %d events, want %d", ChunkBytes, len(got), len(wantEvs))
+		}
+		for i := range got {
+			if !reflect.DeepEqual(got[i], wantEvs[i]) {
+				t.Fatalf("chunks of %d: event %d\n   got %+v\n  want %+v", ChunkBytes, i, got[i], wantEvs[i])
+			}
+		}
+		if ws := want.Stats(); !reflect.DeepEqual(stats[0], ws) {
+			t.Fatalf("chunks of %d: stats\n   got %+v\n  want %+v", ChunkBytes, stats[0], ws)
+		}
+	})
+}
+
+// Lines near MaxLineBytes are assembled in buffers that double, not grow a
+// chunk at a time: three 16 MiB lines allocated 450 MB on the way.
+func TestLongLinesAllocation(t *testing.T) {
+	if testing.Short() {
+		t.Skip("allocates 48 MiB of input")
+	}
+	head := `{"level":"warn","ts":"2026-11-23T21:07:10.243997Z","caller":"etcdserver/util.go:170","msg":"apply request took too long","took":"1.2s","request":"`
+	line := head + strings.Repeat("x", MaxLineBytes-len(head)-3) + `"}` + "\n"
+	data := strings.Repeat(line, 3)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	n := 0
+	stats, err := Read(context.Background(), []Source{{R: strings.NewReader(data)}}, 2, func(*Event) { n++ })
+	runtime.ReadMemStats(&after)
+	if err != nil || n != 3 || stats[0].Malformed != 0 {
+		t.Fatalf("%d events, %+v, %v", n, stats[0], err)
+	}
+	if got := after.TotalAlloc - before.TotalAlloc; got > 160<<20 {
+		t.Errorf("%d MiB allocated for three 16 MiB lines, want at most 160", got>>20)
 	}
 }

@@ -8,6 +8,29 @@ import "bytes"
 //   - self: the ID of the member that logged the line, when the wording says it
 //   - bad: a non-empty reason when the wording is known but its values are not
 func parseRaft(msg []byte, ev *Event) (kind Kind, self ID, bad string) {
+	kind, self, bad = parseRaftWording(msg, ev)
+	switch {
+	case kind == KindNone || bad != "":
+	case self == 0 && kind != TickMissed:
+		return KindNone, 0, "member ID 0"
+	case ev.Peer == 0 && needsPeer(kind):
+		return KindNone, 0, "peer ID 0"
+	}
+	return kind, self, bad
+}
+
+// needsPeer tells the kinds whose wording always names another member.
+func needsPeer(k Kind) bool {
+	switch k {
+	case VoteRequest, VoteGranted, VoteRejected, VoteCast, VoteRefused, VoteIgnoredLease,
+		HigherTermMessage, TimeoutNowReceived, TimeoutNowSent, TransferStart, TransferAbort,
+		LeaderElected, LeaderChanged, LeaderLost, ForgetLeader:
+		return true
+	}
+	return false
+}
+
+func parseRaftWording(msg []byte, ev *Event) (kind Kind, self ID, bad string) {
 	c := newCursor(msg)
 	switch {
 	case c.peek("raft.node: "):
@@ -30,8 +53,26 @@ func parseRaft(msg []byte, ev *Event) (kind Kind, self ID, bad string) {
 	}
 	self = c.hex()
 	if !c.ok || !c.lit(" ") {
+		// an ID too long for one: is the rest a wording raft logs?
+		n := 0
+		for n < len(msg) && n <= 32 && isHex(msg[n]) {
+			n++
+		}
+		if n > 16 && n <= 32 && n < len(msg) && msg[n] == ' ' {
+			tail := newCursor(msg[n+1:])
+			if k, _, _ := parseRaftTail(tail, ev, 1); k != KindNone {
+				*ev = Event{}
+				return KindNone, 0, "member ID longer than 16 hex digits"
+			}
+			*ev = Event{}
+		}
 		return KindNone, 0, ""
 	}
+	return parseRaftTail(c, ev, self)
+}
+
+// parseRaftTail reads what follows "<self> " in raft's wordings.
+func parseRaftTail(c cursor, ev *Event, self ID) (kind Kind, _ ID, bad string) {
 	switch {
 	case c.peek("became "):
 		switch {

@@ -15,10 +15,11 @@ const (
 	recZapJSON              // {"level":"info","ts":"...","logger":"raft","caller":"...","msg":"..."}
 	recZapConsole           // "2026-...Z<TAB>info<TAB>raft<TAB>caller<TAB>msg<TAB>{fields}"
 	recText                 // a bare message (journald's capnslog formatter)
+	recGoLog                // etcd 2.0/2.1 Go std log: "2015/08/20 15:43:27 raft: ..."
 	recFormats
 )
 
-var recNames = [...]string{"", "raft-stdlog", "capnslog", "zap-json", "zap-console", "text"}
+var recNames = [...]string{"", "raft-stdlog", "capnslog", "zap-json", "zap-console", "text", "go-log"}
 
 // record is one etcd log record, taken apart. Slices alias the line.
 type record struct {
@@ -32,6 +33,7 @@ type record struct {
 	msg      []byte
 	fields   []byte // zap: the JSON object holding the fields (the whole line for zap JSON)
 	fieldsAt int    // zap JSON: where the fields after msg start in fields
+	glued    int    // zap JSON: where a record glued after this one starts, 0 if none
 }
 
 // status of parsing one payload.
@@ -64,9 +66,13 @@ func (r *Reader) parseRecord(payload []byte, rec *record) (st status, why string
 		if len(p) >= 19 && p[4] == '-' && p[10] == ' ' {
 			return r.parseCapnslog(p, rec)
 		}
+		if len(p) >= 20 && p[4] == '/' && p[7] == '/' && p[10] == ' ' && p[13] == ':' {
+			return r.parseGoLog(p, rec)
+		}
 	}
-	// A bare raft message, as journald's capnslog formatter stores it.
-	if looksLikeRaftMessage(p) {
+	// A bare raft or server message, as journald's capnslog formatter
+	// stores it.
+	if looksLikeRaftMessage(p) || looksLikeServerMessage(p) {
 		rec.format = recText
 		rec.msg = p
 		return stOK, ""
@@ -81,10 +87,22 @@ func looksLikeRaftMessage(b []byte) bool {
 		return true
 	}
 	n := 0
-	for n < len(b) && n < 17 && isHex(b[n]) {
+	for n < len(b) && n <= 32 && isHex(b[n]) {
 		n++
 	}
-	return n >= 1 && n <= 16 && n < len(b) && b[n] == ' ' && hasHexLetterOrLong(b[:n])
+	// up to 32 digits: an ID too long is reported, not taken for noise
+	return n >= 1 && n <= 32 && n < len(b) && b[n] == ' ' && hasHexLetterOrLong(b[:n])
+}
+
+// looksLikeServerMessage reports whether b is one of the server wordings
+// that make events.
+func looksLikeServerMessage(b []byte) bool {
+	var h serverHint
+	parseServerText(b, &h)
+	if h.kind == KindNone {
+		parseLinkFailure(b, &h)
+	}
+	return h.kind != KindNone
 }
 
 // hasHexLetterOrLong rejects short plain words that happen to be hex ("added").
@@ -129,6 +147,29 @@ func (r *Reader) parseStdlog(p []byte, rec *record) (status, string) {
 			break
 		}
 	}
+	rec.msg = q
+	return stOK, ""
+}
+
+// parseGoLog reads etcd 2.0 and 2.1's records, written by Go's standard log
+// with its default flags: "2015/08/20 15:43:27 raft: 8e9e05c52164694d became
+// candidate at term 5", the package, then the message; no level.
+func (r *Reader) parseGoLog(p []byte, rec *record) (status, string) {
+	st, ok := scanStdlogTime(p) // wall clock; the zone is settled in zoneTime
+	if !ok {
+		return stMalformed, "bad Go log timestamp"
+	}
+	q := p[19:]
+	if len(q) == 0 || q[0] != ' ' {
+		return stNoise, ""
+	}
+	q = q[1:]
+	// "pkg: message"; raft's "raft.node: ..." is a message of its own
+	if c := bytes.Index(q, []byte(": ")); c > 0 && bytes.IndexByte(q[:c], ' ') < 0 && string(q[:c]) != "raft.node" {
+		q = q[c+2:]
+	}
+	rec.format, rec.level = recGoLog, LevelInfo
+	rec.st, rec.lazy, rec.hasTime, rec.zoneless = st, true, true, true
 	rec.msg = q
 	return stOK, ""
 }
@@ -180,155 +221,6 @@ func (r *Reader) parseCapnslog(p []byte, rec *record) (status, string) {
 	rec.st, rec.lazy, rec.hasTime, rec.zoneless = st, true, true, true
 	rec.msg = q
 	return stOK, ""
-}
-
-func (r *Reader) parseZapJSON(p []byte, rec *record) (status, string) {
-	end := trimSpace(p)
-	if end[len(end)-1] != '}' {
-		return stMalformed, "truncated JSON record"
-	}
-	// Fast path: zap writes level, ts, [logger,] caller and msg first, in
-	// this order, and most lines are not events. Find msg by that layout,
-	// and read the rest only when the line may be an event.
-	if h, ok := zapLayout(p); ok {
-		if !raftCandidate(h.msg) && zapKind(h.msg) == KindNone {
-			rec.format, rec.msg, rec.fields = recZapJSON, h.msg, p
-			return stOK, ""
-		}
-		if h.time(rec) {
-			rec.format, rec.msg, rec.fields, rec.fieldsAt = recZapJSON, h.msg, p, h.fieldsAt
-			return stOK, ""
-		}
-	}
-	it := newJSONIter(p)
-	var haveMsg, haveLevel bool
-	for !haveMsg {
-		k, v, typ, esc, ok := it.next()
-		if !ok {
-			break
-		}
-		switch string(k) {
-		case "level":
-			rec.level = parseLevelWord(v)
-			haveLevel = true
-		case "ts":
-			var ok bool
-			if typ == jsonString {
-				rec.st, _, ok = scanRFC3339(v)
-				rec.lazy = ok
-			} else if typ == jsonNumber {
-				rec.t, ok = parseEpoch(v)
-			}
-			if !ok {
-				return stMalformed, "bad zap timestamp"
-			}
-			rec.hasTime = true
-		case "msg":
-			if typ != jsonString {
-				return stMalformed, "zap msg is not a string"
-			}
-			if esc {
-				r.msgBuf = unescape(r.msgBuf[:0], v)
-				v = r.msgBuf
-			}
-			rec.msg = v
-			haveMsg = true
-		}
-	}
-	if it.bad {
-		return stMalformed, "invalid JSON record"
-	}
-	if !haveMsg || !haveLevel {
-		return stNoise, "" // some other JSON
-	}
-	rec.format = recZapJSON
-	rec.fields, rec.fieldsAt = p, it.i
-	return stOK, ""
-}
-
-// zapHeader is the head of a zap JSON line, located but not decoded.
-type zapHeader struct {
-	level, ts []byte
-	tsString  bool
-	msg       []byte // without escapes
-	fieldsAt  int    // just after msg's closing quote
-}
-
-// zapLayout locates the keys zap writes first, in its own order:
-// {"level":"info","ts":"2026-11-23T21:07:10.243997Z"[,"logger":"raft"],"caller":"x.go:1","msg":"..."
-// with IndexByte over short spans. Anything else (another order, escapes in
-// msg) is left to the generic walk.
-func zapLayout(p []byte) (zapHeader, bool) {
-	var h zapHeader
-	i := 0
-	str := func(key string) ([]byte, bool) {
-		if !bytes.HasPrefix(p[i:], []byte(key)) {
-			return nil, false
-		}
-		i += len(key)
-		e := bytes.IndexByte(p[i:], '"')
-		if e < 0 {
-			return nil, false
-		}
-		v := p[i : i+e]
-		i += e + 1
-		return v, true
-	}
-	var ok bool
-	if h.level, ok = str(`{"level":"`); !ok {
-		return h, false
-	}
-	if bytes.HasPrefix(p[i:], []byte(`,"ts":"`)) {
-		h.ts, _ = str(`,"ts":"`)
-		h.tsString = true
-	} else if bytes.HasPrefix(p[i:], []byte(`,"ts":`)) {
-		i += len(`,"ts":`)
-		e := bytes.IndexByte(p[i:], ',')
-		if e < 0 {
-			return h, false
-		}
-		h.ts, i = p[i:i+e], i+e
-	} else {
-		return h, false
-	}
-	if bytes.HasPrefix(p[i:], []byte(`,"logger":"`)) {
-		if _, ok = str(`,"logger":"`); !ok {
-			return h, false
-		}
-	}
-	if bytes.HasPrefix(p[i:], []byte(`,"caller":"`)) {
-		if _, ok = str(`,"caller":"`); !ok {
-			return h, false
-		}
-	}
-	if h.msg, ok = str(`,"msg":"`); !ok || bytes.IndexByte(h.msg, '\\') >= 0 {
-		return h, false
-	}
-	h.fieldsAt = i
-	return h, true
-}
-
-// time decodes the header's level and ts into rec.
-func (h *zapHeader) time(rec *record) bool {
-	level := parseLevelWord(h.level)
-	if level == LevelUnknown {
-		return false
-	}
-	if h.tsString {
-		st, n, ok := scanRFC3339(h.ts)
-		if !ok || n != len(h.ts) {
-			return false
-		}
-		rec.st, rec.lazy = st, true
-	} else {
-		t, ok := parseEpoch(h.ts)
-		if !ok {
-			return false
-		}
-		rec.t = t
-	}
-	rec.level, rec.hasTime = level, true
-	return true
 }
 
 // parseZapConsole reads "ts<TAB>level<TAB>[logger<TAB>]caller<TAB>msg[<TAB>{json}]",

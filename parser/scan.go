@@ -53,50 +53,19 @@ type Reader struct {
 	stats Stats
 	recs  [recFormats]int64
 
-	// chunk mode (see Read): lines come from chunk, and each event's source
-	// is noted in fix for the in-order pass that patches what the chunk
-	// could not know.
+	// chunk mode (see Read): lines come from chunk; the in-order pass
+	// numbers them and drops repeated shutdown lines.
 	chunked bool
 	chunk   []byte
-	src     *source // the current line's source
 
-	bare    source
-	sources map[string]*source
-	last    *source
-	lastKey []byte
-	strs    map[string]string // interned names and versions
-}
+	rest     []byte // records glued after the current one on its line
+	restLine []byte
+	restF    framed
 
-// source is one member's stream inside an input: a compose service, a pod,
-// a host, or the whole input when the envelope names none.
-type source struct {
-	id       ID
-	name     string // etcd's own name for the member once a line says it
-	envName  string // the envelope's name (service, pod, host)
-	shutdown time.Time
-}
-
-// keep tells whether an event of kind at t is kept: "closing etcd server"
-// follows the signal line within a millisecond and is dropped; a start
-// clears the last shutdown.
-func (s *source) keep(kind Kind, t time.Time) bool {
-	switch kind {
-	case Shutdown:
-		if d := t.Sub(s.shutdown); !s.shutdown.IsZero() && d >= 0 && d < 2*time.Second {
-			return false
-		}
-		s.shutdown = t
-	case ServerStart, NewRaft:
-		s.shutdown = time.Time{}
-	}
-	return true
-}
-
-func (s *source) displayName() string {
-	if s.name != "" {
-		return s.name
-	}
-	return s.envName
+	lastKey  []byte // the envelope name last seen, and its interned display form
+	lastName string
+	shut     shutdowns
+	strs     map[string]string // interned names and versions
 }
 
 // NewReader returns a Reader of r.
@@ -108,11 +77,10 @@ func NewReader(r io.Reader, opts Options) *Reader {
 		opts.Name = "input"
 	}
 	rd := &Reader{
-		opts:    opts,
-		br:      bufio.NewReaderSize(r, 256<<10),
-		tz:      opts.TZ,
-		sources: make(map[string]*source),
-		strs:    make(map[string]string),
+		opts: opts,
+		br:   bufio.NewReaderSize(r, 256<<10),
+		tz:   opts.TZ,
+		strs: make(map[string]string),
 	}
 	if rd.tz == nil {
 		rd.tz = time.UTC
@@ -135,11 +103,19 @@ func (r *Reader) Scan() bool {
 		r.detect()
 	}
 	for {
-		line, ok := r.nextLine()
-		if !ok {
-			return false
+		var kept bool
+		if len(r.rest) > 0 {
+			p := r.rest
+			r.rest = nil
+			kept = r.handleRecord(r.restLine, &r.restF, p)
+		} else {
+			line, ok := r.nextLine()
+			if !ok {
+				return false
+			}
+			kept = r.handle(line)
 		}
-		if r.handle(line) {
+		if kept && (r.chunked || r.shut.keep(&r.ev)) {
 			r.stats.Events++
 			return true
 		}
@@ -325,8 +301,20 @@ func (r *Reader) handle(line []byte) bool {
 		line = r.ansi
 	}
 	f, _ := r.unwrap(r.env, line)
+	return r.handleRecord(line, &f, f.payload)
+}
+
+// handleRecord reads the record in payload, a part of line inside the
+// envelope f, and reports whether it produced an event in r.ev. The event
+// says what the line itself says: its member when the wording names it, a
+// name it announces, and the envelope's name of its stream; who wrote a
+// line that names no member is the analysis' to decide.
+func (r *Reader) handleRecord(line []byte, f *framed, payload []byte) bool {
 	rec := &r.rec
-	st, why := r.parseRecord(f.payload, rec)
+	st, why := r.parseRecord(payload, rec)
+	if rec.glued > 0 {
+		r.rest, r.restLine, r.restF = payload[rec.glued:], line, *f
+	}
 	switch st {
 	case stNoise:
 		r.stats.Skipped++
@@ -338,34 +326,31 @@ func (r *Reader) handle(line []byte) bool {
 	r.recs[rec.format]++
 
 	ev := &r.ev
-	src := r.source(f.source)
 	kind, self, bad := KindNone, ID(0), ""
 	if raftCandidate(rec.msg) {
 		*ev = Event{}
 		kind, self, bad = parseRaft(rec.msg, ev)
 	}
 	fromRaft := kind != KindNone
-	if bad != "" {
-		r.malformed(bad)
-		return false
-	}
 	var h serverHint
-	if kind == KindNone && self == 0 {
+	if kind == KindNone && bad == "" {
 		switch rec.format {
 		case recZapJSON, recZapConsole:
 			if k := zapKind(rec.msg); k != KindNone {
 				parseZapFields(k, rec.fields, rec.fieldsAt, &h)
 			}
+		case recGoLog, recText:
+			if parseServerText(rec.msg, &h); h.kind == KindNone {
+				parseLinkFailure(rec.msg, &h)
+			}
 		default:
 			parseServerText(rec.msg, &h)
 		}
-		kind, self = h.kind, h.self
+		kind, self, bad = h.kind, h.self, h.bad
 	}
-	if self != 0 {
-		src.id = self
-	}
-	if len(h.name) > 0 && !bytes.Equal(h.name, []byte(src.name)) {
-		src.name = r.intern(h.name)
+	if bad != "" {
+		r.malformed(bad)
+		return false
 	}
 	if kind == KindNone {
 		return false
@@ -373,21 +358,21 @@ func (r *Reader) handle(line []byte) bool {
 	if !fromRaft {
 		*ev = Event{} // only lines that are events pay for clearing it
 	}
-	r.src = src
 	ev.Kind, ev.Level = kind, rec.level
 	ev.Input, ev.Line, ev.Text = r.opts.Input, r.line, line
-	ev.Time = r.zoneTime(rec, &f)
+	ev.Time = r.zoneTime(rec, f)
+	if u := ev.Time.Unix(); u < minUnix || u >= maxUnix {
+		r.malformed("time outside the years 0 to 9999")
+		return false
+	}
 	if !ev.Time.IsZero() && (f.exact || rec.hasTime) {
 		r.lastYear = ev.Time.Year()
 	}
-	if !r.chunked && !src.keep(kind, ev.Time) {
-		return false
+	ev.Member = self
+	ev.Source = r.sourceName(f.source)
+	if len(h.name) > 0 {
+		ev.Name = r.intern(h.name)
 	}
-	ev.Member = src.id
-	if self != 0 {
-		ev.Member = self
-	}
-	ev.Name = src.displayName()
 	if h.kind != KindNone {
 		ev.Peer, ev.Peer2 = h.peer, h.peer2
 		if host := hostName(h.peerURL); host != nil {
@@ -415,7 +400,7 @@ func (r *Reader) zoneTime(rec *record, f *framed) time.Time {
 	case rec.hasTime && !rec.zoneless:
 		return rec.when()
 	case rec.hasTime && f.hasTime && f.exact:
-		if rec.format == recStdlog {
+		if rec.format == recStdlog || rec.format == recGoLog { // whole seconds
 			return f.when()
 		}
 		wall := rec.when()
@@ -450,33 +435,25 @@ func raftCandidate(msg []byte) bool {
 	return looksLikeRaftMessage(msg)
 }
 
-// source returns the stream state for an envelope name.
-func (r *Reader) source(name []byte) *source {
+// sourceName returns the display form of an envelope name, interned: a
+// compose service without its replica suffix, a pod, a host.
+func (r *Reader) sourceName(name []byte) string {
 	if name == nil {
-		return &r.bare
+		return ""
 	}
-	if r.last != nil && bytes.Equal(name, r.lastKey) {
-		return r.last
+	if r.lastName != "" && bytes.Equal(name, r.lastKey) {
+		return r.lastName
 	}
-	s, ok := r.sources[string(name)]
-	if !ok && len(r.sources) >= 4096 {
-		s, ok = &r.bare, true // hostile input: stop tracking new names
-	}
-	if !ok {
-		s = &source{}
-		display := name
-		if r.env == envCompose {
-			if r.variant == "" {
-				r.variant = composeVersion(name)
-			}
-			display = serviceName(name)
+	display := name
+	if r.env == envCompose {
+		if r.variant == "" {
+			r.variant = composeVersion(name)
 		}
-		s.envName = r.intern(display)
-		r.sources[string(name)] = s
+		display = serviceName(name)
 	}
-	r.last = s
+	r.lastName = r.intern(display)
 	r.lastKey = append(r.lastKey[:0], name...)
-	return s
+	return r.lastName
 }
 
 // intern returns a string for b, allocating once per distinct value. The

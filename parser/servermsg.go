@@ -16,6 +16,7 @@ type serverHint struct {
 	preVote  int8
 	duration []byte // a Go duration string to parse
 	failed   bool   // the request ended in an error
+	bad      string // why the line, of a known wording, is malformed
 }
 
 // parseServerText reads the capnslog wordings (etcd 3.3 and 3.4's default
@@ -48,7 +49,7 @@ func parseServerText(msg []byte, h *serverHint) {
 		h.kind, h.peer = StreamLost, c.hex()
 	case c.peek("established a TCP streaming connection with peer "):
 		h.kind, h.peer = StreamEstablished, c.hex()
-	case c.peek("peer "):
+	case c.peek("peer "), c.peek("the connection with "): // the second: 2.2 to 3.0
 		h.peer = c.hex()
 		switch {
 		case c.peek(" became inactive"):
@@ -116,6 +117,31 @@ func parseServerText(msg []byte, h *serverHint) {
 		case c.peek(" failed to transfer leadership"):
 			h.kind, h.self = TransferFailed, self
 		}
+	}
+}
+
+// parseLinkFailure reads rafthttp's "failed to <action> <peer> on <what>
+// (<why>)": "failed to dial X on stream Message (...)", "failed to write X
+// on pipeline (...)". From etcd 2.2 on, the first failure of a link is
+// followed by "the connection with X became inactive" (later "peer X became
+// inactive"), which is the event; a failure with a new reason is logged alone. It
+// is read from etcd 2.0 and 2.1's Go log lines and from bare messages (etcd
+// 2.2 to 3.0 under journald): a stream's failure is a lost stream, a
+// pipeline's an inactive peer. (3.x's capnslog lines keep theirs paired.)
+func parseLinkFailure(msg []byte, h *serverHint) {
+	c := newCursor(msg)
+	if !c.peek("failed to ") {
+		return
+	}
+	c.word() // dial, read, write, post, heartbeat
+	c.lit(" ")
+	peer := c.hex()
+	switch {
+	case !c.lit(" on "):
+	case c.peek("stream "):
+		h.kind, h.peer = StreamLost, peer
+	case c.peek("pipeline"):
+		h.kind, h.peer = PeerInactive, peer
 	}
 }
 
@@ -251,7 +277,10 @@ func parseZapFields(k Kind, fields []byte, at int, h *serverHint) {
 		}
 		switch string(key) {
 		case "local-member-id":
-			h.self, _ = parseHexID(v)
+			var ok bool
+			if h.self, ok = parseHexID(v); !ok || h.self == 0 {
+				h.bad = "bad local-member-id (0, or not a hex ID of up to 16 digits)"
+			}
 		case "to", "remote-peer-id", "peer-id", "remote-member-id", "transferee-member-id", "new-leader-member-id", "added-peer-id":
 			h.peer, _ = parseHexID(v)
 		case "address":
