@@ -48,6 +48,9 @@ func (enc *EventWriter) Write(e *parser.Event) {
 	if e.Name != "" {
 		b = appendStr(b, "name", e.Name)
 	}
+	if e.Source != "" {
+		b = appendStr(b, "source", e.Source)
+	}
 	b = appendUint(b, "term", e.Term)
 	if e.Peer != 0 {
 		b = appendStr(b, "peer", e.Peer.String())
