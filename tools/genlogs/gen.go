@@ -15,6 +15,7 @@ const (
 	outZapJSON  outFormat = iota // bare zap JSON, every member's lines merged by time
 	outCompose                   // zap JSON behind `docker compose logs --timestamps`, grouped per container
 	outCapnslog                  // etcd 3.4: capnslog and raft std-logger lines, merged by time
+	outStorm                     // one quorum loss's campaign loop, repeated; behind compose --timestamps
 )
 
 // cluster is the generated cluster: its members' IDs, names and URLs.
@@ -193,6 +194,12 @@ func (g *gen) emit(l *tline, t int64, perm []int, sh *shift) {
 // playEpisode replays e with the generated cluster's members, terms and clock; with repeats > 0
 // and a campaign loop in e, its loop runs repeats more campaigns (a storm).
 func (g *gen) playEpisode(e *episode, repeats int) {
+	g.play(e, func(i int) bool { return i < repeats })
+}
+
+// play replays e; while more(i) says so, its campaign loop runs its i-th extra campaign (a
+// storm: none when more(0) is false or e has no loop).
+func (g *gen) play(e *episode, more func(i int) bool) {
 	n := len(g.c.ids)
 	// the template's leader is the current leader; the others are drawn from the followers
 	perm := []int{-1, -1, -1}
@@ -239,11 +246,12 @@ func (g *gen) playEpisode(e *episode, repeats int) {
 			last = max(last, t)
 		}
 	}
-	if repeats > 0 && e.canStorm() {
+	if more(0) && e.canStorm() {
 		play(e.lines[:e.cycleA], 0)
-		for i := range repeats {
-			sh.cycleAdd = int64(i) * e.dTerm
-			play(e.lines[e.cycleA:e.cycleB], int64(i)*e.dt)
+		repeats := 0
+		for ; more(repeats) && !g.full; repeats++ {
+			sh.cycleAdd = int64(repeats) * e.dTerm
+			play(e.lines[e.cycleA:e.cycleB], int64(repeats)*e.dt)
 		}
 		sh.cycleAdd = 0
 		sh.stormFrom, sh.stormAdd = e.cycleTerm, int64(repeats)*e.dTerm

@@ -264,3 +264,75 @@ func analyzeFile(b *testing.B, path string) {
 		w.Flush()
 	}
 }
+
+// TestStorm checks the storm format: compose --timestamps over zap JSON that parses with no
+// malformed line, about the size asked, every member's terms only rising, one campaign loop into
+// thousands of terms, and its recovery (a leader at the loop's last term); the same bytes for the same
+// size.
+func TestStorm(t *testing.T) {
+	const size = 8 << 20
+	root, err := moduleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := loadStorm(root, "3.5.35")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf, again bytes.Buffer
+	st, err := generateStorm(&buf, e, size, 3, 1, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := generateStorm(&again, e, size, 3, 1, t.TempDir()); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(buf.Bytes(), again.Bytes()) {
+		t.Error("two storms of the same size differ")
+	}
+	if n := buf.Len(); n < size*97/100 || n > size+4096 || int64(n) != st.bytes {
+		t.Errorf("%d bytes (stats say %d), want about %d", n, st.bytes, size)
+	}
+	term := map[parser.ID]uint64{}
+	campaigns, longest := 0, 0
+	var leaderTerm uint64
+	add := func(ev *parser.Event) {
+		if ev.Term == 0 { // a server hint, with no term
+			return
+		}
+		if ev.Term < term[ev.Member] {
+			t.Errorf("line %d: %v at term %d after term %d", ev.Line, ev.Member, ev.Term, term[ev.Member])
+		}
+		term[ev.Member] = max(term[ev.Member], ev.Term)
+		switch ev.Kind {
+		case parser.BecameCandidate:
+			campaigns++
+			longest = max(longest, campaigns)
+		case parser.BecameLeader:
+			campaigns = 0
+			leaderTerm = ev.Term
+		}
+	}
+	src := parser.Source{R: bytes.NewReader(buf.Bytes()), Opts: parser.Options{Name: "storm"}}
+	stats, err := parser.Read(context.Background(), []parser.Source{src}, runtime.GOMAXPROCS(0), add)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps := stats[0]
+	if ps.Layout != "compose-v2+zap-json" {
+		t.Errorf("layout %q, want compose-v2+zap-json", ps.Layout)
+	}
+	if ps.Malformed > 0 {
+		t.Errorf("%d malformed lines: %v", ps.Malformed, ps.Errors)
+	}
+	if len(term) != 3 {
+		t.Errorf("%d members, want 3", len(term))
+	}
+	if longest < 5000 || longest < st.stormCampaigns || longest > st.stormCampaigns+10 {
+		t.Errorf("longest campaign loop %d, stats say %d repeated: want one loop of 5000+", longest, st.stormCampaigns)
+	}
+	if leaderTerm < uint64(st.term) || st.term < 5000 {
+		t.Errorf("last leader at term %d, terms up to %d: want a recovery at the storm's last term, 5000+", leaderTerm, st.term)
+	}
+	t.Logf("%d lines, %d events (%.0f%%), %d campaigns in a row, terms up to %d", ps.Lines, ps.Events, 100*float64(ps.Events)/float64(ps.Lines), longest, st.term)
+}

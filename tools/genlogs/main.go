@@ -35,12 +35,12 @@ func main() {
 func run(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("genlogs", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	formatName := fs.String("format", "zap-json", "zap-json (etcd 3.5+), compose (zap JSON behind docker compose logs --timestamps) or capnslog (etcd 3.4)")
+	formatName := fs.String("format", "zap-json", "zap-json (etcd 3.5+), compose (zap JSON behind docker compose logs --timestamps), capnslog (etcd 3.4) or storm (one election storm, behind compose --timestamps)")
 	sizeText := fs.String("size", "1GiB", "bytes to write: 1GiB, 100MB, 64MiB, 5000000, ...")
-	members := fs.Int("members", 5, "cluster members (3 to 9)")
+	members := fs.Int("members", 5, "cluster members (3 to 9; storm: default 3, the real run's)")
 	seed := fs.Uint64("seed", 1, "random seed: the same seed gives the same output")
 	out := fs.String("o", "-", "output file (- for stdout)")
-	version := fs.String("etcd-version", "3.6.16", "etcd release of the zap runs under testdata/real to replay")
+	version := fs.String("etcd-version", "3.6.16", "etcd release of the zap runs under testdata/real to replay (storm: default 3.5.35)")
 	root := fs.String("root", "", "repository root (default: the module root above the working directory)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -56,8 +56,18 @@ func run(args []string, stdout, stderr io.Writer) error {
 		format = outCompose
 	case "capnslog":
 		format = outCapnslog
+	case "storm":
+		format = outStorm
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		if !set["members"] {
+			*members = 3
+		}
+		if !set["etcd-version"] {
+			*version = "3.5.35"
+		}
 	default:
-		return fmt.Errorf("--format %q: want zap-json, compose or capnslog", *formatName)
+		return fmt.Errorf("--format %q: want zap-json, compose, capnslog or storm", *formatName)
 	}
 	size, err := parseSize(*sizeText)
 	if err != nil {
@@ -71,7 +81,13 @@ func run(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	tpl, err := loadTemplates(*root, format, *version)
+	var tpl *templates
+	var storm *episode
+	if format == outStorm {
+		storm, err = loadStorm(*root, *version)
+	} else {
+		tpl, err = loadTemplates(*root, format, *version)
+	}
 	if err != nil {
 		return err
 	}
@@ -84,7 +100,12 @@ func run(args []string, stdout, stderr io.Writer) error {
 		w = f
 	}
 	start := time.Now()
-	st, err := generate(w, tpl, format, size, *members, *seed, tmpDirFor(*out))
+	var st stats
+	if storm != nil {
+		st, err = generateStorm(w, storm, size, *members, *seed, tmpDirFor(*out))
+	} else {
+		st, err = generate(w, tpl, format, size, *members, *seed, tmpDirFor(*out))
+	}
 	if f != nil {
 		if cerr := f.Close(); err == nil {
 			err = cerr
@@ -92,6 +113,11 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	if err != nil {
 		return err
+	}
+	if storm != nil {
+		fmt.Fprintf(stderr, "genlogs: %s: %d bytes, %d lines, one storm of %d repeated campaigns, terms up to %d, %s of logs, in %.1fs\n",
+			*out, st.bytes, st.lines, st.stormCampaigns, st.term, time.Duration(st.span)*time.Microsecond, time.Since(start).Seconds())
+		return nil
 	}
 	fmt.Fprintf(stderr, "genlogs: %s: %d bytes, %d lines (%.1f%% normal traffic), %d elections, %d storms (%d campaigns), terms up to %d, %s of logs, in %.1fs\n",
 		*out, st.bytes, st.lines, 100*float64(st.normal)/float64(max(st.lines, 1)), st.elections, st.storms, st.stormCampaigns,
@@ -110,25 +136,11 @@ type stats struct {
 
 // generate writes size bytes of logs to w.
 func generate(w io.Writer, tpl *templates, format outFormat, size int64, members int, seed uint64, tmpDir string) (stats, error) {
-	rnd := rand.New(rand.NewPCG(seed, 0x65746364706d)) // "etcdpm"
-	c := newCluster(rnd, members)
-	var out sink
-	if format == outCompose {
-		cs, err := newComposeSink(w, tmpDir, c.names, rand.New(rand.NewPCG(seed, 2)))
-		if err != nil {
-			return stats{}, err
-		}
-		out = cs
-	} else {
-		out = newBareSink(w)
+	g, cnt, err := newGen(w, format, size, members, seed, tmpDir)
+	if err != nil {
+		return stats{}, err
 	}
-	cnt := &countingSink{sink: out}
-	start := time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC).UnixMicro()
-	g := &gen{
-		rnd: rnd, c: c, format: format, out: cnt, target: size,
-		now: start, term: 40, index: 250_000, leader: rnd.IntN(members),
-		granted: make([]int, members), reject: make([]int, members),
-	}
+	rnd, start, out := g.rnd, g.now, cnt.sink
 	// An election every 10 MiB or so (every quarter of an hour of log); storms at even spacing,
 	// one per 320 MiB (at least one), of 200 to 500 campaigns.
 	const every = 10 << 20
@@ -164,10 +176,35 @@ func generate(w io.Writer, tpl *templates, format outFormat, size int64, members
 		st.elections++
 		nextEp = cnt.size() + every/2 + rnd.Int64N(every)
 	}
-	err := out.close()
+	err = out.close()
 	st.bytes, st.lines, st.normal = cnt.size(), cnt.lines, cnt.normalLines
 	st.term, st.span = g.term, g.now-start
 	return st, err
+}
+
+// newGen starts a generated log of size bytes to w: a new cluster of members, its clock at
+// 2026-11-23 00:00 UTC, term 40.
+func newGen(w io.Writer, format outFormat, size int64, members int, seed uint64, tmpDir string) (*gen, *countingSink, error) {
+	rnd := rand.New(rand.NewPCG(seed, 0x65746364706d)) // "etcdpm"
+	c := newCluster(rnd, members)
+	var out sink
+	if format == outCompose || format == outStorm {
+		cs, err := newComposeSink(w, tmpDir, c.names, rand.New(rand.NewPCG(seed, 2)))
+		if err != nil {
+			return nil, nil, err
+		}
+		out = cs
+	} else {
+		out = newBareSink(w)
+	}
+	cnt := &countingSink{sink: out}
+	start := time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC).UnixMicro()
+	g := &gen{
+		rnd: rnd, c: c, format: format, out: cnt, target: size,
+		now: start, term: 40, index: 250_000, leader: rnd.IntN(members),
+		granted: make([]int, members), reject: make([]int, members),
+	}
+	return g, cnt, nil
 }
 
 // countingSink counts lines, and those written as normal traffic.
