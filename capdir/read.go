@@ -17,7 +17,7 @@ import (
 	"github.com/etcdpm/etcdpm/parser"
 )
 
-// MalformedError lists the lines of status.jsonl and events.jsonl that Read
+// MalformedError lists the lines of status.jsonl, metrics.jsonl and events.jsonl that Read
 // could not read. Read returns it with everything else read.
 type MalformedError struct {
 	Count int
@@ -34,7 +34,8 @@ func (e *MalformedError) Error() string {
 }
 
 // Read reads a capture directory: its log files (Capture.Logs), its status.jsonl (one series per member,
-// points in time order) and its events.jsonl as faults: a stop, kill or die
+// points in time order), its metrics.jsonl (one series per member, with the intervals derived
+// from consecutive scrapes) and its events.jsonl as faults: a stop, kill or die
 // until the container's next start, a pause until its unpause, a disconnect
 // until its connect; a fault with no end ends with the capture. A last line
 // cut short (a capture killed with SIGKILL) is ignored; other unreadable
@@ -64,6 +65,18 @@ func Read(dir string) (*Capture, error) {
 	if err != nil {
 		return nil, err
 	}
+	var scrapes []MetricsRecord
+	err = readJSONL(filepath.Join(dir, MetricsFile), &bad, func(r *MetricsRecord) error {
+		if r.Time.IsZero() {
+			return errors.New("no time")
+		}
+		scrapes = append(scrapes, *r)
+		note(r.Time)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
 	var events []EventRecord
 	err = readJSONL(filepath.Join(dir, EventsFile), &bad, func(e *EventRecord) error {
 		if e.Time.IsZero() || e.Action == "" {
@@ -86,6 +99,9 @@ func Read(dir string) (*Capture, error) {
 		end = start
 	}
 	c := &Capture{Dir: dir, Logs: logPaths(dir, meta), Status: statusSeries(records), Faults: faults(events, end), Start: start, End: end}
+	if len(scrapes) > 0 {
+		c.Metrics = metricsSeries(scrapes)
+	}
 	if bad.Count > 0 {
 		return c, &bad
 	}
