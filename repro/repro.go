@@ -246,7 +246,7 @@ func Run(ctx context.Context, opts Options) (out *Outcome, err error) {
 	sum, capErr := b.stopCapture()
 	o.Capture = sum
 	if sum != nil {
-		p.step("capture stopped: %d log lines, %d status records, %d events", sum.LogLines, sum.StatusRecords, sum.Events)
+		p.step("capture stopped: %d log lines, %d status records, %d metrics records, %d events", sum.LogLines, sum.StatusRecords, sum.MetricsRecords, sum.Events)
 	}
 	terr := teardown()
 	if runErr == nil {
