@@ -143,25 +143,23 @@ func metricsSeries(records []MetricsRecord) []MetricsSeries {
 	return series
 }
 
-// interval derives what happened between scrapes a and b.
+// interval derives what happened between scrapes a and b. A counter or histogram that went
+// down means the member's process restarted, which resets them all: then every increase counts
+// from zero (Prometheus' rate() does so per series; a restart is seen here by any of them).
 func interval(a, b *MetricsRecord) MetricsInterval {
 	pm, cm := a.Metrics, b.Metrics
 	iv := MetricsInterval{Start: a.Time, End: b.Time, HasLeader: cm.HasLeader == 1, IsLeader: cm.IsLeader == 1}
-	counter := func(prev, cur float64) float64 {
-		if cur < prev {
-			iv.Reset = true
-			return cur // counted from zero since the restart, as rate() does
-		}
-		return cur - prev
+	iv.Reset = cm.LeaderChanges < pm.LeaderChanges || cm.HeartbeatSendFailures < pm.HeartbeatSendFailures ||
+		cm.ProposalsFailed < pm.ProposalsFailed || wentDown(pm.WALFsync, cm.WALFsync) || wentDown(pm.BackendCommit, cm.BackendCommit)
+	for to, h := range cm.PeerRTT {
+		iv.Reset = iv.Reset || wentDown(pm.PeerRTT[to], h)
 	}
-	iv.LeaderChanges = counter(pm.LeaderChanges, cm.LeaderChanges)
-	iv.HeartbeatSendFailures = counter(pm.HeartbeatSendFailures, cm.HeartbeatSendFailures)
-	iv.ProposalsFailed = counter(pm.ProposalsFailed, cm.ProposalsFailed)
-	latency := func(prev, cur *Histogram) Latency {
-		d, reset := delta(prev, cur)
-		iv.Reset = iv.Reset || reset
-		return Latency{P99: quantile(0.99, d), Observations: d.Count}
+	if iv.Reset {
+		pm = &MemberMetrics{} // the new process counted from zero
 	}
+	iv.LeaderChanges = cm.LeaderChanges - pm.LeaderChanges
+	iv.HeartbeatSendFailures = cm.HeartbeatSendFailures - pm.HeartbeatSendFailures
+	iv.ProposalsFailed = cm.ProposalsFailed - pm.ProposalsFailed
 	iv.WALFsync = latency(pm.WALFsync, cm.WALFsync)
 	iv.BackendCommit = latency(pm.BackendCommit, cm.BackendCommit)
 	for to, h := range cm.PeerRTT {
@@ -173,27 +171,42 @@ func interval(a, b *MetricsRecord) MetricsInterval {
 	return iv
 }
 
-// delta is cur minus prev, bucket by bucket: the observations made between the two scrapes.
-// When any count went down the member restarted and delta is cur itself (reset true). A nil
-// histogram is empty.
-func delta(prev, cur *Histogram) (d Histogram, reset bool) {
-	if cur == nil {
-		return Histogram{}, false
+// wentDown reports whether any count of cur is below prev's: the histogram was reset.
+func wentDown(prev, cur *Histogram) bool {
+	if prev == nil || cur == nil {
+		return false
 	}
-	if prev == nil {
-		return *cur, false
+	if cur.Count < prev.Count {
+		return true
 	}
-	if cur.Count < prev.Count || !slices.EqualFunc(prev.Buckets, cur.Buckets, func(p, c Bucket) bool { return p.LE == c.LE }) {
-		return *cur, cur.Count < prev.Count
-	}
-	d = Histogram{Sum: cur.Sum - prev.Sum, Count: cur.Count - prev.Count, Buckets: make([]Bucket, len(cur.Buckets))}
 	for i, b := range cur.Buckets {
-		if b.Count < prev.Buckets[i].Count {
-			return *cur, true
+		if i < len(prev.Buckets) && prev.Buckets[i].LE == b.LE && b.Count < prev.Buckets[i].Count {
+			return true
 		}
+	}
+	return false
+}
+
+// latency is the p99 of the observations between the scrapes of prev and cur.
+func latency(prev, cur *Histogram) Latency {
+	d := delta(prev, cur)
+	return Latency{P99: quantile(0.99, d), Observations: d.Count}
+}
+
+// delta is cur minus prev, bucket by bucket: the observations made between the two scrapes. A
+// nil histogram is empty; buckets that changed (another etcd) or went down give cur itself.
+func delta(prev, cur *Histogram) Histogram {
+	if cur == nil {
+		return Histogram{}
+	}
+	if prev == nil || wentDown(prev, cur) || !slices.EqualFunc(prev.Buckets, cur.Buckets, func(p, c Bucket) bool { return p.LE == c.LE }) {
+		return *cur
+	}
+	d := Histogram{Sum: cur.Sum - prev.Sum, Count: cur.Count - prev.Count, Buckets: make([]Bucket, len(cur.Buckets))}
+	for i, b := range cur.Buckets {
 		d.Buckets[i] = Bucket{LE: b.LE, Count: b.Count - prev.Buckets[i].Count}
 	}
-	return d, false
+	return d
 }
 
 // quantile is Prometheus' histogram_quantile of h (cumulative buckets): the bucket holding the
