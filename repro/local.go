@@ -173,7 +173,7 @@ func (b *localBackend) writeMeta(end *time.Time, counts capdir.MetaCounts, logs 
 	m := capdir.Meta{
 		Schema: capdir.MetaSchema, Etcdpm: b.opts.Version, Command: b.opts.Command,
 		Project: filepath.Base(b.dir), Interval: capture.DefaultInterval.String(), MetricsInterval: capture.DefaultMetricsInterval.String(),
-		Start: b.capStart.UTC(),
+		Start:    b.capStart.UTC(),
 		Services: []capdir.MetaService{}, Members: []capdir.MetaMember{}, Counts: counts, Logs: logs,
 	}
 	if m.Logs == nil {
