@@ -3,8 +3,12 @@
 package capture_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"flag"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -68,6 +72,9 @@ func TestScrapeMetricsRestart(t *testing.T) {
 	}
 	put(20)
 	time.Sleep(2500 * time.Millisecond)
+	if *updateMetrics {
+		writeMetricsText(t, ctx, c.ClientURL(leader)+"/metrics")
+	}
 	if _, err := p.Stop(); err != nil {
 		t.Fatal(err)
 	}
@@ -132,5 +139,29 @@ func TestScrapeMetricsRestart(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(metricsFixture, "restarted"), []byte(restarted+"\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// metricsText is a real etcd 3.6.16 leader's /metrics, gzipped, for TestParseMetrics.
+const metricsText = "testdata/metrics/etcd-3.6.16-leader.txt.gz"
+
+// writeMetricsText saves url's page as metricsText.
+func writeMetricsText(t *testing.T, ctx context.Context, url string) {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	if _, err := io.Copy(zw, resp.Body); err != nil {
+		t.Fatal(err)
+	}
+	zw.Close()
+	os.MkdirAll(filepath.Dir(metricsText), 0o755)
+	if err := os.WriteFile(metricsText, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
