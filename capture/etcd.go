@@ -133,7 +133,7 @@ func (p *etcdPoller) Status(ctx context.Context) (statusReply, error) {
 		}
 		// gRPC's retries hide a failed handshake behind the deadline;
 		// /debug/vars, asked alongside on a connection of its own, tells it.
-		if terr := cluster.ExplainTLS(varsErr); errors.As(terr, new(*cluster.TLSError)) {
+		if terr := cluster.ExplainPlain(p.endpoint, varsErr, probeTimeout); errors.As(terr, new(*cluster.TLSError)) {
 			return statusReply{}, terr
 		}
 		return statusReply{}, cluster.ExplainTLS(err)
@@ -195,6 +195,9 @@ func getPage(ctx context.Context, web *http.Client, url string, read func(io.Rea
 	return read(resp.Body)
 }
 
+// probeTimeout bounds the connections made to explain a failed call.
+const probeTimeout = 100 * time.Millisecond
+
 // probe tells a member that does not listen (its container stopped) from
 // one that listens and does not answer (paused, overloaded).
 func (p *etcdPoller) probe() error {
@@ -202,7 +205,7 @@ func (p *etcdPoller) probe() error {
 	if err != nil || u.Host == "" || u.Scheme != "http" && u.Scheme != "https" {
 		return nil
 	}
-	c, err := net.DialTimeout("tcp", u.Host, 100*time.Millisecond)
+	c, err := net.DialTimeout("tcp", u.Host, probeTimeout)
 	if err != nil {
 		var oe *net.OpError
 		if errors.As(err, &oe) && oe.Timeout() {

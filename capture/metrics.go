@@ -46,7 +46,7 @@ func (s *metricsScraper) scrape(ctx context.Context, endpoint string) (*capdir.M
 		return err
 	})
 	if err != nil {
-		return nil, cluster.ExplainTLS(err)
+		return nil, cluster.ExplainPlain(endpoint, err, probeTimeout)
 	}
 	return mm, nil
 }

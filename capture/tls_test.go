@@ -110,16 +110,19 @@ func TestPollerTLS(t *testing.T) {
 		tls  cluster.TLS
 		// want is what every error says; "" for records that are OK.
 		want []string
+		// plain polls http:// URLs instead.
+		plain bool
 	}{
-		{"right certificates", good, nil},
+		{"right certificates", good, nil, false},
 		{"wrong CA", cluster.TLS{CACert: certs.OtherCA, Cert: certs.ClientCert, Key: certs.ClientKey},
-			[]string{"--cacert", "x509: certificate signed by unknown authority"}},
+			[]string{"--cacert", "x509: certificate signed by unknown authority"}, false},
 		{"expired client certificate", cluster.TLS{CACert: certs.CA, Cert: certs.ExpiredCert, Key: certs.ExpiredKey},
-			[]string{"--cert", "expired"}},
+			[]string{"--cert", "expired"}, false},
 		{"no client certificate", cluster.TLS{CACert: certs.CA},
-			[]string{"--cert", "requires a client certificate"}},
+			[]string{"--cert", "requires a client certificate"}, false},
 		{"insecure, no client certificate", cluster.TLS{InsecureSkipVerify: true},
-			[]string{"--cert", "requires a client certificate"}},
+			[]string{"--cert", "requires a client certificate"}, false},
+		{"http:// URLs", good, []string{"serves TLS: use https://"}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg, err := tc.tls.Config()
@@ -128,7 +131,14 @@ func TestPollerTLS(t *testing.T) {
 			}
 			dir := t.TempDir()
 			status, metrics := filepath.Join(dir, capdir.StatusFile), filepath.Join(dir, capdir.MetricsFile)
-			p, err := capture.StartPoller(status, c.Names(), eps, capture.PollerOptions{TLS: cfg, MetricsPath: metrics, MetricsInterval: 250 * time.Millisecond})
+			urls := eps
+			if tc.plain {
+				urls = nil
+				for _, ep := range eps {
+					urls = append(urls, "http://"+strings.TrimPrefix(ep, "https://"))
+				}
+			}
+			p, err := capture.StartPoller(status, c.Names(), urls, capture.PollerOptions{TLS: cfg, MetricsPath: metrics, MetricsInterval: 250 * time.Millisecond})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -5,8 +5,10 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"strings"
+	"time"
 )
 
 // TLS names the files of a TLS client of etcd, as etcdctl's --cacert, --cert, --key and
@@ -90,12 +92,33 @@ func ExplainTLS(err error) error {
 		why = "the member rejected etcdpm's client certificate: give one signed by the member's client CA with --cert and --key"
 	case strings.Contains(msg, "tls: first record does not look like a TLS handshake") || strings.Contains(msg, "server gave HTTP response to HTTPS client"):
 		why = "the member serves plain http: use http:// in --endpoints"
-	case strings.Contains(msg, "malformed HTTP response") || strings.Contains(msg, "error reading server preface: EOF") && strings.Contains(msg, "http://"):
-		why = "the member serves TLS: use https:// in --endpoints, with --cacert"
+	case strings.Contains(msg, "malformed HTTP response"):
+		why = "the member serves TLS: use https:// in --endpoints (with --cacert, and --cert and --key if it asks for a client certificate)"
 	default:
 		return err
 	}
 	return &TLSError{Why: why, Err: err}
+}
+
+// ExplainPlain explains err, a request to an http:// endpoint that failed, when the member
+// there serves TLS: etcd closes such a connection without a word (EOF), so a TLS handshake is
+// tried, within timeout, to tell. Other errors, and those of other endpoints, are returned as
+// ExplainTLS returns them.
+func ExplainPlain(endpoint string, err error, timeout time.Duration) error {
+	host, ok := strings.CutPrefix(endpoint, "http://")
+	if err == nil || !ok || !strings.HasSuffix(err.Error(), "EOF") {
+		return ExplainTLS(err)
+	}
+	d := &net.Dialer{Timeout: timeout}
+	conn, herr := tls.DialWithDialer(d, "tcp", host, &tls.Config{InsecureSkipVerify: true}) // only to tell TLS
+	if herr == nil {
+		conn.Close()
+	}
+	// A TLS alert (a client certificate required, with TLS 1.2) is TLS too.
+	if herr != nil && !strings.Contains(herr.Error(), "remote error: tls:") {
+		return ExplainTLS(err)
+	}
+	return &TLSError{Why: "the member serves TLS: use https:// in --endpoints (with --cacert, and --cert and --key if it asks for a client certificate)", Err: err}
 }
 
 // TLSError is a TLS handshake that failed, explained.
