@@ -5,7 +5,6 @@ import (
 	"math"
 	"slices"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/etcdpm/etcdpm/parser"
@@ -101,26 +100,13 @@ type Latency struct {
 
 // metricsSeries groups records by member as statusSeries does, and derives the intervals.
 func metricsSeries(records []MetricsRecord) []MetricsSeries {
-	var series []MetricsSeries
-	index := map[string]int{}
-	idOfName := map[string]string{}
-	for _, r := range records {
-		if r.Member != "" {
-			idOfName[cmp.Or(r.Name, r.Endpoint)] = r.Member
-		}
-	}
-	for _, r := range records {
-		key := cmp.Or(r.Member, idOfName[cmp.Or(r.Name, r.Endpoint)], "name:"+cmp.Or(r.Name, r.Endpoint))
-		i, ok := index[key]
-		if !ok {
-			i = len(series)
-			index[key] = i
-			series = append(series, MetricsSeries{})
-		}
-		s := &series[i]
-		if !strings.HasPrefix(key, "name:") {
-			s.Member, _ = parser.ParseID(key)
-		}
+	group, ids := byMember(len(records), func(i int) (string, string, string) {
+		return records[i].Member, records[i].Name, records[i].Endpoint
+	})
+	series := make([]MetricsSeries, len(ids))
+	for i, r := range records {
+		s := &series[group[i]]
+		s.Member = ids[group[i]]
 		s.Name, s.Endpoint = cmp.Or(r.Name, s.Name), cmp.Or(r.Endpoint, s.Endpoint)
 		s.Scrapes = append(s.Scrapes, r)
 	}

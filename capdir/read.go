@@ -152,40 +152,16 @@ func readJSONL[T any](path string, bad *MalformedError, add func(*T) error) erro
 	}
 }
 
-// statusSeries groups records by member: its ID when any record of it
-// tells it, else its name, else its endpoint.
+// statusSeries groups records by member (see byMember).
 func statusSeries(records []StatusRecord) []StatusSeries {
-	idOfName := map[string]string{}
-	idOfEndpoint := map[string]string{}
-	for _, r := range records {
-		if r.Member != "" {
-			idOfName[r.Name] = r.Member
-			idOfEndpoint[r.Endpoint] = r.Member
-		}
-	}
-	var series []StatusSeries
-	index := map[string]int{}
-	for _, r := range records {
-		key := cmp.Or(r.Member, idOfName[r.Name], idOfEndpoint[r.Endpoint])
-		if key == "" {
-			key = "name:" + cmp.Or(r.Name, r.Endpoint)
-		}
-		i, ok := index[key]
-		if !ok {
-			i = len(series)
-			index[key] = i
-			series = append(series, StatusSeries{})
-		}
-		s := &series[i]
-		if id, ok := parser.ParseID(strings.TrimPrefix(key, "name:")); ok && !strings.HasPrefix(key, "name:") {
-			s.Member = id
-		}
-		if r.Name != "" {
-			s.Name = r.Name
-		}
-		if r.Endpoint != "" {
-			s.Endpoint = r.Endpoint
-		}
+	group, ids := byMember(len(records), func(i int) (string, string, string) {
+		return records[i].Member, records[i].Name, records[i].Endpoint
+	})
+	series := make([]StatusSeries, len(ids))
+	for i, r := range records {
+		s := &series[group[i]]
+		s.Member = ids[group[i]]
+		s.Name, s.Endpoint = cmp.Or(r.Name, s.Name), cmp.Or(r.Endpoint, s.Endpoint)
 		p := StatusPoint{Time: r.Time, OK: r.OK, Term: r.CurrentTerm(), Error: r.Error}
 		if r.OK {
 			p.Leader, _ = parser.ParseID(r.Leader)
@@ -199,6 +175,40 @@ func statusSeries(records []StatusRecord) []StatusSeries {
 	}
 	slices.SortStableFunc(series, func(a, b StatusSeries) int { return cmp.Compare(a.Name, b.Name) })
 	return series
+}
+
+// byMember groups n records (at(i) gives the i-th's member ID, name and endpoint) by member: its
+// ID when any record of it tells it (so the records of the polls that failed before the ID was
+// known join it, by name or endpoint), else its name, else its endpoint. It returns each record's
+// group, in order of first appearance, and each group's member ID (0 when none is known).
+func byMember(n int, at func(i int) (member, name, endpoint string)) (group []int, ids []parser.ID) {
+	idOfName := map[string]string{}
+	idOfEndpoint := map[string]string{}
+	for i := range n {
+		if member, name, endpoint := at(i); member != "" {
+			idOfName[name] = member
+			idOfEndpoint[endpoint] = member
+		}
+	}
+	index := map[string]int{}
+	group = make([]int, n)
+	for i := range n {
+		member, name, endpoint := at(i)
+		id := cmp.Or(member, idOfName[name], idOfEndpoint[endpoint])
+		key := id
+		if key == "" {
+			key = "name:" + cmp.Or(name, endpoint)
+		}
+		g, ok := index[key]
+		if !ok {
+			g = len(ids)
+			index[key] = g
+			pid, _ := parser.ParseID(id)
+			ids = append(ids, pid)
+		}
+		group[i] = g
+	}
+	return group, ids
 }
 
 // faults pairs each container's events into intervals: down (stop, kill, die)

@@ -16,25 +16,12 @@ import (
 	"github.com/etcdpm/etcdpm/capture"
 	"github.com/etcdpm/etcdpm/cluster"
 	"github.com/etcdpm/etcdpm/cluster/local"
+	"github.com/etcdpm/etcdpm/cluster/local/localtest"
 	"github.com/etcdpm/etcdpm/cluster/tlstest"
 )
 
 // etcdBinary is $ETCDPM_ETCD_BINARY, or the etcd 3.6 that scripts/build-etcd.sh builds.
-func etcdBinary(t *testing.T) string {
-	t.Helper()
-	bin := os.Getenv("ETCDPM_ETCD_BINARY")
-	if bin == "" {
-		bin = filepath.Join("..", ".cache", "etcd", "v3.6.16", "etcd")
-	}
-	if _, err := os.Stat(bin); err != nil {
-		msg := "no etcd binary at " + bin + ": run scripts/build-etcd.sh 3.6.16 or set ETCDPM_ETCD_BINARY"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	return bin
-}
+func etcdBinary(t *testing.T) string { return localtest.EtcdBinary(t, filepath.Join("..")) }
 
 // startLocal starts a 3-member cluster of real etcd members and waits until it is healthy.
 func startLocal(t *testing.T, ctx context.Context, tlsCfg *local.ServerTLS) *local.Cluster {

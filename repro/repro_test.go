@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/etcdpm/etcdpm/capdir"
+	"github.com/etcdpm/etcdpm/cluster/local/localtest"
 	"github.com/etcdpm/etcdpm/repro/member"
 )
 
@@ -353,17 +354,7 @@ func TestLocalEtcdBinary(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short")
 	}
-	bin := os.Getenv("ETCDPM_ETCD_BINARY")
-	if bin == "" {
-		bin = filepath.Join("..", ".cache", "etcd", "v3.6.16", "etcd")
-	}
-	if _, err := os.Stat(bin); err != nil {
-		msg := "no etcd binary at " + bin + ": run scripts/build-etcd.sh 3.6.16 or set ETCDPM_ETCD_BINARY"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
+	bin := localtest.EtcdBinary(t, "..")
 	o, err := Run(t.Context(), Options{
 		Scenario: "leader-loss", Hold: 3 * time.Second, EtcdBinary: bin,
 		Out: filepath.Join(t.TempDir(), "out"), Progress: testWriter{t},
