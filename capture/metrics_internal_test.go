@@ -4,11 +4,13 @@ import (
 	"bufio"
 	"compress/gzip"
 	"context"
+	"crypto/tls"
 	"errors"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -191,5 +193,39 @@ func TestSessionMetrics(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(s.Dir(), capdir.MetricsFile)); !os.IsNotExist(err) {
 		t.Errorf("metrics.jsonl with --metrics-interval 0: %v", err)
+	}
+}
+
+// TestSessionTLSContainers: with a TLS configuration the containers' published
+// ports are polled, and scraped, as https.
+func TestSessionTLSContainers(t *testing.T) {
+	e := newFakeEngine()
+	fc := &fakeCluster{members: map[string]*fakeMember{
+		"https://127.0.0.1:12379": {id: 0x11, leader: 0x11, term: 2, name: "etcd1", up: true},
+	}}
+	e.add("demo", "etcd1", 1, "http://127.0.0.1:12379", true)
+	var scraped sync.Map
+	scrape := func(ctx context.Context, endpoint string) (*capdir.MemberMetrics, error) {
+		scraped.Store(endpoint, true)
+		return &capdir.MemberMetrics{HasLeader: 1}, nil
+	}
+	opts := Options{Out: filepath.Join(t.TempDir(), "out"), Project: "demo", Interval: 20 * time.Millisecond,
+		MetricsInterval: 20 * time.Millisecond, TLS: &tls.Config{}}
+	s, err := newSession(t.Context(), opts, e, fc.dial, scrape)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := runSession(t, s)
+	eventually(t, "polls", func() bool { n, _ := s.status.Counts(); s.status.Flush(); return n >= 3 })
+	if _, err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range readLines(t, filepath.Join(s.Dir(), capdir.StatusFile)) {
+		if !strings.Contains(l, `"endpoint":"https://127.0.0.1:12379","ok":true`) {
+			t.Errorf("status record %s, want https://127.0.0.1:12379 answering", l)
+		}
+	}
+	if _, ok := scraped.Load("https://127.0.0.1:12379"); !ok {
+		t.Error("/metrics not scraped over https")
 	}
 }
