@@ -1,6 +1,6 @@
 // Package capdir is the capture directory: the files `etcdpm capture` and
 // `etcdpm repro` write (logs.txt or one log per member, status.jsonl,
-// events.jsonl, meta.json), their writers, and what reading one back gives
+// metrics.jsonl, events.jsonl, meta.json), their writers, and what reading one back gives
 // the analysis. It needs no Docker and no etcd.
 package capdir
 
@@ -15,12 +15,13 @@ import (
 
 // The files of a capture directory.
 const (
-	LogsFile    = "logs.txt"     // the containers' lines, as `docker compose logs --timestamps` prints them
-	StatusFile  = "status.jsonl" // one status record per member per interval
-	EventsFile  = "events.jsonl" // the faults: Docker's events, or the processes' signals
-	MetaFile    = "meta.json"    // what was captured, from when to when
-	ActionsFile = "actions.log"  // the steps of a reproduction, "<RFC 3339 UTC> ACTION <text>"
-	MembersDir  = "members"      // each member's log as etcd wrote it (members run as processes)
+	LogsFile    = "logs.txt"      // the containers' lines, as `docker compose logs --timestamps` prints them
+	StatusFile  = "status.jsonl"  // one status record per member per interval
+	MetricsFile = "metrics.jsonl" // one scrape of /metrics per member per metrics interval
+	EventsFile  = "events.jsonl"  // the faults: Docker's events, or the processes' signals
+	MetaFile    = "meta.json"     // what was captured, from when to when
+	ActionsFile = "actions.log"   // the steps of a reproduction, "<RFC 3339 UTC> ACTION <text>"
+	MembersDir  = "members"       // each member's log as etcd wrote it (members run as processes)
 )
 
 // MemberLog is the path, relative to the directory, of a member's own log.
@@ -122,6 +123,9 @@ type Capture struct {
 	Logs   []string
 	Faults []Fault
 	Status []StatusSeries
+	// Metrics are the members' scraped metrics (metrics.jsonl), with the per-interval values
+	// derived from them; nil when the capture scraped none.
+	Metrics []MetricsSeries
 	// Start and End are the capture's span (meta.json, else the latest
 	// record).
 	Start, End time.Time

@@ -24,8 +24,11 @@ type Meta struct {
 		Server string `json:"server"`
 		API    string `json:"api"`
 	} `json:"docker"`
-	Interval string    `json:"interval"`
-	Start    time.Time `json:"start"`
+	Interval string `json:"interval"`
+	// MetricsInterval is how often /metrics was scraped into metrics.jsonl;
+	// "" when it was not.
+	MetricsInterval string    `json:"metrics_interval,omitempty"`
+	Start           time.Time `json:"start"`
 	// End is when the capture stopped; nil while it runs (or if it was killed).
 	End *time.Time `json:"end"`
 	// Services are the project's services, their containers and the etcd
@@ -75,10 +78,11 @@ type MetaMember struct {
 
 // MetaCounts counts the lines written, and those lost.
 type MetaCounts struct {
-	LogLines      int64            `json:"log_lines"`
-	StatusRecords int64            `json:"status_records"`
-	Events        int64            `json:"events"`
-	Lost          map[string]int64 `json:"lost,omitempty"`
+	LogLines       int64            `json:"log_lines"`
+	StatusRecords  int64            `json:"status_records"`
+	MetricsRecords int64            `json:"metrics_records,omitempty"`
+	Events         int64            `json:"events"`
+	Lost           map[string]int64 `json:"lost,omitempty"`
 }
 
 // ReadMeta reads dir's meta.json.

@@ -17,7 +17,7 @@ import (
 	"github.com/etcdpm/etcdpm/parser"
 )
 
-// MalformedError lists the lines of status.jsonl and events.jsonl that Read
+// MalformedError lists the lines of status.jsonl, metrics.jsonl and events.jsonl that Read
 // could not read. Read returns it with everything else read.
 type MalformedError struct {
 	Count int
@@ -34,7 +34,8 @@ func (e *MalformedError) Error() string {
 }
 
 // Read reads a capture directory: its log files (Capture.Logs), its status.jsonl (one series per member,
-// points in time order) and its events.jsonl as faults: a stop, kill or die
+// points in time order), its metrics.jsonl (one series per member, with the intervals derived
+// from consecutive scrapes) and its events.jsonl as faults: a stop, kill or die
 // until the container's next start, a pause until its unpause, a disconnect
 // until its connect; a fault with no end ends with the capture. A last line
 // cut short (a capture killed with SIGKILL) is ignored; other unreadable
@@ -64,6 +65,18 @@ func Read(dir string) (*Capture, error) {
 	if err != nil {
 		return nil, err
 	}
+	var scrapes []MetricsRecord
+	err = readJSONL(filepath.Join(dir, MetricsFile), &bad, func(r *MetricsRecord) error {
+		if r.Time.IsZero() {
+			return errors.New("no time")
+		}
+		scrapes = append(scrapes, *r)
+		note(r.Time)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
 	var events []EventRecord
 	err = readJSONL(filepath.Join(dir, EventsFile), &bad, func(e *EventRecord) error {
 		if e.Time.IsZero() || e.Action == "" {
@@ -86,6 +99,9 @@ func Read(dir string) (*Capture, error) {
 		end = start
 	}
 	c := &Capture{Dir: dir, Logs: logPaths(dir, meta), Status: statusSeries(records), Faults: faults(events, end), Start: start, End: end}
+	if len(scrapes) > 0 {
+		c.Metrics = metricsSeries(scrapes)
+	}
 	if bad.Count > 0 {
 		return c, &bad
 	}
@@ -136,40 +152,16 @@ func readJSONL[T any](path string, bad *MalformedError, add func(*T) error) erro
 	}
 }
 
-// statusSeries groups records by member: its ID when any record of it
-// tells it, else its name, else its endpoint.
+// statusSeries groups records by member (see byMember).
 func statusSeries(records []StatusRecord) []StatusSeries {
-	idOfName := map[string]string{}
-	idOfEndpoint := map[string]string{}
-	for _, r := range records {
-		if r.Member != "" {
-			idOfName[r.Name] = r.Member
-			idOfEndpoint[r.Endpoint] = r.Member
-		}
-	}
-	var series []StatusSeries
-	index := map[string]int{}
-	for _, r := range records {
-		key := cmp.Or(r.Member, idOfName[r.Name], idOfEndpoint[r.Endpoint])
-		if key == "" {
-			key = "name:" + cmp.Or(r.Name, r.Endpoint)
-		}
-		i, ok := index[key]
-		if !ok {
-			i = len(series)
-			index[key] = i
-			series = append(series, StatusSeries{})
-		}
-		s := &series[i]
-		if id, ok := parser.ParseID(strings.TrimPrefix(key, "name:")); ok && !strings.HasPrefix(key, "name:") {
-			s.Member = id
-		}
-		if r.Name != "" {
-			s.Name = r.Name
-		}
-		if r.Endpoint != "" {
-			s.Endpoint = r.Endpoint
-		}
+	group, ids := byMember(len(records), func(i int) (string, string, string) {
+		return records[i].Member, records[i].Name, records[i].Endpoint
+	})
+	series := make([]StatusSeries, len(ids))
+	for i, r := range records {
+		s := &series[group[i]]
+		s.Member = ids[group[i]]
+		s.Name, s.Endpoint = cmp.Or(r.Name, s.Name), cmp.Or(r.Endpoint, s.Endpoint)
 		p := StatusPoint{Time: r.Time, OK: r.OK, Term: r.CurrentTerm(), Error: r.Error}
 		if r.OK {
 			p.Leader, _ = parser.ParseID(r.Leader)
@@ -183,6 +175,40 @@ func statusSeries(records []StatusRecord) []StatusSeries {
 	}
 	slices.SortStableFunc(series, func(a, b StatusSeries) int { return cmp.Compare(a.Name, b.Name) })
 	return series
+}
+
+// byMember groups n records (at(i) gives the i-th's member ID, name and endpoint) by member: its
+// ID when any record of it tells it (so the records of the polls that failed before the ID was
+// known join it, by name or endpoint), else its name, else its endpoint. It returns each record's
+// group, in order of first appearance, and each group's member ID (0 when none is known).
+func byMember(n int, at func(i int) (member, name, endpoint string)) (group []int, ids []parser.ID) {
+	idOfName := map[string]string{}
+	idOfEndpoint := map[string]string{}
+	for i := range n {
+		if member, name, endpoint := at(i); member != "" {
+			idOfName[name] = member
+			idOfEndpoint[endpoint] = member
+		}
+	}
+	index := map[string]int{}
+	group = make([]int, n)
+	for i := range n {
+		member, name, endpoint := at(i)
+		id := cmp.Or(member, idOfName[name], idOfEndpoint[endpoint])
+		key := id
+		if key == "" {
+			key = "name:" + cmp.Or(name, endpoint)
+		}
+		g, ok := index[key]
+		if !ok {
+			g = len(ids)
+			index[key] = g
+			pid, _ := parser.ParseID(id)
+			ids = append(ids, pid)
+		}
+		group[i] = g
+	}
+	return group, ids
 }
 
 // faults pairs each container's events into intervals: down (stop, kill, die)

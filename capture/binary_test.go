@@ -135,19 +135,20 @@ func TestCaptureBinary(t *testing.T) {
 	saveArtifacts(t, out)
 
 	// Every file whole, every .jsonl line a record.
-	for _, name := range []string{capdir.LogsFile, capdir.StatusFile, capdir.EventsFile} {
+	for _, name := range []string{capdir.LogsFile, capdir.StatusFile, capdir.MetricsFile, capdir.EventsFile} {
 		if len(fileLines(t, filepath.Join(out, name))) == 0 {
 			t.Errorf("%s is empty", name)
 		}
 	}
 	nStatus := jsonlLines[capdir.StatusRecord](t, filepath.Join(out, capdir.StatusFile))
 	nEvents := jsonlLines[capdir.EventRecord](t, filepath.Join(out, capdir.EventsFile))
+	nMetrics := jsonlLines[capdir.MetricsRecord](t, filepath.Join(out, capdir.MetricsFile))
 	meta, err := capdir.ReadMeta(out)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if meta.End == nil || meta.Counts.StatusRecords != int64(nStatus) || meta.Counts.Events != int64(nEvents) || len(meta.Members) != 3 {
-		t.Errorf("meta.json: end %v, counts %+v (files: %d status, %d events), %d members", meta.End, meta.Counts, nStatus, nEvents, len(meta.Members))
+	if meta.End == nil || meta.Counts.StatusRecords != int64(nStatus) || meta.Counts.Events != int64(nEvents) || meta.Counts.MetricsRecords != int64(nMetrics) || len(meta.Members) != 3 {
+		t.Errorf("meta.json: end %v, counts %+v (files: %d status, %d metrics, %d events), %d members", meta.End, meta.Counts, nStatus, nMetrics, nEvents, len(meta.Members))
 	}
 	for _, m := range meta.Members {
 		if m.ID == "" || m.Version == "" || m.Container == "" {

@@ -6,6 +6,7 @@ package capture
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -45,6 +46,14 @@ type Options struct {
 	Interval time.Duration
 	// Duration stops the capture after this long; zero runs until ctx ends.
 	Duration time.Duration
+	// MetricsInterval is how often each member's /metrics is scraped into
+	// metrics.jsonl (DefaultMetricsInterval when zero); negative scrapes
+	// nothing.
+	MetricsInterval time.Duration
+	// TLS is every connection's to the members (status, /debug/vars,
+	// /metrics); nil is none. With it, the containers' published ports are
+	// polled as https.
+	TLS *tls.Config
 	// Version and Command are etcdpm's version and command line, for meta.json.
 	Version string
 	Command []string
@@ -57,7 +66,9 @@ type Summary struct {
 	Start, End    time.Time
 	LogLines      int64
 	StatusRecords int64
-	Events        int64
+	// MetricsRecords counts metrics.jsonl's records (0 without the file).
+	MetricsRecords int64
+	Events         int64
 	// Lost counts the lines that could not be written, per file.
 	Lost map[string]int64
 }
@@ -70,11 +81,15 @@ type Session struct {
 	project    string
 	eng        engine
 	dial       dialFunc
+	scrape     scrapeFunc    // nil: no metrics
 	timeout    time.Duration // per status call
 	flushEvery time.Duration
 	docker     dockerVersion
+	// closeScraper releases scrape's connections.
+	closeScraper func()
 
 	logs, status, events *capdir.LineFile
+	metrics              *capdir.LineFile // nil: no metrics
 
 	start time.Time
 	lines atomic.Int64
@@ -103,30 +118,36 @@ type Session struct {
 type dockerVersion struct{ Server, API string }
 
 // New connects to the Docker engine, finds the project and creates the
-// maxStatusTimeout bounds one status call whatever the interval: a member
-// that takes longer is recorded as not answering.
-const maxStatusTimeout = 5 * time.Second
-
 // capture directory and its files.
 func New(ctx context.Context, opts Options) (*Session, error) {
 	eng, err := dialDocker(ctx)
 	if err != nil {
 		return nil, err
 	}
-	s, err := newSession(ctx, opts, eng, dialEtcd)
+	scraper := newMetricsScraper(opts.TLS)
+	s, err := newSession(ctx, opts, eng, etcdDialer(opts.TLS), scraper.scrape)
 	if err != nil {
 		eng.Close()
 		return nil, err
 	}
+	s.closeScraper = scraper.close
 	return s, nil
 }
 
-func newSession(ctx context.Context, opts Options, eng engine, dial dialFunc) (*Session, error) {
+// newSession prepares a session polling members with dial, and scraping
+// their metrics with scrape (nil: none).
+func newSession(ctx context.Context, opts Options, eng engine, dial dialFunc, scrape scrapeFunc) (*Session, error) {
 	if opts.Interval <= 0 {
 		opts.Interval = DefaultInterval
 	}
+	if opts.MetricsInterval == 0 {
+		opts.MetricsInterval = DefaultMetricsInterval
+	}
+	if opts.MetricsInterval < 0 {
+		scrape = nil
+	}
 	s := &Session{
-		opts: opts, eng: eng, dial: dial,
+		opts: opts, eng: eng, dial: dial, scrape: scrape, closeScraper: func() {},
 		timeout:    statusTimeout(opts.Interval),
 		flushEvery: time.Second,
 		followers:  make(map[string]*follower),
@@ -167,7 +188,7 @@ func (s *Session) create() error {
 		}
 		return fmt.Errorf("creating %s: %w", s.dir, err)
 	}
-	for _, name := range []string{capdir.LogsFile, capdir.StatusFile, capdir.EventsFile, capdir.MetaFile} {
+	for _, name := range []string{capdir.LogsFile, capdir.StatusFile, capdir.MetricsFile, capdir.EventsFile, capdir.MetaFile} {
 		if _, err := os.Lstat(filepath.Join(s.dir, name)); err == nil {
 			return fmt.Errorf("%s already holds a capture (%s): choose another directory", s.dir, name)
 		}
@@ -177,7 +198,10 @@ func (s *Session) create() error {
 	for _, p := range []struct {
 		dst  **capdir.LineFile
 		name string
-	}{{&s.logs, capdir.LogsFile}, {&s.status, capdir.StatusFile}, {&s.events, capdir.EventsFile}} {
+	}{{&s.logs, capdir.LogsFile}, {&s.status, capdir.StatusFile}, {&s.events, capdir.EventsFile}, {&s.metrics, capdir.MetricsFile}} {
+		if p.dst == &s.metrics && s.scrape == nil {
+			continue
+		}
 		if *p.dst, err = capdir.CreateLineFile(filepath.Join(s.dir, p.name)); err != nil {
 			for _, f := range files {
 				f.Close()
@@ -237,7 +261,7 @@ loop:
 		case <-runCtx.Done():
 			break loop
 		case <-tick.C:
-			for _, f := range []*capdir.LineFile{s.logs, s.status, s.events} {
+			for _, f := range s.files() {
 				if err := f.Flush(); err != nil {
 					s.fail(err)
 				}
@@ -285,12 +309,13 @@ func (s *Session) shutdown(parent context.Context) (*Summary, error) {
 	for _, m := range members {
 		m.closePoller()
 	}
+	s.closeScraper()
 
 	s.mu.Lock()
 	s.end = time.Now()
 	s.mu.Unlock()
 	var errs []error
-	for _, f := range []*capdir.LineFile{s.logs, s.status, s.events} {
+	for _, f := range s.files() {
 		if err := f.Close(); err != nil {
 			errs = append(errs, err)
 		}
@@ -314,13 +339,15 @@ func (s *Session) summary() *Summary {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	sum := &Summary{Dir: s.dir, Project: s.project, Start: s.start, End: s.end, Events: s.nEvents, Lost: map[string]int64{}}
-	for _, f := range []*capdir.LineFile{s.logs, s.status, s.events} {
+	for _, f := range s.files() {
 		n, lost := f.Counts()
 		switch f {
 		case s.logs:
 			sum.LogLines = n
 		case s.status:
 			sum.StatusRecords = n
+		case s.metrics:
+			sum.MetricsRecords = n
 		case s.events:
 			sum.Events = n
 		}
@@ -329,6 +356,14 @@ func (s *Session) summary() *Summary {
 		}
 	}
 	return sum
+}
+
+// files are the session's line files.
+func (s *Session) files() []*capdir.LineFile {
+	if s.metrics == nil {
+		return []*capdir.LineFile{s.logs, s.status, s.events}
+	}
+	return []*capdir.LineFile{s.logs, s.status, s.events, s.metrics}
 }
 
 // fail stops the capture because of err (a file that cannot be written).

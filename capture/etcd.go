@@ -2,12 +2,14 @@ package capture
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"io"
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"time"
 
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
@@ -70,10 +72,16 @@ type etcdPoller struct {
 	vars     string // the member's /debug/vars URL
 }
 
+// etcdDialer returns the dialFunc of etcd pollers whose every connection
+// (gRPC, and HTTP for /debug/vars) uses tc; nil is no TLS configuration.
+func etcdDialer(tc *tls.Config) dialFunc {
+	return func(endpoint string) (statusPoller, error) { return dialEtcd(endpoint, tc) }
+}
+
 // dialEtcd returns a poller for endpoint. It does not wait for the member:
 // one that is down answers each Status with an error.
-func dialEtcd(endpoint string) (statusPoller, error) {
-	cli, err := cluster.NewClient(endpoint)
+func dialEtcd(endpoint string, tc *tls.Config) (statusPoller, error) {
+	cli, err := cluster.NewClient(endpoint, tc)
 	if err != nil {
 		return nil, err
 	}
@@ -81,20 +89,40 @@ func dialEtcd(endpoint string) (statusPoller, error) {
 	// this one reuses the client's.
 	m := clientv3.NewMaintenanceFromMaintenanceClient(pb.NewMaintenanceClient(cli.ActiveConnection()), cli)
 	p := &etcdPoller{endpoint: endpoint, cli: cli, m: m}
-	if u, err := url.Parse(endpoint); err == nil && (u.Scheme == "http" || u.Scheme == "https") {
-		p.vars = u.Scheme + "://" + u.Host + "/debug/vars"
-		p.web = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1, IdleConnTimeout: time.Minute}}
+	if base, ok := httpBase(endpoint); ok {
+		p.vars = base + "/debug/vars"
+		p.web = newWebClient(tc)
 	}
 	return p, nil
+}
+
+// httpBase is the scheme and host of an http or https endpoint.
+func httpBase(endpoint string) (string, bool) {
+	u, err := url.Parse(endpoint)
+	if err != nil || u.Scheme != "http" && u.Scheme != "https" {
+		return "", false
+	}
+	return u.Scheme + "://" + u.Host, true
+}
+
+// newWebClient is an HTTP client of one member: one connection kept, TLS
+// as tc says (nil: an https member is verified against the system's roots).
+func newWebClient(tc *tls.Config) *http.Client {
+	tr := &http.Transport{MaxIdleConnsPerHost: 1, IdleConnTimeout: time.Minute}
+	if tc != nil {
+		tr.TLSClientConfig = tc.Clone()
+	}
+	return &http.Client{Transport: tr}
 }
 
 func (p *etcdPoller) Status(ctx context.Context) (statusReply, error) {
 	// The raft node's own term, alongside (it takes as long).
 	var rs *raftStatus
+	var varsErr error
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		rs = p.raftStatus(ctx)
+		rs, varsErr = p.raftStatus(ctx)
 	}()
 	// No WithRequireLeader: a member without a leader must still answer.
 	resp, err := p.m.Status(ctx, p.endpoint)
@@ -103,7 +131,12 @@ func (p *etcdPoller) Status(ctx context.Context) (statusReply, error) {
 		if perr := p.probe(); perr != nil {
 			return statusReply{}, perr // the cause: nothing listens there
 		}
-		return statusReply{}, err
+		// gRPC's retries hide a failed handshake behind the deadline;
+		// /debug/vars, asked alongside on a connection of its own, tells it.
+		if terr := cluster.ExplainPlain(p.endpoint, varsErr, probeTimeout); errors.As(terr, new(*cluster.TLSError)) {
+			return statusReply{}, terr
+		}
+		return statusReply{}, cluster.ExplainTLS(err)
 	}
 	r := statusReply{
 		Leader: resp.Leader, Term: resp.RaftTerm, Index: resp.RaftIndex, Applied: resp.RaftAppliedIndex,
@@ -116,32 +149,54 @@ func (p *etcdPoller) Status(ctx context.Context) (statusReply, error) {
 	return r, nil
 }
 
-// raftStatus reads the raft node's status from /debug/vars, or nil.
-func (p *etcdPoller) raftStatus(ctx context.Context) *raftStatus {
+// raftStatus reads the raft node's status from /debug/vars: nil, with the
+// request's error when it failed (nil when the member has no such page).
+func (p *etcdPoller) raftStatus(ctx context.Context) (*raftStatus, error) {
 	if p.web == nil {
-		return nil
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.vars, nil)
-	if err != nil {
-		return nil
-	}
-	resp, err := p.web.Do(req)
-	if err != nil {
-		return nil
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		io.Copy(io.Discard, resp.Body)
-		return nil
+		return nil, nil
 	}
 	var vars struct {
 		Raft *raftStatus `json:"raft.status"`
 	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 4<<20)).Decode(&vars); err != nil {
-		return nil
+	err := getPage(ctx, p.web, p.vars, func(body io.Reader) error {
+		return json.NewDecoder(io.LimitReader(body, 4<<20)).Decode(&vars)
+	})
+	if err != nil {
+		var se statusCodeError
+		if errors.As(err, &se) {
+			return nil, nil
+		}
+		return nil, err
 	}
-	return vars.Raft
+	return vars.Raft, nil
 }
+
+// statusCodeError is a page that answered with another status than 200.
+type statusCodeError int
+
+func (e statusCodeError) Error() string { return "HTTP " + strconv.Itoa(int(e)) }
+
+// getPage GETs url and hands a 200's body to read; another status is a
+// statusCodeError.
+func getPage(ctx context.Context, web *http.Client, url string, read func(io.Reader) error) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := web.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		return statusCodeError(resp.StatusCode)
+	}
+	return read(resp.Body)
+}
+
+// probeTimeout bounds the connections made to explain a failed call.
+const probeTimeout = 100 * time.Millisecond
 
 // probe tells a member that does not listen (its container stopped) from
 // one that listens and does not answer (paused, overloaded).
@@ -150,7 +205,7 @@ func (p *etcdPoller) probe() error {
 	if err != nil || u.Host == "" || u.Scheme != "http" && u.Scheme != "https" {
 		return nil
 	}
-	c, err := net.DialTimeout("tcp", u.Host, 100*time.Millisecond)
+	c, err := net.DialTimeout("tcp", u.Host, probeTimeout)
 	if err != nil {
 		var oe *net.OpError
 		if errors.As(err, &oe) && oe.Timeout() {

@@ -26,7 +26,10 @@ func (s *Session) meta(final bool) *capdir.Meta {
 	if s.fatal != nil {
 		m.Error = s.fatal.Error()
 	}
-	m.Counts = capdir.MetaCounts{LogLines: sum.LogLines, StatusRecords: sum.StatusRecords, Events: sum.Events}
+	if s.metrics != nil {
+		m.MetricsInterval = s.opts.MetricsInterval.String()
+	}
+	m.Counts = capdir.MetaCounts{LogLines: sum.LogLines, StatusRecords: sum.StatusRecords, MetricsRecords: sum.MetricsRecords, Events: sum.Events}
 	if len(sum.Lost) > 0 {
 		m.Counts.Lost = sum.Lost
 	}

@@ -1,8 +1,11 @@
 package capture
 
 import (
+	"cmp"
 	"context"
+	"crypto/tls"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -15,10 +18,13 @@ import (
 // member, failures included, as a capture polls its members.
 type Poller struct {
 	file    *capdir.LineFile
+	metrics *capdir.LineFile // nil: no scraping
 	timeout time.Duration
 	members []*polledMember
+	scraper *metricsScraper
 
-	mu     sync.Mutex // guards each polledMember's last and polled
+	mu     sync.Mutex // guards each polledMember's last and polled, and metrics
+	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 }
@@ -31,10 +37,38 @@ type polledMember struct {
 	polled         bool
 }
 
+// PollerOptions configure a Poller beyond its status file.
+type PollerOptions struct {
+	// TLS is every connection's to the members; nil is none.
+	TLS *tls.Config
+	// MetricsPath, when set, is the metrics.jsonl to create: each member's
+	// /metrics is scraped every MetricsInterval (DefaultMetricsInterval when
+	// zero) into it.
+	MetricsPath     string
+	MetricsInterval time.Duration
+}
+
 // StartPoller creates path and polls the members (names[i] at endpoints[i])
 // until Stop.
-func StartPoller(path string, names, endpoints []string) (*Poller, error) {
-	return startPoller(path, names, endpoints, dialEtcd)
+func StartPoller(path string, names, endpoints []string, opts PollerOptions) (*Poller, error) {
+	p, err := startPoller(path, names, endpoints, etcdDialer(opts.TLS))
+	if err != nil || opts.MetricsPath == "" {
+		return p, err
+	}
+	mf, err := capdir.CreateLineFile(opts.MetricsPath)
+	if err != nil {
+		p.Stop()
+		return nil, err
+	}
+	p.mu.Lock()
+	p.metrics = mf
+	p.mu.Unlock()
+	interval := cmp.Or(opts.MetricsInterval, DefaultMetricsInterval)
+	p.scraper = newMetricsScraper(opts.TLS)
+	for _, m := range p.members {
+		p.wg.Go(func() { every(p.ctx, interval, func() { p.scrape(p.ctx, m, statusTimeout(interval)) }) })
+	}
+	return p, nil
 }
 
 func startPoller(path string, names, endpoints []string, dial dialFunc) (*Poller, error) {
@@ -52,13 +86,37 @@ func startPoller(path string, names, endpoints []string, dial dialFunc) (*Poller
 		}
 		p.members = append(p.members, &polledMember{name: name, endpoint: endpoints[i], poller: sp})
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	p.cancel = cancel
+	p.ctx, p.cancel = context.WithCancel(context.Background())
 	for _, m := range p.members {
-		p.wg.Go(func() { every(ctx, DefaultInterval, func() { p.poll(ctx, m) }) })
+		p.wg.Go(func() { every(p.ctx, DefaultInterval, func() { p.poll(p.ctx, m) }) })
 	}
-	p.wg.Go(func() { every(ctx, time.Second, func() { file.Flush() }) })
+	p.wg.Go(func() {
+		every(p.ctx, time.Second, func() {
+			file.Flush()
+			if m := p.metricsFile(); m != nil {
+				m.Flush()
+			}
+		})
+	})
 	return p, nil
+}
+
+// metricsFile is p.metrics, read under the lock (StartPoller sets it after
+// the flusher started).
+func (p *Poller) metricsFile() *capdir.LineFile {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.metrics
+}
+
+// scrape scrapes m's /metrics once and writes the record.
+func (p *Poller) scrape(ctx context.Context, m *polledMember, timeout time.Duration) {
+	p.mu.Lock()
+	member := m.last.Member
+	p.mu.Unlock()
+	if line, _, ok := scrapeRecord(ctx, p.scraper.scrape, timeout, m.name, member, m.endpoint); ok {
+		p.metrics.Add(line) // an error stays in the file, for Stop
+	}
 }
 
 // poll asks m for its status once and writes the record.
@@ -111,15 +169,29 @@ func (p *Poller) Last() map[string]capdir.StatusRecord {
 	return out
 }
 
-// Stop ends the polling, and flushes, syncs and closes the file; it returns
-// how many records it holds.
+// Stop ends the polling, and flushes, syncs and closes the files; it returns
+// how many records status.jsonl holds (MetricsRecords tells metrics.jsonl's).
 func (p *Poller) Stop() (int64, error) {
 	p.cancel()
 	p.wg.Wait()
 	p.closeClients()
 	err := p.file.Close()
+	if p.metrics != nil {
+		err = errors.Join(err, p.metrics.Close())
+		p.scraper.close()
+	}
 	n, _ := p.file.Counts()
 	return n, err
+}
+
+// MetricsRecords is how many records metrics.jsonl holds; 0 without one.
+func (p *Poller) MetricsRecords() int64 {
+	m := p.metricsFile()
+	if m == nil {
+		return 0
+	}
+	n, _ := m.Counts()
+	return n
 }
 
 func (p *Poller) closeClients() {
@@ -141,6 +213,10 @@ func every(ctx context.Context, d time.Duration, f func()) {
 		}
 	}
 }
+
+// maxStatusTimeout bounds one status call whatever the interval: a member
+// that takes longer is recorded as not answering.
+const maxStatusTimeout = 5 * time.Second
 
 // statusTimeout bounds one status call of a poll every interval: a member
 // that takes longer is recorded as not answering.

@@ -47,6 +47,39 @@ func (s *Session) addMemberLocked(m *memberSlot) {
 	s.metaDirty = true
 	ctx := s.runCtx
 	s.wg.Go(func() { s.pollLoop(ctx, m) })
+	if s.scrape != nil {
+		s.wg.Go(func() { every(ctx, s.opts.MetricsInterval, func() { s.scrapeMetrics(ctx, m) }) })
+	}
+}
+
+// scrapeMetrics scrapes m's /metrics once and writes the record, failure
+// included; a member with no client URL yet is skipped (its status records
+// say why).
+func (s *Session) scrapeMetrics(ctx context.Context, m *memberSlot) {
+	s.mu.Lock()
+	name, endpoint, id := m.name, m.endpoint, hexID(m.id)
+	s.mu.Unlock()
+	if endpoint == "" {
+		return
+	}
+	line, _, ok := scrapeRecord(ctx, s.scrape, statusTimeout(s.opts.MetricsInterval), name, id, endpoint)
+	if !ok {
+		return
+	}
+	if err := s.metrics.Add(line); err != nil {
+		s.fail(err)
+	}
+}
+
+// containerEndpoint is the client URL of a container's published port:
+// https when the capture has a TLS configuration.
+func (s *Session) containerEndpoint(c containerInfo) string {
+	if s.opts.TLS != nil {
+		if rest, ok := strings.CutPrefix(c.Endpoint, "http://"); ok {
+			return "https://" + rest
+		}
+	}
+	return c.Endpoint
 }
 
 // updateMemberLocked binds a member container to its slot: the one of its
@@ -57,6 +90,7 @@ func (s *Session) updateMemberLocked(ctx context.Context, c containerInfo) {
 		return
 	}
 	name := c.member()
+	c.Endpoint = s.containerEndpoint(c)
 	var slot *memberSlot
 	for _, m := range s.members {
 		if !m.static && m.name == name {

@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"crypto/tls"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -14,9 +15,13 @@ import (
 // members, no auto-sync), silent, and reconnecting within a second of the
 // member coming back (gRPC's default backoff grows to two minutes). It does
 // not wait for the member: calls to one that is down fail.
-func NewClient(endpoint string) (*clientv3.Client, error) {
+//
+// tc is the TLS configuration of every connection (TLS.Config builds it once from the flags); nil
+// means none, and then an https endpoint is verified against the system's roots.
+func NewClient(endpoint string, tc *tls.Config) (*clientv3.Client, error) {
 	return clientv3.New(clientv3.Config{
 		Endpoints:        []string{endpoint},
+		TLS:              clientTLS(endpoint, tc),
 		AutoSyncInterval: 0,
 		DialTimeout:      2 * time.Second,
 		Logger:           zap.NewNop(),

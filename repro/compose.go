@@ -52,9 +52,13 @@ func (b *composeBackend) start(ctx context.Context) (cluster.Cluster, error) {
 	}
 	env := map[string]string{"ETCD_PRE_VOTE": strconv.FormatBool(b.opts.PreVote)}
 	var endpoints []string
+	scheme := "http"
+	if b.opts.TLS != nil {
+		scheme = "https"
+	}
 	for i, name := range memberNames {
 		env[strings.ToUpper(name)+"_PORT"] = strconv.Itoa(ports[i])
-		endpoints = append(endpoints, "http://127.0.0.1:"+strconv.Itoa(ports[i]))
+		endpoints = append(endpoints, scheme+"://127.0.0.1:"+strconv.Itoa(ports[i]))
 	}
 	if b.opts.Image != "" {
 		env["ETCD_IMAGE"] = b.opts.Image
@@ -84,7 +88,7 @@ func (b *composeBackend) start(ctx context.Context) (cluster.Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	if b.c, err = newDockerCluster(ctx, b.docker, b.proj.Name, memberNames, endpoints); err != nil {
+	if b.c, err = newDockerCluster(ctx, b.docker, b.proj.Name, memberNames, endpoints, b.opts.TLS); err != nil {
 		return nil, err
 	}
 	if info, err := b.docker.ContainerInspect(ctx, b.c.containers[memberNames[0]]); err == nil && info.Config != nil {
@@ -112,7 +116,7 @@ func (b *composeBackend) start(ctx context.Context) (cluster.Cluster, error) {
 
 func (b *composeBackend) startCapture(ctx context.Context, dir string) error {
 	s, err := capture.New(ctx, capture.Options{
-		Out: dir, Project: b.proj.Name, ComposeFile: b.proj.File,
+		Out: dir, Project: b.proj.Name, ComposeFile: b.proj.File, TLS: b.opts.TLS,
 		Version: b.opts.Version, Command: b.opts.Command,
 	})
 	if err != nil {

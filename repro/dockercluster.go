@@ -2,6 +2,7 @@ package repro
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"slices"
@@ -31,6 +32,7 @@ type dockerCluster struct {
 	containers map[string]string // service to container ID
 	clients    map[string]*clientv3.Client
 	endpoints  map[string]string
+	tls        *tls.Config // of every client; nil: none
 
 	mu  sync.Mutex
 	ids map[string]string
@@ -41,9 +43,9 @@ var _ cluster.Cluster = (*dockerCluster)(nil)
 
 // newDockerCluster finds the containers of the project's services (names) and dials each
 // member's endpoint.
-func newDockerCluster(ctx context.Context, docker *client.Client, project string, names, endpoints []string) (*dockerCluster, error) {
+func newDockerCluster(ctx context.Context, docker *client.Client, project string, names, endpoints []string, tc *tls.Config) (*dockerCluster, error) {
 	c := &dockerCluster{
-		docker: docker, project: project, names: names,
+		docker: docker, project: project, names: names, tls: tc,
 		containers: map[string]string{}, clients: map[string]*clientv3.Client{}, endpoints: map[string]string{},
 		ids: map[string]string{}, cut: map[string]map[string]*network.EndpointSettings{},
 	}
@@ -64,7 +66,7 @@ func newDockerCluster(ctx context.Context, docker *client.Client, project string
 			c.Close()
 			return nil, fmt.Errorf("project %s has no container for %s", project, name)
 		}
-		cli, err := cluster.NewClient(endpoints[i])
+		cli, err := cluster.NewClient(endpoints[i], c.tls)
 		if err != nil {
 			c.Close()
 			return nil, fmt.Errorf("client of %s: %w", name, err)

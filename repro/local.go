@@ -97,7 +97,8 @@ func (b *localBackend) startCapture(ctx context.Context, dir string) error {
 	}
 	b.events = ev
 	b.c.record(ev)
-	if b.poller, err = capture.StartPoller(filepath.Join(dir, capdir.StatusFile), memberNames, eps); err != nil {
+	popts := capture.PollerOptions{MetricsPath: filepath.Join(dir, capdir.MetricsFile), MetricsInterval: capture.DefaultMetricsInterval}
+	if b.poller, err = capture.StartPoller(filepath.Join(dir, capdir.StatusFile), memberNames, eps, popts); err != nil {
 		return err
 	}
 	return b.writeMeta(nil, capdir.MetaCounts{}, nil)
@@ -159,10 +160,10 @@ func (b *localBackend) stopCapture() (*capture.Summary, error) {
 	}
 	files, lines, err := copyLogs(b.dir, memberNames, logs)
 	errs = append(errs, err)
-	counts := capdir.MetaCounts{LogLines: lines, StatusRecords: records, Events: events}
+	counts := capdir.MetaCounts{LogLines: lines, StatusRecords: records, MetricsRecords: b.poller.MetricsRecords(), Events: events}
 	errs = append(errs, b.writeMeta(&end, counts, files))
 	sum := &capture.Summary{Dir: b.dir, Project: filepath.Base(b.dir), Start: b.capStart, End: end,
-		LogLines: lines, StatusRecords: records, Events: events}
+		LogLines: lines, StatusRecords: records, MetricsRecords: counts.MetricsRecords, Events: events}
 	return sum, errors.Join(errs...)
 }
 
@@ -171,7 +172,8 @@ func (b *localBackend) stopCapture() (*capture.Summary, error) {
 func (b *localBackend) writeMeta(end *time.Time, counts capdir.MetaCounts, logs []string) error {
 	m := capdir.Meta{
 		Schema: capdir.MetaSchema, Etcdpm: b.opts.Version, Command: b.opts.Command,
-		Project: filepath.Base(b.dir), Interval: capture.DefaultInterval.String(), Start: b.capStart.UTC(),
+		Project: filepath.Base(b.dir), Interval: capture.DefaultInterval.String(), MetricsInterval: capture.DefaultMetricsInterval.String(),
+		Start:    b.capStart.UTC(),
 		Services: []capdir.MetaService{}, Members: []capdir.MetaMember{}, Counts: counts, Logs: logs,
 	}
 	if m.Logs == nil {

@@ -5,6 +5,7 @@ package repro
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -72,6 +73,9 @@ type Options struct {
 	Project string
 	// Compose is the compose command; default stack.Detect's.
 	Compose *stack.Compose
+	// TLS, for the compose backend, is the TLS of every connection to the members (a compose
+	// file whose members serve https); nil is none. The local backend's members serve http.
+	TLS *tls.Config
 
 	// Progress receives one line per step; nil prints nothing. Terminal says it is a terminal,
 	// where a live status line is kept under the steps.
@@ -242,7 +246,7 @@ func Run(ctx context.Context, opts Options) (out *Outcome, err error) {
 	sum, capErr := b.stopCapture()
 	o.Capture = sum
 	if sum != nil {
-		p.step("capture stopped: %d log lines, %d status records, %d events", sum.LogLines, sum.StatusRecords, sum.Events)
+		p.step("capture stopped: %d log lines, %d status records, %d metrics records, %d events", sum.LogLines, sum.StatusRecords, sum.MetricsRecords, sum.Events)
 	}
 	terr := teardown()
 	if runErr == nil {

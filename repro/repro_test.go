@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/etcdpm/etcdpm/capdir"
+	"github.com/etcdpm/etcdpm/cluster/local/localtest"
 	"github.com/etcdpm/etcdpm/repro/member"
 )
 
@@ -135,16 +136,26 @@ func checkDir(t *testing.T, o *Outcome, fault string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if meta.Schema != capdir.MetaSchema || meta.End == nil || len(meta.Members) != 3 || meta.Counts.StatusRecords == 0 || meta.Counts.LogLines == 0 {
+	if meta.Schema != capdir.MetaSchema || meta.End == nil || len(meta.Members) != 3 || meta.Counts.StatusRecords == 0 || meta.Counts.LogLines == 0 ||
+		meta.Counts.MetricsRecords == 0 || meta.MetricsInterval == "" {
 		t.Errorf("meta.json: %+v", meta)
 	}
-	for _, name := range []string{ActionsFile, RunFile, HTMLFile, MarkdownFile, capdir.StatusFile, capdir.EventsFile} {
+	for _, name := range []string{ActionsFile, RunFile, HTMLFile, MarkdownFile, capdir.StatusFile, capdir.MetricsFile, capdir.EventsFile} {
 		if fi, err := os.Stat(filepath.Join(o.Dir, name)); err != nil || fi.Size() == 0 {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
 	if len(o.Result.Status) != 3 {
 		t.Errorf("status series for %d members, want 3", len(o.Result.Status))
+	}
+	if capt, err := capdir.Read(o.Dir); err != nil || len(capt.Metrics) != 3 {
+		t.Errorf("capdir.Read: metrics of %d members (want 3), %v", len(capt.Metrics), err)
+	} else {
+		for _, ms := range capt.Metrics {
+			if ms.Member == 0 || len(ms.Intervals) == 0 {
+				t.Errorf("metrics of %s: member %v, %d intervals", ms.Name, ms.Member, len(ms.Intervals))
+			}
+		}
 	}
 	var labels []string
 	found := false
@@ -343,17 +354,7 @@ func TestLocalEtcdBinary(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short")
 	}
-	bin := os.Getenv("ETCDPM_ETCD_BINARY")
-	if bin == "" {
-		bin = filepath.Join("..", ".cache", "etcd", "v3.6.16", "etcd")
-	}
-	if _, err := os.Stat(bin); err != nil {
-		msg := "no etcd binary at " + bin + ": run scripts/build-etcd.sh 3.6.16 or set ETCDPM_ETCD_BINARY"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
+	bin := localtest.EtcdBinary(t, "..")
 	o, err := Run(t.Context(), Options{
 		Scenario: "leader-loss", Hold: 3 * time.Second, EtcdBinary: bin,
 		Out: filepath.Join(t.TempDir(), "out"), Progress: testWriter{t},

@@ -5,6 +5,7 @@ package local
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"os"
@@ -49,6 +50,8 @@ type Config struct {
 	OnStart func(name string, pid int)
 	// ReadyTimeout bounds how long Start waits for every member to answer; default 30 s.
 	ReadyTimeout time.Duration
+	// TLS, when set, serves the members' client URLs over https (peers stay on http).
+	TLS *ServerTLS
 }
 
 // StatusTimeout bounds one member's answer to a status request.
@@ -140,6 +143,9 @@ func (cfg *Config) setDefaults() error {
 	if cfg.ReadyTimeout == 0 {
 		cfg.ReadyTimeout = 30 * time.Second
 	}
+	if cfg.TLS != nil {
+		return cfg.TLS.check()
+	}
 	return nil
 }
 
@@ -164,7 +170,11 @@ func (c *Cluster) listen() error {
 			return fmt.Errorf("starting peer proxy of %s: %w", name, err)
 		}
 		m.proxy.Down() // until the member listens; see exposeWhenListening
-		m.client, err = cluster.NewClient("http://" + m.clientAddr)
+		var tc *tls.Config
+		if c.cfg.TLS != nil {
+			tc = c.cfg.TLS.Client
+		}
+		m.client, err = cluster.NewClient(c.ClientURL(name), tc)
 		if err != nil {
 			return fmt.Errorf("creating client of %s: %w", name, err)
 		}
@@ -185,8 +195,8 @@ func (c *Cluster) flags(m *member, existing bool) []string {
 	flags := []string{
 		"--name=" + m.name,
 		"--data-dir=" + m.dataDir,
-		"--listen-client-urls=http://" + m.clientAddr,
-		"--advertise-client-urls=http://" + m.clientAddr,
+		"--listen-client-urls=" + c.ClientURL(m.name),
+		"--advertise-client-urls=" + c.ClientURL(m.name),
 		"--listen-peer-urls=http://" + m.peerAddr,
 		"--initial-advertise-peer-urls=http://" + m.proxy.Addr(),
 		"--initial-cluster=" + strings.Join(initial, ","),
@@ -199,6 +209,9 @@ func (c *Cluster) flags(m *member, existing bool) []string {
 	}
 	if c.cfg.LogFormat != "" {
 		flags = append(flags, "--log-format="+c.cfg.LogFormat)
+	}
+	if c.cfg.TLS != nil {
+		flags = append(flags, c.cfg.TLS.flags()...)
 	}
 	return append(flags, c.cfg.ExtraFlags...)
 }
@@ -248,8 +261,13 @@ func (c *Cluster) IDs() map[string]string {
 	return ids
 }
 
-// ClientURL is the member's client endpoint.
-func (c *Cluster) ClientURL(name string) string { return "http://" + c.byName[name].clientAddr }
+// ClientURL is the member's client endpoint: https with Config.TLS, else http.
+func (c *Cluster) ClientURL(name string) string {
+	if c.cfg.TLS != nil {
+		return "https://" + c.byName[name].clientAddr
+	}
+	return "http://" + c.byName[name].clientAddr
+}
 
 // LogPath is the file receiving the member's stdout and stderr.
 func (c *Cluster) LogPath(name string) string { return c.byName[name].logPath }

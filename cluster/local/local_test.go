@@ -5,7 +5,6 @@ package local_test
 import (
 	"context"
 	"errors"
-	"os"
 	"path/filepath"
 	"syscall"
 	"testing"
@@ -13,24 +12,11 @@ import (
 
 	"github.com/etcdpm/etcdpm/cluster"
 	"github.com/etcdpm/etcdpm/cluster/local"
+	"github.com/etcdpm/etcdpm/cluster/local/localtest"
 )
 
 // etcdBinary is $ETCDPM_ETCD_BINARY, or the etcd 3.6 that scripts/build-etcd.sh builds.
-func etcdBinary(t *testing.T) string {
-	t.Helper()
-	bin := os.Getenv("ETCDPM_ETCD_BINARY")
-	if bin == "" {
-		bin = filepath.Join("..", "..", ".cache", "etcd", "v3.6.16", "etcd")
-	}
-	if _, err := os.Stat(bin); err != nil {
-		msg := "no etcd binary at " + bin + ": run scripts/build-etcd.sh 3.6.16 or set ETCDPM_ETCD_BINARY"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	return bin
-}
+func etcdBinary(t *testing.T) string { return localtest.EtcdBinary(t, filepath.Join("..", "..")) }
 
 func startCluster(t *testing.T, ctx context.Context) *local.Cluster {
 	t.Helper()

@@ -13,20 +13,36 @@ import (
 
 	"github.com/etcdpm/etcdpm/capdir"
 	"github.com/etcdpm/etcdpm/capture"
+	"github.com/etcdpm/etcdpm/cluster"
 	"github.com/etcdpm/etcdpm/config"
 	"github.com/etcdpm/etcdpm/parser"
 	"github.com/etcdpm/etcdpm/report"
 )
 
 type captureCmd struct {
-	File      string        `short:"f" placeholder:"FILE" help:"Compose file of the project to capture (default: docker-compose.yml, when --project is not given)."`
-	Project   string        `short:"p" placeholder:"NAME" help:"Compose project to capture (docker compose -p NAME; default: the compose file's project)."`
-	Out       string        `short:"o" placeholder:"DIR" help:"Directory to write (default: capture-<project>-<time>); refused if it holds a capture already."`
-	Interval  time.Duration `default:"250ms" help:"How often each member's status is polled (10ms or more)."`
-	For       time.Duration `name:"for" placeholder:"DURATION" help:"Stop after this long (default: at Ctrl-C)."`
-	Endpoints []string      `sep:"," placeholder:"URL" help:"Members' client URLs to poll (default: the containers' published 2379/tcp ports)."`
-	Config    string        `placeholder:"FILE" help:"config.default.ini whose endpoints are polled when no container publishes 2379/tcp (default: the one next to the compose file)."`
-	Analyze   bool          `help:"At the end, write report.html and report.md into the directory (default: off)."`
+	File            string        `short:"f" placeholder:"FILE" help:"Compose file of the project to capture (default: docker-compose.yml, when --project is not given)."`
+	Project         string        `short:"p" placeholder:"NAME" help:"Compose project to capture (docker compose -p NAME; default: the compose file's project)."`
+	Out             string        `short:"o" placeholder:"DIR" help:"Directory to write (default: capture-<project>-<time>); refused if it holds a capture already."`
+	Interval        time.Duration `default:"250ms" help:"How often each member's status is polled (10ms or more)."`
+	MetricsInterval time.Duration `name:"metrics-interval" default:"1s" help:"How often each member's /metrics is scraped into metrics.jsonl (0: never)."`
+	For             time.Duration `name:"for" placeholder:"DURATION" help:"Stop after this long (default: at Ctrl-C)."`
+	Endpoints       []string      `sep:"," env:"ETCDCTL_ENDPOINTS" placeholder:"URL" help:"Members' client URLs to poll (default: the containers' published 2379/tcp ports, as https with TLS flags)."`
+	Config          string        `placeholder:"FILE" help:"config.default.ini whose endpoints are polled when no container publishes 2379/tcp (default: the one next to the compose file)."`
+	Analyze         bool          `help:"At the end, write report.html and report.md into the directory (default: off)."`
+	tlsFlags
+}
+
+// tlsFlags are etcdctl's TLS flags and variables, for every connection to
+// the members: status polls, /debug/vars and /metrics.
+type tlsFlags struct {
+	CACert             string `name:"cacert" env:"ETCDCTL_CACERT" placeholder:"FILE" group:"TLS" help:"Verify the members' certificates with this CA bundle (default: the system's roots for https)."`
+	Cert               string `name:"cert" env:"ETCDCTL_CERT" placeholder:"FILE" group:"TLS" help:"Client certificate, for members run with --client-cert-auth."`
+	Key                string `name:"key" env:"ETCDCTL_KEY" placeholder:"FILE" group:"TLS" help:"The client certificate's key."`
+	InsecureSkipVerify bool   `name:"insecure-skip-tls-verify" env:"ETCDCTL_INSECURE_SKIP_TLS_VERIFY" group:"TLS" help:"Accept any server certificate (the client certificate is still sent)."`
+}
+
+func (f tlsFlags) files() cluster.TLS {
+	return cluster.TLS{CACert: f.CACert, Cert: f.Cert, Key: f.Key, InsecureSkipVerify: f.InsecureSkipVerify}
 }
 
 func (c *captureCmd) Help() string {
@@ -35,6 +51,8 @@ that 'etcdpm analyze DIR' reads whole:
 
   logs.txt       every container's lines, as 'docker compose logs --timestamps' prints them
   status.jsonl   each member's status (leader, term, indexes, errors) every --interval
+  metrics.jsonl  each member's election metrics (leader gauges, heartbeat failures, fsync,
+                 backend commit and peer round-trip histograms) every --metrics-interval
   events.jsonl   the project's Docker events: start, stop, kill, die, pause, network cuts
   meta.json      the services, containers and members, etcdpm's version, start and end
 
@@ -45,6 +63,8 @@ Examples:
   etcdpm capture -p etcd-demo --for 2m -o incident --analyze
   etcdpm capture -f stack/docker-compose.yml --interval 1s
   etcdpm capture -p etcd-demo --endpoints http://10.0.0.1:2379,http://10.0.0.2:2379
+  etcdpm capture -p etcd-demo --cacert ca.pem --cert client.pem --key client-key.pem \
+      --endpoints https://10.0.0.1:2379,https://10.0.0.2:2379,https://10.0.0.3:2379
   etcdpm analyze incident/`
 }
 
@@ -56,6 +76,9 @@ const minInterval = 10 * time.Millisecond
 func (c *captureCmd) Validate() error {
 	if c.Interval < minInterval {
 		return fmt.Errorf("--interval must be at least %v, not %v", minInterval, c.Interval)
+	}
+	if c.MetricsInterval < 0 {
+		return fmt.Errorf("--metrics-interval must be positive, or 0 to scrape nothing, not %v", c.MetricsInterval)
 	}
 	if c.For < 0 {
 		return fmt.Errorf("--for must be positive, not %v (leave it out to stop at Ctrl-C)", c.For)
@@ -72,7 +95,8 @@ func (c *captureCmd) Validate() error {
 		eps = append(eps, u)
 	}
 	c.Endpoints = eps
-	return nil
+	_, err := c.files().Config() // the files are read again in Run: here only checked
+	return err
 }
 
 func (c *captureCmd) Run(e *env) error {
@@ -103,10 +127,18 @@ func (c *captureCmd) Run(e *env) error {
 			return fmt.Errorf("capture: %w", err)
 		}
 	}
+	tc, err := c.files().Config()
+	if err != nil {
+		return fmt.Errorf("capture: %w", err)
+	}
+	metricsEvery := c.MetricsInterval
+	if metricsEvery == 0 {
+		metricsEvery = -1 // none
+	}
 	opts := capture.Options{
 		Out: c.Out, Project: c.Project, ComposeFile: file,
 		Endpoints: c.Endpoints, ConfigEndpoints: cfgEndpoints,
-		Interval: c.Interval, Duration: c.For,
+		Interval: c.Interval, Duration: c.For, MetricsInterval: metricsEvery, TLS: tc,
 		Version: versionString(), Command: append([]string{"etcdpm"}, os.Args[1:]...),
 	}
 	if file != "" {
@@ -124,9 +156,9 @@ func (c *captureCmd) Run(e *env) error {
 	sum, err := s.Run(e.ctx)
 	d.Stop()
 	if sum != nil {
-		fmt.Fprintf(e.stdout, "capture: wrote %s/ in %v: %d log lines, %d status records, %d events\n",
-			sum.Dir, sum.End.Sub(sum.Start).Round(100*time.Millisecond), sum.LogLines, sum.StatusRecords, sum.Events)
-		for _, name := range []string{capdir.LogsFile, capdir.StatusFile, capdir.EventsFile} {
+		fmt.Fprintf(e.stdout, "capture: wrote %s/ in %v: %d log lines, %d status records, %d metrics records, %d events\n",
+			sum.Dir, sum.End.Sub(sum.Start).Round(100*time.Millisecond), sum.LogLines, sum.StatusRecords, sum.MetricsRecords, sum.Events)
+		for _, name := range []string{capdir.LogsFile, capdir.StatusFile, capdir.MetricsFile, capdir.EventsFile} {
 			if n := sum.Lost[name]; n > 0 {
 				fmt.Fprintf(e.stderr, "etcdpm: capture: %d lines not written to %s\n", n, filepath.Join(sum.Dir, name))
 			}

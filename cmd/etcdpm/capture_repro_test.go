@@ -15,6 +15,10 @@ import (
 func TestCaptureUsageErrors(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "out")
+	p := filepath.Join(dir, "not.pem")
+	if err := os.WriteFile(p, []byte("not PEM\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct {
 		args []string
 		want string
@@ -30,9 +34,28 @@ func TestCaptureUsageErrors(t *testing.T) {
 		{[]string{"--endpoints", "http://127.0.0.1:99999"}, "has no valid port"},
 		{[]string{"--endpoints", "http://[::1"}, "is not a URL"},
 		{[]string{"--endpoints", "http://10.0.0.1:2379/v3"}, "scheme://host:port only"},
+		{[]string{"--metrics-interval=-1s"}, "--metrics-interval must be positive, or 0"},
+		{[]string{"--cacert", filepath.Join(dir, "missing.pem")}, "--cacert: open " + filepath.Join(dir, "missing.pem")},
+		{[]string{"--cacert", p}, "--cacert " + p + ": no PEM certificate in it"},
+		{[]string{"--cert", p}, "--cert and --key go together"},
+		{[]string{"--cert", p, "--key", p}, "--cert " + p + " and --key " + p + ": tls: "},
 	} {
 		checkUsageError(t, out, append([]string{"capture", "-p", "etcdpm-no-such-project", "-o", out}, c.args...), c.want)
 	}
+}
+
+// TestCaptureTLSEnv: etcdctl's variables stand for the flags.
+func TestCaptureTLSEnv(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out")
+	t.Setenv("ETCDCTL_CACERT", filepath.Join(dir, "missing.pem"))
+	checkUsageError(t, out, []string{"capture", "-p", "etcdpm-no-such-project", "-o", out}, "--cacert: open "+filepath.Join(dir, "missing.pem"))
+	t.Setenv("ETCDCTL_CACERT", "")
+	t.Setenv("ETCDCTL_CERT", filepath.Join(dir, "client.pem"))
+	checkUsageError(t, out, []string{"capture", "-p", "etcdpm-no-such-project", "-o", out}, "--cert and --key go together")
+	t.Setenv("ETCDCTL_CERT", "")
+	t.Setenv("ETCDCTL_ENDPOINTS", "ftp://10.0.0.1:2379")
+	checkUsageError(t, out, []string{"capture", "-p", "etcdpm-no-such-project", "-o", out}, `--endpoints: "ftp://10.0.0.1:2379": scheme "ftp"`)
 }
 
 // TestCaptureComposeFile: a -f that is missing or a directory fails (exit 1) naming it, before
@@ -69,6 +92,9 @@ func TestReproUsageErrors(t *testing.T) {
 		{[]string{"-p", "x"}, "--project is for the compose backend"},
 		{[]string{"-f", "other.yml"}, "--compose-file is for the compose backend"},
 		{[]string{"-b", "compose", "--etcd-binary", "/bin/true"}, "--etcd-binary is for the local backend"},
+		{[]string{"--cacert", "ca.pem"}, "--cacert, --cert, --key and --insecure-skip-tls-verify (or $ETCDCTL_CACERT"},
+		{[]string{"--insecure-skip-tls-verify"}, "are for the compose backend"},
+		{[]string{"-b", "compose", "--cacert", "/nonexistent/ca.pem"}, "--cacert: open /nonexistent/ca.pem"},
 	} {
 		checkUsageError(t, out, append([]string{"repro", "-o", out}, c.args...), c.want)
 	}

@@ -24,6 +24,9 @@ type reproCmd struct {
 	File       string        `short:"f" name:"compose-file" default:"docker-compose.yml" placeholder:"FILE" help:"compose: the stack's compose file (default: ${default})."`
 	Image      string        `placeholder:"IMAGE" help:"compose: the etcd image (default: $ETCD_IMAGE, else the compose file's)."`
 	Project    string        `short:"p" placeholder:"NAME" help:"compose: the project's name (default: a random etcdpm-repro-<hex>)."`
+	// The TLS flags are for a compose file whose members serve https: the
+	// local backend's members serve http.
+	tlsFlags
 }
 
 func (c *reproCmd) Help() string {
@@ -43,6 +46,7 @@ The directory:
   members/       (local) each member's log as etcd wrote it
   logs.txt       (compose) the members' logs, as 'docker compose logs --timestamps' prints them
   status.jsonl   each member's status (leader, term, indexes, errors) every 250ms
+  metrics.jsonl  each member's election metrics (/metrics) every second
   events.jsonl   the faults: stop, kill, pause, network cuts (Docker's events, with compose)
   meta.json      what was recorded, from when to when, and where the logs are
   actions.log    the steps, one line each; repro.json: the run and its verdict
@@ -53,7 +57,8 @@ Examples:
   etcdpm repro --pre-vote=true --hold 30s        # the survivor pre-campaigns at a fixed term
   etcdpm repro -s follower-partition --hold 10s
   etcdpm repro -s leader-kill --etcd-binary .cache/etcd/v3.5.35/etcd
-  ETCD_IMAGE=etcdpm/etcd:v3.6.16 etcdpm repro --backend compose -s leader-pause`
+  ETCD_IMAGE=etcdpm/etcd:v3.6.16 etcdpm repro --backend compose -s leader-pause
+  etcdpm repro --backend compose -f tls-compose.yml --cacert ca.pem --cert client.pem --key client-key.pem`
 }
 
 // Validate rejects flags that cannot work before anything is started or
@@ -83,8 +88,12 @@ func (c *reproCmd) Validate() error {
 				return fmt.Errorf("%s is for the compose backend: add --backend compose", f.flag)
 			}
 		}
+		if !c.files().IsZero() {
+			return errors.New("--cacert, --cert, --key and --insecure-skip-tls-verify (or $ETCDCTL_CACERT, $ETCDCTL_CERT, $ETCDCTL_KEY, $ETCDCTL_INSECURE_SKIP_TLS_VERIFY) are for the compose backend, whose compose file may serve https: the local backend's members serve http")
+		}
 	}
-	return nil
+	_, err := c.files().Config() // read again in Run: here only checked
+	return err
 }
 
 // defaultComposeFile is --compose-file's default.
@@ -136,7 +145,12 @@ func (c *reproCmd) Run(e *env) error {
 	if err != nil {
 		return fmt.Errorf("repro: %w", err)
 	}
+	tc, err := c.files().Config()
+	if err != nil {
+		return fmt.Errorf("repro: %w", err)
+	}
 	opts := repro.Options{
+		TLS:      tc,
 		Scenario: c.Scenario, Backend: c.Backend, PreVote: c.PreVote, Hold: c.Hold, Out: c.Out,
 		RootKey: root, EtcdBinary: c.EtcdBinary,
 		ComposeFile: c.File, Image: c.Image, Project: c.Project,
