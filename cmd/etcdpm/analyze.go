@@ -157,7 +157,7 @@ func (c *analyzeCmd) Run(e *env) error {
 	for i, in := range ins {
 		names[i] = in.name
 		srcs[i] = parser.Source{R: in.r, Opts: parser.Options{
-			Name: in.name, Input: i, Layout: c.Layout, TZ: loc, MaxErrors: maxErrors,
+			Name: in.name, Source: in.source, Input: i, Layout: c.Layout, TZ: loc, MaxErrors: maxErrors,
 		}}
 	}
 
@@ -187,7 +187,7 @@ func (c *analyzeCmd) Run(e *env) error {
 		}
 	} else {
 		var capt capdir.Capture
-		if capt, err = readCaptures(e.stderr, captureDirs(ins)); err != nil {
+		if capt, err = inputsCapture(e.stderr, ins); err != nil {
 			return err
 		}
 		res, stats, err = analyzeSources(e.ctx, names, srcs, capt)
