@@ -49,11 +49,12 @@ func isBundle(p string) bool {
 
 // bundle is an archive's entries that etcdpm may read, held in memory.
 type bundle struct {
-	name  string                 // the archive's path, as given
-	files map[string]*bundleFile // by slash path inside the archive
-	dirs  map[string][]string    // each directory's children's names ("." is the top)
-	kept  int64                  // bytes held
-	skip  *skipped
+	name   string                 // the archive's path, as given
+	files  map[string]*bundleFile // by slash path inside the archive
+	dirs   map[string][]string    // each directory's children's names ("." is the top)
+	linked map[string]bool        // the directories listed in their parent's
+	kept   int64                  // bytes held
+	skip   *skipped
 }
 
 // bundleFile is one entry of a bundle.
@@ -75,7 +76,7 @@ func readBundle(p string, skip *skipped) (*bundle, error) {
 		return nil, err
 	}
 	defer f.Close()
-	b := &bundle{name: p, files: map[string]*bundleFile{}, dirs: map[string][]string{}, skip: skip}
+	b := &bundle{name: p, files: map[string]*bundleFile{}, dirs: map[string][]string{".": nil}, linked: map[string]bool{}, skip: skip}
 	if strings.HasSuffix(strings.ToLower(p), ".zip") {
 		err = b.readZip(f)
 	} else {
@@ -232,19 +233,16 @@ func (b *bundle) add(name string, mode fs.FileMode, target string, mod time.Time
 	return nil
 }
 
-// addDir records dir and its parents as directories.
+// addDir records dir and its parents as directories, each a child of its
+// parent.
 func (b *bundle) addDir(dir string) {
-	for dir != "." {
+	for ; dir != "." && !b.linked[dir]; dir = path.Dir(dir) {
+		b.linked[dir] = true
 		parent := path.Dir(dir)
-		if _, ok := b.dirs[dir]; ok {
-			return
-		}
-		b.dirs[dir] = nil
 		b.dirs[parent] = append(b.dirs[parent], path.Base(dir))
-		dir = parent
-	}
-	if _, ok := b.dirs["."]; !ok {
-		b.dirs["."] = nil
+		if _, ok := b.dirs[dir]; !ok {
+			b.dirs[dir] = nil
+		}
 	}
 }
 

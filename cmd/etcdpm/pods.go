@@ -30,8 +30,8 @@ import (
 // NS_POD_UID/CONTAINER/N.log.
 func podOf(p string, head []byte) string {
 	dirs := strings.Split(path.Dir(p), "/")
-	if n := len(dirs); n >= 6 && dirs[n-1] == "logs" && dirs[n-4] == "pods" && dirs[n-6] == "namespaces" {
-		return dirs[n-3]
+	if n := len(dirs); n >= 7 && dirs[n-1] == "logs" && dirs[n-5] == "pods" && dirs[n-7] == "namespaces" {
+		return dirs[n-4]
 	}
 	if !isTimestamped(head) {
 		return ""
