@@ -25,7 +25,7 @@ type found struct {
 	capture string
 	// entry is the bundle's entry this is (path is then bundle:entry), nil
 	// for a file.
-	entry *bundleFile
+	entry *archiveEntry
 	// info: a must-gather's etcd_info file (see isEtcdInfo), read as its
 	// status, not as a log.
 	info bool
@@ -50,14 +50,14 @@ const maxDepth = 32
 // that cannot be read is skipped with a warning. A directory may give no file.
 // In each directory a container's previous log comes before its current
 // one (see orderLogs), and a must-gather's etcd_info files are found too.
-// A bundle (see isBundle) is read in memory and walked by the same rules.
+// A bundle (see isArchive) is read in memory and walked by the same rules.
 func expand(arg string, skip *skipped) ([]found, error) {
 	fi, err := os.Stat(arg)
 	if err != nil {
 		return nil, err
 	}
-	if fi.Mode().IsRegular() && isBundle(arg) {
-		b, err := readBundle(arg, skip)
+	if fi.Mode().IsRegular() && isArchive(arg) {
+		b, err := readArchive(arg, skip)
 		if err != nil {
 			return nil, err
 		}
@@ -243,7 +243,7 @@ func (c *analyzeCmd) AfterApply() error {
 	var dirs []string
 	seen := map[string]bool{}
 	for _, arg := range c.Inputs {
-		if arg == "-" || isBundle(arg) { // a bundle is not read twice
+		if arg == "-" || isArchive(arg) { // a bundle is not read twice
 			continue
 		}
 		files, err := expand(arg, &skipped{warn: func(string) {}})

@@ -162,9 +162,13 @@ func openFile(ctx context.Context, f found) (*input, error) {
 	return in, nil
 }
 
-// openEntry opens a bundle's entry, held in memory.
+// openEntry opens an archive's entry, held in memory.
 func openEntry(ctx context.Context, f found) (*input, error) {
-	return openReader(ctx, f, f.entry.name, bytes.NewReader(f.entry.data), true)
+	in, err := openReader(ctx, f, f.entry.name, bytes.NewReader(f.entry.data), true)
+	if in != nil {
+		in.c = io.NopCloser(nil)
+	}
+	return in, err
 }
 
 // openReader reads the file f from r, through gzip when gzipped; p is its

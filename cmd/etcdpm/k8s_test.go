@@ -199,8 +199,8 @@ func etcdInfoOf(t *testing.T, res *analysis.Result) map[string]string {
 	}
 }
 
-// analyzeJSON runs analyze --format json and decodes the result.
-func analyzeJSON(t *testing.T, args ...string) (*analysis.Result, string) {
+// analyzeResult runs analyze --format json and decodes the result.
+func analyzeResult(t *testing.T, args ...string) (*analysis.Result, string) {
 	t.Helper()
 	out, errOut, code := etcdpm(t, "", append([]string{"analyze", "--format", "json"}, args...)...)
 	if code != 0 {
@@ -296,7 +296,7 @@ func prefixed(prefix string, paths []string, dir bool) []string {
 // one, the lines carry their pod's name, and a must-gather's etcd_info is
 // the members' status when it was gathered.
 func TestAnalyzeKubernetesInputs(t *testing.T) {
-	want, _ := analyzeJSON(t, filepath.Join(realRun, "n1.log"), filepath.Join(realRun, "n2.log"), filepath.Join(realRun, "n3.log"))
+	want, _ := analyzeResult(t, filepath.Join(realRun, "n1.log"), filepath.Join(realRun, "n2.log"), filepath.Join(realRun, "n3.log"))
 	pods := podLogs(t)
 	mgFiles, mgLogs := mustGather(t, pods, etcdInfoOf(t, want))
 	flatFiles, flatLogs := kubectlDir(pods, false)
@@ -337,7 +337,7 @@ func TestAnalyzeKubernetesInputs(t *testing.T) {
 		}
 		for form, a := range args {
 			what := c.name + " " + form
-			got, errOut := analyzeJSON(t, a.arg)
+			got, errOut := analyzeResult(t, a.arg)
 			if errOut != "" {
 				t.Errorf("%s: stderr %q", what, errOut)
 			}
@@ -447,8 +447,8 @@ func TestBundleHostileNames(t *testing.T) {
 	zw.Close()
 	os.WriteFile(p, buf.Bytes(), 0o644)
 
-	want, _ := analyzeJSON(t, filepath.Join(realRun, "n1.log"), filepath.Join(realRun, "n2.log"), filepath.Join(realRun, "n3.log"))
-	got, errOut := analyzeJSON(t, p)
+	want, _ := analyzeResult(t, filepath.Join(realRun, "n1.log"), filepath.Join(realRun, "n2.log"), filepath.Join(realRun, "n3.log"))
+	got, errOut := analyzeResult(t, p)
 	sameAnalysis(t, "hostile.tar.gz", got, want, false)
 	for _, w := range []string{
 		p + ":../../escape.log: a name that leaves the archive, not read; skipped",
@@ -484,7 +484,7 @@ func TestBundleHostileNames(t *testing.T) {
 	w.Write([]byte("/etc/shadow"))
 	zz.Close()
 	os.WriteFile(zp, zbuf.Bytes(), 0o644)
-	got, errOut = analyzeJSON(t, zp)
+	got, errOut = analyzeResult(t, zp)
 	sameAnalysis(t, "hostile.zip", got, want, false)
 	for _, w := range []string{
 		zp + ":../escape.log: a name that leaves the archive, not read; skipped",
@@ -501,8 +501,8 @@ func TestBundleHostileNames(t *testing.T) {
 // entries that expand past the bound (a zip's declared sizes, a tar.gz's
 // bytes as they come). Nothing is analyzed.
 func TestBundleBombs(t *testing.T) {
-	defer func(e int, b, r int64) { maxBundleEntries, maxBundleBytes, maxBundleRead = e, b, r }(maxBundleEntries, maxBundleBytes, maxBundleRead)
-	maxBundleEntries, maxBundleBytes, maxBundleRead = 1000, 16<<20, 32<<20
+	defer func(e int, b, r int64) { maxArchiveEntries, maxArchiveBytes, maxArchiveRead = e, b, r }(maxArchiveEntries, maxArchiveBytes, maxArchiveRead)
+	maxArchiveEntries, maxArchiveBytes, maxArchiveRead = 1000, 16<<20, 32<<20
 	tmp := t.TempDir()
 	zeros := strings.Repeat("\x00", 40<<20) // 40 MiB, some 40 kB deflated: a ratio of 1000
 

@@ -19,25 +19,25 @@ import (
 	"github.com/etcdpm/etcdpm/capdir"
 )
 
-// A bundle is a .tar.gz, .tgz, .tar or .zip of logs: a must-gather, a
+// An archive (a bundle) is a .tar.gz, .tgz, .tar or .zip of logs: a must-gather, a
 // directory of kubectl logs, a capture directory. Its entries are read into
 // memory, never written to disk, and walked by the same rules as a
 // directory. Their names are untrusted: a name that leaves the archive
 // (../x, /x) is skipped, and so is a link; the entries and the bytes they
 // expand to are bounded.
 
-// The bounds of a bundle: entries of any kind, the decompressed bytes of
+// The bounds of an archive: entries of any kind, the decompressed bytes of
 // those kept (the logs, etcd_info, a capture's files), and the decompressed
 // bytes gone through (a tar's other entries are read past). Variables for
 // the tests.
 var (
-	maxBundleEntries       = 100_000
-	maxBundleBytes   int64 = 2 << 30
-	maxBundleRead    int64 = 16 << 30
+	maxArchiveEntries       = 100_000
+	maxArchiveBytes   int64 = 2 << 30
+	maxArchiveRead    int64 = 16 << 30
 )
 
-// isBundle reports whether an argument names an archive, by its name.
-func isBundle(p string) bool {
+// isArchive reports whether an argument names an archive, by its name.
+func isArchive(p string) bool {
 	lower := strings.ToLower(p)
 	for _, ext := range []string{".tar.gz", ".tgz", ".tar", ".zip"} {
 		if strings.HasSuffix(lower, ext) {
@@ -47,36 +47,36 @@ func isBundle(p string) bool {
 	return false
 }
 
-// bundle is an archive's entries that etcdpm may read, held in memory.
-type bundle struct {
+// archive is an archive's entries that etcdpm may read, held in memory.
+type archive struct {
 	name   string                 // the archive's path, as given
-	files  map[string]*bundleFile // by slash path inside the archive
+	files  map[string]*archiveEntry // by slash path inside the archive
 	dirs   map[string][]string    // each directory's children's names ("." is the top)
 	linked map[string]bool        // the directories listed in their parent's
 	kept   int64                  // bytes held
 	skip   *skipped
 }
 
-// bundleFile is one entry of a bundle.
-type bundleFile struct {
+// archiveEntry is one entry of an archive.
+type archiveEntry struct {
 	name string // its path inside the archive
 	data []byte
 	mod  time.Time
 }
 
-// errBundleTooBig is a bundle past maxBundleBytes or maxBundleRead.
-var errBundleTooBig = errors.New("too big to read safely (a zip bomb?); extract its etcd logs and analyze them")
+// errArchiveTooBig is an archive past maxArchiveBytes or maxArchiveRead.
+var errArchiveTooBig = errors.New("too big to read safely (a zip bomb?); extract its etcd logs and analyze them")
 
-// readBundle reads the archive at p. A damaged archive is an error; an
+// readArchive reads the archive at p. A damaged archive is an error; an
 // entry with a name that leaves the archive, a link, a device or a FIFO is
 // skipped with a warning.
-func readBundle(p string, skip *skipped) (*bundle, error) {
+func readArchive(p string, skip *skipped) (*archive, error) {
 	f, err := os.Open(p)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	b := &bundle{name: p, files: map[string]*bundleFile{}, dirs: map[string][]string{".": nil}, linked: map[string]bool{}, skip: skip}
+	b := &archive{name: p, files: map[string]*archiveEntry{}, dirs: map[string][]string{".": nil}, linked: map[string]bool{}, skip: skip}
 	if strings.HasSuffix(strings.ToLower(p), ".zip") {
 		err = b.readZip(f)
 	} else {
@@ -92,7 +92,7 @@ func readBundle(p string, skip *skipped) (*bundle, error) {
 	return b, nil
 }
 
-func (b *bundle) readTar(f *os.File) error {
+func (b *archive) readTar(f *os.File) error {
 	var r io.Reader = bufio.NewReaderSize(f, 256<<10)
 	if magic, _ := r.(*bufio.Reader).Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
 		zr, err := gzip.NewReader(r)
@@ -101,7 +101,7 @@ func (b *bundle) readTar(f *os.File) error {
 		}
 		r = gzipReader{zr}
 	}
-	read := &boundedReader{r: r, left: maxBundleRead}
+	read := &boundedReader{r: r, left: maxArchiveRead}
 	tr := tar.NewReader(read)
 	for n := 1; ; n++ {
 		h, err := tr.Next()
@@ -110,12 +110,12 @@ func (b *bundle) readTar(f *os.File) error {
 		}
 		if err != nil && !errors.Is(err, tar.ErrInsecurePath) {
 			if read.left < 0 {
-				return fmt.Errorf("more than %s decompressed: %w", size(maxBundleRead), errBundleTooBig)
+				return fmt.Errorf("more than %s decompressed: %w", size(maxArchiveRead), errArchiveTooBig)
 			}
 			return fmt.Errorf("entry %d: %w", n, err)
 		}
-		if n > maxBundleEntries {
-			return fmt.Errorf("more than %d entries: %w", maxBundleEntries, errBundleTooBig)
+		if n > maxArchiveEntries {
+			return fmt.Errorf("more than %d entries: %w", maxArchiveEntries, errArchiveTooBig)
 		}
 		var mode fs.FileMode
 		switch h.Typeflag {
@@ -135,7 +135,7 @@ func (b *bundle) readTar(f *os.File) error {
 	}
 }
 
-func (b *bundle) readZip(f *os.File) error {
+func (b *archive) readZip(f *os.File) error {
 	fi, err := f.Stat()
 	if err != nil {
 		return err
@@ -144,8 +144,8 @@ func (b *bundle) readZip(f *os.File) error {
 	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
 		return err
 	}
-	if len(zr.File) > maxBundleEntries {
-		return fmt.Errorf("%d entries, more than %d: %w", len(zr.File), maxBundleEntries, errBundleTooBig)
+	if len(zr.File) > maxArchiveEntries {
+		return fmt.Errorf("%d entries, more than %d: %w", len(zr.File), maxArchiveEntries, errArchiveTooBig)
 	}
 	for _, zf := range zr.File {
 		mode := zf.Mode()
@@ -159,8 +159,8 @@ func (b *bundle) readZip(f *os.File) error {
 			}
 			continue
 		}
-		if int64(zf.UncompressedSize64) > maxBundleBytes-b.kept || zf.UncompressedSize64 > 1<<62 {
-			return fmt.Errorf("%s: %s once decompressed, more than the %s of logs a bundle may hold: %w", shortName(zf.Name), size(int64(min(zf.UncompressedSize64, 1<<62))), size(maxBundleBytes), errBundleTooBig)
+		if int64(zf.UncompressedSize64) > maxArchiveBytes-b.kept || zf.UncompressedSize64 > 1<<62 {
+			return fmt.Errorf("%s: %s once decompressed, more than the %s of logs a bundle may hold: %w", shortName(zf.Name), size(int64(min(zf.UncompressedSize64, 1<<62))), size(maxArchiveBytes), errArchiveTooBig)
 		}
 		rc, err := zf.Open()
 		if err != nil {
@@ -188,14 +188,14 @@ func zipLink(zf *zip.File) string {
 
 // wanted reports whether the entry named name may be read: a log, an
 // etcd_info file, a capture's file.
-func (b *bundle) wanted(name string) bool {
+func (b *archive) wanted(name string) bool {
 	base := path.Base(name)
 	return isLogName(base) || base == capdir.StatusFile || base == capdir.EventsFile
 }
 
 // add adds the entry name of mode's type (0: a file, read from r; a
 // directory; a link to target; another kind), or skips it with a warning.
-func (b *bundle) add(name string, mode fs.FileMode, target string, mod time.Time, r io.Reader) error {
+func (b *archive) add(name string, mode fs.FileMode, target string, mod time.Time, r io.Reader) error {
 	clean, ok := entryName(name)
 	switch {
 	case !ok:
@@ -218,15 +218,15 @@ func (b *bundle) add(name string, mode fs.FileMode, target string, mod time.Time
 		b.skip.add(fmt.Errorf("%s:%s: in the archive twice; the first one read", b.name, clean))
 		return nil
 	}
-	data, err := io.ReadAll(io.LimitReader(r, maxBundleBytes-b.kept+1))
+	data, err := io.ReadAll(io.LimitReader(r, maxArchiveBytes-b.kept+1))
 	if err != nil {
 		return fmt.Errorf("%s: %w", clean, err)
 	}
 	b.kept += int64(len(data))
-	if b.kept > maxBundleBytes {
-		return fmt.Errorf("%s: its logs are more than %s once decompressed: %w", clean, size(maxBundleBytes), errBundleTooBig)
+	if b.kept > maxArchiveBytes {
+		return fmt.Errorf("%s: its logs are more than %s once decompressed: %w", clean, size(maxArchiveBytes), errArchiveTooBig)
 	}
-	b.files[clean] = &bundleFile{name: clean, data: data, mod: mod}
+	b.files[clean] = &archiveEntry{name: clean, data: data, mod: mod}
 	b.addDir(path.Dir(clean))
 	dir := path.Dir(clean)
 	b.dirs[dir] = append(b.dirs[dir], path.Base(clean))
@@ -235,7 +235,7 @@ func (b *bundle) add(name string, mode fs.FileMode, target string, mod time.Time
 
 // addDir records dir and its parents as directories, each a child of its
 // parent.
-func (b *bundle) addDir(dir string) {
+func (b *archive) addDir(dir string) {
 	for ; dir != "." && !b.linked[dir]; dir = path.Dir(dir) {
 		b.linked[dir] = true
 		parent := path.Dir(dir)
@@ -267,9 +267,9 @@ func shortName(name string) string {
 	return name
 }
 
-// walk returns the bundle's files to read, by the rules of a directory
-// (see expand), named bundle:path.
-func (b *bundle) walk() []found {
+// walk returns the archive's files to read, by the rules of a directory
+// (see expand), named archive:path.
+func (b *archive) walk() []found {
 	var out []found
 	var walk func(dir string, depth int)
 	walk = func(dir string, depth int) {
@@ -305,7 +305,7 @@ func (b *bundle) walk() []found {
 	return out
 }
 
-func (b *bundle) found(p, capture string) found {
+func (b *archive) found(p, capture string) found {
 	f := found{path: b.name + ":" + p, inDir: true, entry: b.files[p]}
 	if capture != "" {
 		f.capture = b.name + ":" + capture
@@ -313,9 +313,9 @@ func (b *bundle) found(p, capture string) found {
 	return f
 }
 
-// captureLogs returns the logs of the capture directory dir of the bundle,
+// captureLogs returns the logs of the capture directory dir of the archive,
 // if it is one: meta.json, and the logs it names (or logs.txt) all there.
-func (b *bundle) captureLogs(dir string) ([]string, bool) {
+func (b *archive) captureLogs(dir string) ([]string, bool) {
 	meta := b.files[path.Join(dir, capdir.MetaFile)]
 	if meta == nil {
 		return nil, false
@@ -349,7 +349,7 @@ func (b *boundedReader) Read(p []byte) (int, error) {
 	n, err := b.r.Read(p)
 	b.left -= int64(n)
 	if b.left < 0 {
-		return n, errBundleTooBig
+		return n, errArchiveTooBig
 	}
 	return n, err
 }
