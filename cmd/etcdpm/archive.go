@@ -49,11 +49,11 @@ func isArchive(p string) bool {
 
 // archive is an archive's entries that etcdpm may read, held in memory.
 type archive struct {
-	name   string                 // the archive's path, as given
+	name   string                   // the archive's path, as given
 	files  map[string]*archiveEntry // by slash path inside the archive
-	dirs   map[string][]string    // each directory's children's names ("." is the top)
-	linked map[string]bool        // the directories listed in their parent's
-	kept   int64                  // bytes held
+	dirs   map[string][]string      // each directory's children's names ("." is the top)
+	linked map[string]bool          // the directories listed in their parent's
+	kept   int64                    // bytes held
 	skip   *skipped
 }
 
@@ -275,8 +275,9 @@ func (b *archive) walk() []found {
 	walk = func(dir string, depth int) {
 		if logs, ok := b.captureLogs(dir); ok {
 			for _, p := range logs {
-				out = append(out, b.found(p, dir))
+				out = append(out, b.found(p))
 			}
+			b.skip.warn(fmt.Sprintf("%s:%s is a capture directory: its logs are read, not its status, faults and metrics; extract it and analyze the directory for those", b.name, dir))
 			return
 		}
 		names := slices.Clone(b.dirs[dir])
@@ -295,7 +296,7 @@ func (b *archive) walk() []found {
 				continue
 			}
 			if b.files[p] != nil && isLogName(n) {
-				f := b.found(p, "")
+				f := b.found(p)
 				f.info = isEtcdInfo(p)
 				out = append(out, f)
 			}
@@ -305,12 +306,8 @@ func (b *archive) walk() []found {
 	return out
 }
 
-func (b *archive) found(p, capture string) found {
-	f := found{path: b.name + ":" + p, inDir: true, entry: b.files[p]}
-	if capture != "" {
-		f.capture = b.name + ":" + capture
-	}
-	return f
+func (b *archive) found(p string) found {
+	return found{path: b.name + ":" + p, inDir: true, entry: b.files[p]}
 }
 
 // captureLogs returns the logs of the capture directory dir of the archive,

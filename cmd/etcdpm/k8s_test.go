@@ -577,3 +577,69 @@ func writeZip(t *testing.T, p string, files map[string]string, mod time.Time) st
 	}
 	return p
 }
+
+// A capture directory in an archive is its logs.txt, as on disk, with a
+// warning that its status and faults are not read from an archive.
+func TestArchiveCapture(t *testing.T) {
+	tmp := t.TempDir()
+	files := map[string]string{}
+	for _, f := range []string{"meta.json", "logs.txt", "status.jsonl", "events.jsonl"} {
+		b, err := os.ReadFile(filepath.Join(capt, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files["incident/"+f] = string(b)
+	}
+	files["incident/members/etcd1.log"] = podLogs(t)[0].current // not one of meta.json's logs
+	copyFile(t, filepath.Join(capt, "logs.txt"), filepath.Join(tmp, "plain", "logs.txt"))
+	want, _ := analyzeResult(t, filepath.Join(tmp, "plain"))
+	for _, p := range []string{writeTarGz(t, filepath.Join(tmp, "incident.tar.gz"), files, time.Time{}), writeZip(t, filepath.Join(tmp, "incident.zip"), files, time.Time{})} {
+		got, errOut := analyzeResult(t, p)
+		sameAnalysis(t, p, got, want, true)
+		if names := inputNames(got); !slices.Equal(names, []string{p + ":incident/logs.txt"}) {
+			t.Errorf("%s: inputs %q, want its logs.txt", p, names)
+		}
+		if w := "etcdpm: warning: " + p + ":incident is a capture directory: its logs are read, not its status, faults and metrics; extract it and analyze the directory for those\n"; errOut != w {
+			t.Errorf("%s: stderr %q, want %q", p, errOut, w)
+		}
+	}
+}
+
+// A log's pod, from its path and its first line.
+func TestPodOf(t *testing.T) {
+	kubectl := []byte("2026-11-23T21:51:20.049024Z {\"level\":\"warn\",\"ts\":\"2026-11-23T21:51:20.049024Z\"}\n")
+	cri := []byte("2026-11-23T21:51:20.049024123Z stderr F {\"level\":\"warn\"}\n")
+	bare := []byte("{\"level\":\"warn\",\"ts\":\"2026-11-23T21:51:20.049024Z\"}\n")
+	for _, c := range []struct {
+		path string
+		head []byte
+		want string
+	}{
+		{"mg/namespaces/openshift-etcd/pods/etcd-master-0/etcd/etcd/logs/current.log", bare, "etcd-master-0"},
+		{"namespaces/openshift-etcd/pods/etcd-master-0/etcd/etcd/logs/previous.log", nil, "etcd-master-0"},
+		{"logs/etcd-master-0.log", kubectl, "etcd-master-0"},
+		{"logs/etcd-master-0.previous.log.gz", kubectl, "etcd-master-0"},
+		{"logs/etcd-master-0/etcd.log", kubectl, "etcd-master-0"},
+		{"logs/etcd-master-0/etcd.previous.log", kubectl, "etcd-master-0"},
+		{"etcd.log", kubectl, "etcd"},
+		{"/var/log/pods/kube-system_etcd-node1_0b9c6f1e-52ad-4b1b-9d4e-1f0c2a3b4c5d/etcd/0.log", cri, "etcd-node1"},
+		{"logs/n1.log", bare, ""},                            // a member's own log: its lines name it
+		{"logs/etcd1.txt", nil, ""},                          // empty
+		{"logs/x.log", []byte("2026-11-23T21:51:20Z\n"), ""}, // a time, no record
+	} {
+		if got := podOf(c.path, c.head); got != c.want {
+			t.Errorf("podOf(%q, %.30q) = %q, want %q", c.path, c.head, got, c.want)
+		}
+	}
+}
+
+// Each container's previous log comes just before its current one; the
+// rest keep their name order.
+func TestOrderLogs(t *testing.T) {
+	names := []string{"a-b.log", "a.log", "a.previous.log", "current.log", "etcd", "previous.log", "x.log.gz", "x.previous.log.gz", "y.previous.log"}
+	orderLogs(names, func(s string) string { return s })
+	want := []string{"a-b.log", "a.previous.log", "a.log", "previous.log", "current.log", "etcd", "x.previous.log.gz", "x.log.gz", "y.previous.log"}
+	if !slices.Equal(names, want) {
+		t.Errorf("orderLogs: %q, want %q", names, want)
+	}
+}
