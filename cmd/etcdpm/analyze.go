@@ -22,7 +22,7 @@ import (
 )
 
 type analyzeCmd struct {
-	Inputs []string `arg:"" name:"input" help:"Log files, directories of log files, or - for stdin (.gz is read as such)."`
+	Inputs []string `arg:"" name:"input" help:"Log files, directories of log files (a must-gather, kubectl logs files), archives of them (.tar.gz, .tgz, .tar, .zip), or - for stdin (.gz is read as such)."`
 
 	Format    string `enum:"auto,${formats}" default:"auto" help:"Output: text (for people), json (the etcdpm.analysis/v1 document), events (JSON lines, one election event each), html (a self-contained report) or md (Markdown for a GitHub issue). auto: from the -o file's extension (${extensions}; another is refused), else text."`
 	Output    string `short:"o" placeholder:"FILE" help:"Write the output to FILE (default: stdout), whole or not at all; a symbolic link there is replaced, never written through."`
