@@ -47,23 +47,33 @@ func podOf(p string, head []byte) string {
 	return stem
 }
 
-// logStem is a log file's name without .gz, its extension, and .previous.
+// splitLogName splits a log file's name into its stem and its extension,
+// .gz included: "etcd-0.previous" and ".log.gz".
+func splitLogName(name string) (stem, ext string) {
+	n, gz := strings.CutSuffix(name, ".gz")
+	ext = path.Ext(n)
+	stem = strings.TrimSuffix(n, ext)
+	if gz {
+		ext += ".gz"
+	}
+	return stem, ext
+}
+
+// logStem is a log file's name without its extension and .previous, the
+// same for a container's previous and current logs.
 func logStem(name string) string {
-	n := strings.TrimSuffix(name, ".gz")
-	n = strings.TrimSuffix(n, path.Ext(n))
-	n = strings.TrimSuffix(n, ".previous")
-	if n == "previous" {
+	stem, _ := splitLogName(name)
+	if stem == "previous" {
 		return "current"
 	}
-	return n
+	return strings.TrimSuffix(stem, ".previous")
 }
 
 // isPrevious reports whether a log file holds a container's previous life
 // (kubectl logs --previous): previous.log, X.previous.log.
 func isPrevious(name string) bool {
-	n := strings.TrimSuffix(name, ".gz")
-	n = strings.TrimSuffix(n, path.Ext(n))
-	return n == "previous" || strings.HasSuffix(n, ".previous")
+	stem, _ := splitLogName(name)
+	return stem == "previous" || strings.HasSuffix(stem, ".previous")
 }
 
 // orderLogs orders a directory's entries, sorted by name, so that a
@@ -94,34 +104,20 @@ func orderLogs[T any](entries []T, name func(T) string) {
 // previousOf is the name of the previous log of the current log name:
 // previous.log for current.log, X.previous.log for X.log.
 func previousOf(name string) string {
-	n, gz := strings.CutSuffix(name, ".gz")
-	ext := path.Ext(n)
-	stem := strings.TrimSuffix(n, ext)
+	stem, ext := splitLogName(name)
 	if stem == "current" {
-		stem = "previous"
-	} else {
-		stem += ".previous"
+		return "previous" + ext
 	}
-	if gz {
-		ext += ".gz"
-	}
-	return stem + ext
+	return stem + ".previous" + ext
 }
 
 // currentOf is the name of the current log of the previous log name.
 func currentOf(name string) string {
-	n, gz := strings.CutSuffix(name, ".gz")
-	ext := path.Ext(n)
-	stem := strings.TrimSuffix(n, ext)
+	stem, ext := splitLogName(name)
 	if stem == "previous" {
-		stem = "current"
-	} else {
-		stem = strings.TrimSuffix(stem, ".previous")
+		return "current" + ext
 	}
-	if gz {
-		ext += ".gz"
-	}
-	return stem + ext
+	return strings.TrimSuffix(stem, ".previous") + ext
 }
 
 // isTimestamped reports whether head's first line starts with an RFC 3339
