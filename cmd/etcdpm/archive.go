@@ -112,7 +112,7 @@ func (b *archive) readTar(f *os.File) error {
 			if read.left < 0 {
 				return fmt.Errorf("more than %s decompressed: %w", size(maxArchiveRead), errArchiveTooBig)
 			}
-			return fmt.Errorf("entry %d: %w", n, err)
+			return b.cut(n, err)
 		}
 		if n > maxArchiveEntries {
 			return fmt.Errorf("more than %d entries: %w", maxArchiveEntries, errArchiveTooBig)
@@ -129,10 +129,23 @@ func (b *archive) readTar(f *os.File) error {
 		default:
 			mode = fs.ModeIrregular
 		}
-		if err := b.add(h.Name, mode, h.Linkname, h.ModTime, tr); err != nil {
+		if err := b.add(h.Name, mode, h.Linkname, h.ModTime, tr); errors.Is(err, errArchiveTooBig) {
 			return err
+		} else if err != nil {
+			return b.cut(n, err)
 		}
 	}
+}
+
+// cut ends the reading of a tar that fails at its entry n (cut short, or
+// damaged from there): an error when nothing was read before, else a
+// warning, and the entries read before are analyzed.
+func (b *archive) cut(n int, err error) error {
+	if n == 1 {
+		return err
+	}
+	b.skip.warn(fmt.Sprintf("%s: %v at its entry %d; the analysis covers the %d entries before it", b.name, err, n, n-1))
+	return nil
 }
 
 func (b *archive) readZip(f *os.File) error {

@@ -643,3 +643,28 @@ func TestOrderLogs(t *testing.T) {
 		t.Errorf("orderLogs: %q, want %q", names, want)
 	}
 }
+
+// A tar.gz cut short (a download that stopped) gives the entries before the
+// cut, with a warning; one that holds no whole entry is an error.
+func TestArchiveTruncated(t *testing.T) {
+	tmp := t.TempDir()
+	files, _ := kubectlDir(podLogs(t), false)
+	p := writeTarGz(t, filepath.Join(tmp, "cut.tar.gz"), files, time.Time{})
+	whole, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(p, whole[:len(whole)*3/4], 0o644)
+	out, errOut, code := etcdpm(t, "", "analyze", "--format", "json", p)
+	var res analysis.Result
+	if code != 0 || json.Unmarshal([]byte(out), &res) != nil || len(res.Inputs) == 0 || len(res.Inputs) >= 5 {
+		t.Fatalf("exit %d, %d inputs, stderr %q; want some of the 5 logs", code, len(res.Inputs), errOut)
+	}
+	if !strings.HasPrefix(errOut, "etcdpm: warning: "+p+": ") || !strings.Contains(errOut, ": gzip: unexpected end of file (truncated?) at its entry ") || !strings.Contains(errOut, "; the analysis covers the ") {
+		t.Errorf("stderr %q lacks the warning of the cut", errOut)
+	}
+	os.WriteFile(p, whole[:len(whole)/20], 0o644)
+	if _, errOut, code := etcdpm(t, "", "analyze", p); code != 1 || !strings.Contains(errOut, p+": ") {
+		t.Errorf("cut in its first entry: exit %d, stderr %q, want exit 1", code, errOut)
+	}
+}
