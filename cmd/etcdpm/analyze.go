@@ -240,7 +240,7 @@ func (c *analyzeCmd) reportOptions(names []string) report.Options {
 	if title == "" {
 		base := make([]string, len(names))
 		for i, n := range names {
-			base[i] = filepath.Base(n)
+			base[i] = titleName(n)
 		}
 		title = strings.Join(base, ", ")
 		if len(names) > 3 {

@@ -316,7 +316,29 @@ func (b *archive) walk() []found {
 		}
 	}
 	walk(".", 0)
+	b.shorten(out)
 	return out
+}
+
+// shorten names the logs of a must-gather in the archive from its
+// namespaces/ on (archive:namespaces/openshift-etcd/pods/...), without the
+// directories above it (must-gather.local.N/IMAGE/, IMAGE a hundred
+// characters long), when no two logs get the same name that way.
+func (b *archive) shorten(files []found) {
+	short := make([]string, len(files))
+	count := map[string]int{}
+	for i, f := range files {
+		p := f.entry.name
+		if j := strings.Index(p, "/namespaces/"); j >= 0 && podOf(p, nil) != "" {
+			short[i] = b.name + ":" + p[j+1:]
+			count[short[i]]++
+		}
+	}
+	for i := range files {
+		if short[i] != "" && count[short[i]] == 1 {
+			files[i].path = short[i]
+		}
+	}
 }
 
 func (b *archive) found(p string) found {

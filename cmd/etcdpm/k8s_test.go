@@ -278,12 +278,15 @@ func inputNames(res *analysis.Result) (names []string) {
 }
 
 // prefixed returns each of paths as prefix + path, in the OS's form under a
-// directory, in the slash form in a bundle.
+// directory, in the slash form in an archive, where a must-gather's logs
+// are named from its namespaces/ on.
 func prefixed(prefix string, paths []string, dir bool) []string {
 	out := make([]string, len(paths))
 	for i, p := range paths {
 		if dir {
 			p = filepath.FromSlash(p)
+		} else if j := strings.Index(p, "/namespaces/"); j >= 0 {
+			p = p[j+1:]
 		}
 		out[i] = prefix + p
 	}
@@ -666,5 +669,35 @@ func TestArchiveTruncated(t *testing.T) {
 	os.WriteFile(p, whole[:len(whole)/20], 0o644)
 	if _, errOut, code := etcdpm(t, "", "analyze", p); code != 1 || !strings.Contains(errOut, p+": ") {
 		t.Errorf("cut in its first entry: exit %d, stderr %q, want exit 1", code, errOut)
+	}
+}
+
+// A report's title names a must-gather's logs by pod.
+func TestTitleNames(t *testing.T) {
+	c := &analyzeCmd{}
+	got := c.reportOptions([]string{
+		"mg.tar.gz:quay/namespaces/openshift-etcd/pods/etcd-n1/etcd/etcd/logs/previous.log",
+		filepath.Join("mg", "namespaces", "openshift-etcd", "pods", "etcd-n2", "etcd", "etcd", "logs", "current.log"),
+		filepath.Join("logs", "etcd-n3", "etcd.log"),
+	}).Title
+	if want := "etcd-n1/previous.log, etcd-n2/current.log, etcd-n3/etcd.log"; got != want {
+		t.Errorf("title %q, want %q", got, want)
+	}
+	if got := titleName(filepath.Join("logs", "n1.log")); got != "n1.log" {
+		t.Errorf("titleName: %q, want n1.log", got)
+	}
+}
+
+// Two must-gathers in one archive keep their logs' whole paths: named
+// from namespaces/ on, two would have the same name.
+func TestArchiveTwoMustGathers(t *testing.T) {
+	pods := podLogs(t)
+	const log = "namespaces/openshift-etcd/pods/etcd-n3/etcd/etcd/logs/current.log"
+	files := map[string]string{"mg/image-a/" + log: pods[2].current, "mg/image-b/" + log: pods[2].current, "mg/image-b/namespaces/openshift-etcd/pods/etcd-n1/etcd/etcd/logs/current.log": pods[0].current}
+	p := writeZip(t, filepath.Join(t.TempDir(), "two.zip"), files, time.Time{})
+	got, _ := analyzeResult(t, p)
+	want := []string{p + ":mg/image-a/" + log, p + ":namespaces/openshift-etcd/pods/etcd-n1/etcd/etcd/logs/current.log", p + ":mg/image-b/" + log}
+	if names := inputNames(got); !slices.Equal(names, want) {
+		t.Errorf("inputs %q, want %q", names, want)
 	}
 }

@@ -361,3 +361,18 @@ func inputsCapture(stderr io.Writer, ins []input) (capdir.Capture, error) {
 	}
 	return c, nil
 }
+
+// titleName is how a report's title names an input: its file name, after
+// its pod's when only its directories tell the pod (a must-gather's
+// etcd-master-0/current.log, kubectl's etcd-master-0/etcd.log).
+func titleName(name string) string {
+	p := filepath.ToSlash(name)
+	base := path.Base(p)
+	if pod := podOf(p, nil); pod != "" {
+		return pod + "/" + base
+	}
+	if parent := path.Base(path.Dir(p)); logStem(base) == "etcd" && parent != "." && parent != "/" {
+		return parent + "/" + base
+	}
+	return filepath.Base(name)
+}
