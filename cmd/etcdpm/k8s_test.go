@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
+	"io"
 	"io/fs"
 	"maps"
 	"os"
@@ -337,6 +338,7 @@ func TestAnalyzeKubernetesInputs(t *testing.T) {
 			"tar.gz": {writeTarGz(t, filepath.Join(tmp, c.name+".tar.gz"), c.files, gathered), prefixed(filepath.Join(tmp, c.name+".tar.gz")+":", c.logs, false)},
 			"tgz":    {writeTarGz(t, filepath.Join(tmp, c.name+".tgz"), c.files, gathered), prefixed(filepath.Join(tmp, c.name+".tgz")+":", c.logs, false)},
 			"zip":    {writeZip(t, filepath.Join(tmp, c.name+".zip"), c.files, gathered), prefixed(filepath.Join(tmp, c.name+".zip")+":", c.logs, false)},
+			"tar":    {gunzipTo(t, filepath.Join(tmp, c.name+".tgz"), filepath.Join(tmp, c.name+".tar")), prefixed(filepath.Join(tmp, c.name+".tar")+":", c.logs, false)},
 		}
 		for form, a := range args {
 			what := c.name + " " + form
@@ -700,4 +702,26 @@ func TestArchiveTwoMustGathers(t *testing.T) {
 	if names := inputNames(got); !slices.Equal(names, want) {
 		t.Errorf("inputs %q, want %q", names, want)
 	}
+}
+
+// gunzipTo writes the gzipped file from, decompressed, at to; it returns to.
+func gunzipTo(t *testing.T, from, to string) string {
+	t.Helper()
+	f, err := os.Open(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return to
 }
