@@ -6,6 +6,9 @@ import "time"
 type Options struct {
 	// Name is the input's name, used in errors ("name:line: why").
 	Name string
+	// Source is the Event.Source of the lines whose envelope names no
+	// stream: the pod of a pod's log file, say. Empty means none.
+	Source string
 	// Input is the input's index, copied into every Event.
 	Input int
 	// Layout forces an envelope layout (see Layouts); empty means detect it.

@@ -436,10 +436,11 @@ func raftCandidate(msg []byte) bool {
 }
 
 // sourceName returns the display form of an envelope name, interned: a
-// compose service without its replica suffix, a pod, a host.
+// compose service without its replica suffix, a pod, a host; Options.Source
+// when the envelope names none.
 func (r *Reader) sourceName(name []byte) string {
 	if name == nil {
-		return ""
+		return r.opts.Source
 	}
 	if r.lastName != "" && bytes.Equal(name, r.lastKey) {
 		return r.lastName

@@ -22,7 +22,7 @@ import (
 )
 
 type analyzeCmd struct {
-	Inputs []string `arg:"" name:"input" help:"Log files, directories of log files, or - for stdin (.gz is read as such)."`
+	Inputs []string `arg:"" name:"input" help:"Log files, directories of log files (a must-gather, kubectl logs files), archives of them (.tar.gz, .tgz, .tar, .zip), or - for stdin (.gz is read as such)."`
 
 	Format    string `enum:"auto,${formats}" default:"auto" help:"Output: text (for people), json (the etcdpm.analysis/v1 document), events (JSON lines, one election event each), html (a self-contained report) or md (Markdown for a GitHub issue). auto: from the -o file's extension (${extensions}; another is refused), else text."`
 	Output    string `short:"o" placeholder:"FILE" help:"Write the output to FILE (default: stdout), whole or not at all; a symbolic link there is replaced, never written through."`
@@ -157,7 +157,7 @@ func (c *analyzeCmd) Run(e *env) error {
 	for i, in := range ins {
 		names[i] = in.name
 		srcs[i] = parser.Source{R: in.r, Opts: parser.Options{
-			Name: in.name, Input: i, Layout: c.Layout, TZ: loc, MaxErrors: maxErrors,
+			Name: in.name, Source: in.source, Input: i, Layout: c.Layout, TZ: loc, MaxErrors: maxErrors,
 		}}
 	}
 
@@ -187,7 +187,7 @@ func (c *analyzeCmd) Run(e *env) error {
 		}
 	} else {
 		var capt capdir.Capture
-		if capt, err = readCaptures(e.stderr, captureDirs(ins)); err != nil {
+		if capt, err = inputsCapture(e.stderr, ins); err != nil {
 			return err
 		}
 		res, stats, err = analyzeSources(e.ctx, names, srcs, capt)
@@ -240,7 +240,7 @@ func (c *analyzeCmd) reportOptions(names []string) report.Options {
 	if title == "" {
 		base := make([]string, len(names))
 		for i, n := range names {
-			base[i] = filepath.Base(n)
+			base[i] = titleName(n)
 		}
 		title = strings.Join(base, ", ")
 		if len(names) > 3 {

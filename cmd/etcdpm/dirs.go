@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 
@@ -22,6 +23,12 @@ type found struct {
 	inDir bool
 	// capture is the capture directory whose logs.txt this is, if any.
 	capture string
+	// entry is the bundle's entry this is (path is then bundle:entry), nil
+	// for a file.
+	entry *archiveEntry
+	// info: a must-gather's etcd_info file (see isEtcdInfo), read as its
+	// status, not as a log.
+	info bool
 }
 
 // errNoLogs is a directory with no log file in it or below it.
@@ -41,10 +48,20 @@ const maxDepth = 32
 // directories only within the tree, and a directory reached twice (a link
 // loop) is read once. A link, FIFO, socket or device named like a log
 // that cannot be read is skipped with a warning. A directory may give no file.
+// In each directory a container's previous log comes before its current
+// one (see orderLogs), and a must-gather's etcd_info files are found too.
+// A bundle (see isArchive) is read in memory and walked by the same rules.
 func expand(arg string, skip *skipped) ([]found, error) {
 	fi, err := os.Stat(arg)
 	if err != nil {
 		return nil, err
+	}
+	if fi.Mode().IsRegular() && isArchive(arg) {
+		b, err := readArchive(arg, skip)
+		if err != nil {
+			return nil, err
+		}
+		return b.walk(), nil
 	}
 	if !fi.IsDir() {
 		f := found{path: arg}
@@ -111,7 +128,8 @@ func (w *walker) dir(dir string, depth int) error {
 		w.skip.add(pathError(err))
 		return nil
 	}
-	pod := isMustGatherPod(dir)
+	orderLogs(entries, fs.DirEntry.Name)
+	pod := isMustGatherPod(filepath.ToSlash(dir))
 	for _, e := range entries {
 		p := filepath.Join(dir, e.Name())
 		mode := e.Type()
@@ -141,17 +159,18 @@ func (w *walker) dir(dir string, depth int) error {
 		case !mode.IsRegular():
 			w.skip.add(fmt.Errorf("%s: %s, not a regular file", p, fileKind(mode)))
 		default:
-			w.files = append(w.files, found{path: p, inDir: true})
+			w.files = append(w.files, found{path: p, inDir: true, info: isEtcdInfo(filepath.ToSlash(p))})
 		}
 	}
 	return nil
 }
 
-// isMustGatherPod reports whether dir is a pod's directory in a must-gather:
-// namespaces/NS/pods/POD, whose subdirectories are its containers.
+// isMustGatherPod reports whether dir (a slash path) is a pod's directory
+// in a must-gather: namespaces/NS/pods/POD, whose subdirectories are its
+// containers.
 func isMustGatherPod(dir string) bool {
-	pods := filepath.Dir(dir)
-	return filepath.Base(pods) == "pods" && filepath.Base(filepath.Dir(filepath.Dir(pods))) == "namespaces"
+	pods := path.Dir(dir)
+	return path.Base(pods) == "pods" && path.Base(path.Dir(path.Dir(pods))) == "namespaces"
 }
 
 // linkError says why the link at p cannot be followed.
@@ -224,7 +243,7 @@ func (c *analyzeCmd) AfterApply() error {
 	var dirs []string
 	seen := map[string]bool{}
 	for _, arg := range c.Inputs {
-		if arg == "-" {
+		if arg == "-" || isArchive(arg) { // a bundle is not read twice
 			continue
 		}
 		files, err := expand(arg, &skipped{warn: func(string) {}})

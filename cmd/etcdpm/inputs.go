@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"compress/gzip"
 	"context"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -23,6 +25,12 @@ type input struct {
 	fi   os.FileInfo // nil for stdin
 	// capture is the capture directory whose logs.txt this is, if any.
 	capture string
+	// source names the member's stream when the lines' envelope names
+	// none: the pod (see podOf).
+	source string
+	// info is the etcd_info of the must-gather this input is the first log
+	// of, if any.
+	info *etcdInfo
 }
 
 // openInputs opens files, the log files of directories (see expand), and "-"
@@ -61,14 +69,19 @@ func openInputs(ctx context.Context, args []string, stdin io.Reader, warn func(s
 			ins = append(ins, input{name: "stdin", r: r})
 			continue
 		}
-		read, bad := 0, skip.n
+		read, bad, first := 0, skip.n, len(ins)
 		files, err := expand(arg, skip)
 		if err != nil {
 			closeAll()
 			return nil, pathError(err)
 		}
+		var infos []*etcdInfo
 	files:
 		for _, f := range files {
+			if f.info {
+				infos = readEtcdInfo(infos, f, skip)
+				continue
+			}
 			in, err := openFile(ctx, f)
 			if err != nil && f.inDir && !errors.Is(err, errInterrupted) {
 				skip.add(err)
@@ -102,6 +115,11 @@ func openInputs(ctx context.Context, args []string, stdin io.Reader, warn func(s
 			}
 			return nil, fmt.Errorf("%s: %w", arg, errNoLogs)
 		}
+		for _, info := range infos {
+			if len(ins) > first && ins[first].info == nil {
+				ins[first].info = info
+			}
+		}
 	}
 	skip.summary()
 	return ins, nil
@@ -112,6 +130,9 @@ func openInputs(ctx context.Context, args []string, stdin io.Reader, warn func(s
 // regular file whose first read succeeds, and is dropped (nil, nil) when its
 // first line shows etcdpm's own output or a data file rather than a log.
 func openFile(ctx context.Context, f found) (*input, error) {
+	if f.entry != nil {
+		return openEntry(ctx, f)
+	}
 	var file *os.File
 	var err error
 	if f.inDir {
@@ -132,26 +153,49 @@ func openFile(ctx context.Context, f found) (*input, error) {
 		file.Close()
 		return nil, fmt.Errorf("%s: %s, not a regular file", f.path, fileKind(fi.Mode()))
 	}
-	br, err := maybeGunzip(newCtxReader(ctx, file, fi.Mode().IsRegular()), f.path)
-	if err == nil && f.inDir {
-		head, perr := br.Peek(512)
+	in, err := openReader(ctx, f, f.path, file, fi.Mode().IsRegular())
+	if in == nil || err != nil {
+		file.Close()
+		return nil, err
+	}
+	in.c, in.fi = file, fi
+	return in, nil
+}
+
+// openEntry opens an archive's entry, held in memory.
+func openEntry(ctx context.Context, f found) (*input, error) {
+	in, err := openReader(ctx, f, f.entry.name, bytes.NewReader(f.entry.data), true)
+	if in != nil {
+		in.c = io.NopCloser(nil)
+	}
+	return in, err
+}
+
+// openReader reads the file f from r, through gzip when gzipped; p is its
+// path, on disk or in a bundle. A regular file's first bytes tell a pod's
+// log (see podOf), and whether a file found in a directory is a log at all:
+// (nil, nil) when it is not.
+func openReader(ctx context.Context, f found, p string, r io.Reader, regular bool) (*input, error) {
+	br, err := maybeGunzip(newCtxReader(ctx, r, regular), f.path)
+	if err != nil {
+		return nil, err
+	}
+	var head []byte
+	if f.inDir || regular {
+		var perr error
+		head, perr = br.Peek(512)
 		var pe *fs.PathError
 		if errors.As(perr, &pe) {
 			perr = pe.Err
 		}
 		switch {
-		case len(head) == 0 && perr != nil && perr != io.EOF:
-			err = fmt.Errorf("%s: reading: %w", f.path, perr)
-		case !isLog(f.path, head):
-			file.Close()
+		case len(head) == 0 && perr != nil && perr != io.EOF && (f.inDir || errors.Is(perr, errInterrupted)):
+			return nil, fmt.Errorf("%s: reading: %w", f.path, perr)
+		case f.inDir && !isLog(p, head):
 			return nil, nil
 		}
 	}
-	if err != nil {
-		file.Close()
-		return nil, err
-	}
-	return &input{name: f.path, r: br, c: file, fi: fi, capture: f.capture}, nil
+	return &input{name: f.path, r: br, capture: f.capture, source: podOf(filepath.ToSlash(p), head)}, nil
 }
 
 // openArg opens a file named on the command line. The open of a FIFO waits
