@@ -8,7 +8,8 @@ import (
 )
 
 // Redactor replaces IP addresses (v4 and v6, also inside URLs and
-// host:port, the port kept) and host names with placeholders: the same
+// host:port, the port kept; not 0.0.0.0 and ::, which name no host, only
+// "every interface") and host names with placeholders: the same
 // value always with the same one (10.0.0.1 -> ip-1, node-a.example.com ->
 // host-1), numbered in the order they are first met. The host names are
 // those Learn and AddHost were told of, and tokens that look like a fully
@@ -177,7 +178,7 @@ func (r *Redactor) Append(dst, text []byte) []byte {
 			continue
 		}
 		if c != ':' || i == 0 || !isTokenByte(text[i-1]) {
-			if n, a, ok := ipAt(text, i); ok {
+			if n, a, ok := ipAt(text, i); ok && !a.IsUnspecified() {
 				dst = append(dst, r.ip(a)...)
 				i += n
 				continue
@@ -259,6 +260,20 @@ func (r *Redactor) appendToken(dst, tok []byte) []byte {
 		dst = append(dst, tok[:lead]...)
 		dst = append(dst, r.host(string(low))...)
 		return append(dst, tok[end:]...)
+	}
+	// A host name before more labels: "node-a.example.com.log".
+	if dots := bytes.Count(core, []byte(".")); dots > 0 {
+		for k, end := dots, len(core); k > 0; k-- {
+			end = bytes.LastIndexByte(core[:end], '.')
+			head := core[:end]
+			low := r.toLower(head)
+			if r.known[string(low)] || k >= 2 && isFQDN(head) {
+				dst = append(dst, tok[:lead]...)
+				dst = append(dst, r.host(string(low))...)
+				tok, lead = tok[lead+end:], 0
+				break
+			}
+		}
 	}
 	if len(r.known) == 0 {
 		return append(dst, tok...)

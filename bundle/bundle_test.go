@@ -1,0 +1,415 @@
+package bundle
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"io"
+	"net/netip"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/etcdpm/etcdpm/analysis"
+	"github.com/etcdpm/etcdpm/capdir"
+)
+
+// The real captures: etcdpm capture of the demo's recipe on compose
+// (logs.txt, containers named by compose) and etcdpm repro's quorum loss
+// on the local backend (members/*.log, repro.json, actions.log).
+var realCaptures = []struct {
+	dir     string
+	verdict string
+	hosts   []string // host names the capture names, that --redact must remove
+}{
+	{"../capture/testdata/recipe-prevote-off", "quorum-loss", []string{"etcd1", "etcd2", "etcd3", "etcdpm-capture-9737912b_etcd1_1"}},
+	{"testdata/repro-quorum-loss", "quorum-loss", nil},
+}
+
+var generated = time.Date(2026, 12, 3, 8, 0, 0, 0, time.UTC)
+
+// TestBundleRealCaptures bundles each real capture as is and redacted,
+// unpacks the bundles and checks what they hold: the capture's files (as
+// they were, or redacted), fresh reports, a directory that reads as a
+// capture again and analyzes to the same verdict and findings as the
+// original; redacted, no IP address and no host name of the capture left,
+// and member IDs kept, as hex strings.
+func TestBundleRealCaptures(t *testing.T) {
+	for _, c := range realCaptures {
+		orig, _, err := analyze(context.Background(), c.dir, filepath.Base(c.dir))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if orig.Diagnosis.Verdict != c.verdict {
+			t.Fatalf("%s: verdict %s, want %s", c.dir, orig.Diagnosis.Verdict, c.verdict)
+		}
+		files, err := Files(c.dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, redact := range []bool{false, true} {
+			t.Run(filepath.Base(c.dir)+map[bool]string{false: "", true: "-redacted"}[redact], func(t *testing.T) {
+				var buf bytes.Buffer
+				res, err := Write(context.Background(), &buf, c.dir, Options{Redact: redact, Version: "test", Generated: generated})
+				if err != nil {
+					t.Fatal(err)
+				}
+				out := t.TempDir()
+				entries := untar(t, &buf, out)
+				if !slices.Equal(entries, prefixed(res.Name, res.Files)) {
+					t.Errorf("entries %q, want %q under %s", entries, res.Files, res.Name)
+				}
+				if len(res.Files) != len(files)+2 {
+					t.Errorf("files %q, want %q and the reports", res.Files, files)
+				}
+				got := filepath.Join(out, res.Name)
+				if !capdir.IsDir(got) {
+					t.Fatalf("the unpacked bundle %s is not a capture directory", got)
+				}
+				an, _, err := analyze(context.Background(), got, res.Name)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := sameAnalysis(orig, an); err != nil {
+					t.Errorf("the bundle does not analyze as the capture: %v", err)
+				}
+				md, err := os.ReadFile(filepath.Join(got, ReportMD))
+				if err != nil || !strings.Contains(string(md), "Quorum loss") {
+					t.Errorf("report.md: %v, want the verdict in it:\n%.300s", err, md)
+				}
+				if html, err := os.ReadFile(filepath.Join(got, ReportHTML)); err != nil || !bytes.HasPrefix(html, []byte("<!DOCTYPE html>")) {
+					t.Errorf("report.html: %v, %.40q", err, html)
+				}
+				if !redact {
+					for _, f := range files {
+						if a, b := readFile(t, filepath.Join(c.dir, f)), readFile(t, filepath.Join(got, f)); a != b {
+							t.Errorf("%s differs from the capture's", f)
+						}
+					}
+					return
+				}
+				checkRedacted(t, c.dir, files, got, res.Files, c.hosts)
+				if res.IPs == 0 {
+					t.Errorf("no IP address redacted")
+				}
+			})
+		}
+	}
+}
+
+// checkRedacted checks the redacted files under dir against the
+// capture's: no IP address nor host name left, the member IDs all there,
+// in the same places, and as hex strings in the JSON files.
+func checkRedacted(t *testing.T, capture string, files []string, dir string, redacted []string, hosts []string) {
+	t.Helper()
+	for i, f := range files {
+		text := readFile(t, filepath.Join(dir, redacted[i]))
+		for _, a := range ipLike.FindAllString(text, -1) {
+			if a, err := netip.ParseAddr(a); err == nil && !a.IsUnspecified() {
+				t.Errorf("%s: IP address %s left", redacted[i], a)
+			}
+		}
+		for _, h := range hosts {
+			if regexp.MustCompile(`\b` + regexp.QuoteMeta(h) + `\b`).MatchString(text) {
+				t.Errorf("%s: host name %s left", redacted[i], h)
+			}
+		}
+		orig := readFile(t, filepath.Join(capture, f))
+		if a, b := hexID.FindAllString(orig, -1), hexID.FindAllString(text, -1); !slices.Equal(a, b) {
+			t.Errorf("%s: member IDs changed: %d of them, %d before", redacted[i], len(b), len(a))
+		}
+		docs := []string{text} // a .json file: one document
+		switch {
+		case strings.HasSuffix(f, ".jsonl"):
+			docs = slices.Collect(strings.Lines(text))
+		case !strings.HasSuffix(f, ".json"):
+			docs = nil
+		}
+		ids := 0
+		for _, doc := range docs {
+			var v any
+			if err := json.Unmarshal([]byte(doc), &v); err != nil {
+				t.Fatalf("%s: %v", redacted[i], err)
+			}
+			ids += checkIDs(t, redacted[i], idPaths[path.Base(f)], "", v)
+		}
+		if ids == 0 && idPaths[path.Base(f)] != nil {
+			t.Errorf("%s: no member ID found", redacted[i])
+		}
+	}
+	for _, r := range []string{ReportMD, ReportHTML} {
+		text := readFile(t, filepath.Join(dir, r))
+		for _, h := range hosts {
+			if regexp.MustCompile(`\b` + regexp.QuoteMeta(h) + `\b`).MatchString(text) {
+				t.Errorf("%s: host name %s left", r, h)
+			}
+		}
+		if strings.Contains(text, "127.0.0.1") {
+			t.Errorf("%s: 127.0.0.1 left", r)
+		}
+	}
+}
+
+var (
+	ipLike = regexp.MustCompile(`\b\d{1,3}(\.\d{1,3}){3}\b|[0-9a-fA-F]*:[0-9a-fA-F]*:[0-9a-fA-F:]*`)
+	hexID  = regexp.MustCompile(`\b[0-9a-f]{16}\b`)
+)
+
+// idPaths are where the capture's JSON files hold member IDs: key paths
+// from the document's top (an array adds nothing, * is any key).
+var idPaths = map[string][]string{
+	capdir.StatusFile: {"member", "leader"},
+	capdir.MetaFile:   {"services.containers.member_id", "members.id"},
+	"repro.json":      {"members.*", "steps.target_id"},
+}
+
+// checkIDs checks that every member ID in v (found at the key path at)
+// is a hex string; it returns how many it saw.
+func checkIDs(t *testing.T, file string, paths []string, at string, v any) int {
+	t.Helper()
+	n := 0
+	switch v := v.(type) {
+	case map[string]any:
+		for k, x := range v {
+			p := k
+			if at != "" {
+				p = at + "." + k
+			}
+			n += checkIDs(t, file, paths, p, x)
+		}
+	case []any:
+		for _, x := range v {
+			n += checkIDs(t, file, paths, at, x)
+		}
+	default:
+		if !isIDPath(paths, at) {
+			return 0
+		}
+		if s, ok := v.(string); !ok || s != "" && !regexp.MustCompile(`^[0-9a-f]{1,16}$`).MatchString(s) {
+			t.Errorf("%s: %s is %#v, not a member ID as a hex string", file, at, v)
+		}
+		n++
+	}
+	return n
+}
+
+func isIDPath(paths []string, at string) bool {
+	for _, p := range paths {
+		if ok, _ := path.Match(p, at); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// TestBundleRedactedNames: file names go through the redaction too, and
+// meta.json's list of logs with them, so that the bundle is still a
+// capture directory; the redacted title is the reports'.
+func TestBundleRedactedNames(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "node-a.example.com")
+	copyDir(t, "testdata/repro-quorum-loss", dir)
+	// The members named as hosts: their logs' names, meta.json and the
+	// members' own lines say node-a.example.com, ...
+	members := []string{"etcd1", "etcd2", "etcd3"}
+	for _, f := range []string{capdir.MetaFile, capdir.StatusFile, "repro.json", capdir.ActionsFile, capdir.EventsFile, "members/etcd1.log", "members/etcd2.log", "members/etcd3.log"} {
+		p := filepath.Join(dir, f)
+		b := readFile(t, p)
+		for i, m := range members {
+			b = regexp.MustCompile(`\b`+m+`\b`).ReplaceAllString(b, string(rune('a'+i))+".db.example.com")
+		}
+		if err := os.WriteFile(p, []byte(b), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, m := range members {
+		host := string(rune('a'+i)) + ".db.example.com"
+		if err := os.Rename(filepath.Join(dir, "members", m+".log"), filepath.Join(dir, "members", host+".log")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !capdir.IsDir(dir) {
+		t.Fatal("the renamed capture is not a capture directory")
+	}
+	var buf bytes.Buffer
+	res, err := Write(context.Background(), &buf, dir, Options{Redact: true, Title: "incident on a.db.example.com", Generated: generated})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	entries := untar(t, &buf, out)
+	if res.Name != "host-1" {
+		t.Errorf("the bundle's directory is %s, want host-1", res.Name)
+	}
+	for _, e := range entries {
+		if strings.Contains(e, "example") {
+			t.Errorf("entry %s keeps a host name", e)
+		}
+	}
+	if !slices.Contains(entries, "host-1/members/host-2.log") {
+		t.Errorf("entries %q, want host-1/members/host-2.log", entries)
+	}
+	if !capdir.IsDir(filepath.Join(out, res.Name)) {
+		t.Fatal("the redacted bundle is not a capture directory")
+	}
+	md := readFile(t, filepath.Join(out, res.Name, ReportMD))
+	if !strings.Contains(md, "incident on host-2") || strings.Contains(md, "example.com") {
+		t.Errorf("report.md: want the redacted title and no host name:\n%.400s", md)
+	}
+}
+
+// TestCheckDir: what is not a capture directory is refused with a reason.
+func TestCheckDir(t *testing.T) {
+	tmp := t.TempDir()
+	file := filepath.Join(tmp, "logs.txt")
+	os.WriteFile(file, []byte("x\n"), 0o644)
+	partial := filepath.Join(tmp, "partial")
+	copyDir(t, "testdata/repro-quorum-loss", partial)
+	os.Remove(filepath.Join(partial, "members", "etcd2.log"))
+	for _, c := range []struct{ dir, want string }{
+		{filepath.Join(tmp, "nope"), "no such file or directory"},
+		{file, "is not a capture directory but a file"},
+		{tmp, "it has no meta.json"},
+		{partial, "its log " + filepath.Join(partial, "members", "etcd2.log") + " is missing"},
+	} {
+		err := CheckDir(c.dir)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("CheckDir(%s) = %v, want %q", c.dir, err, c.want)
+		}
+		if _, err := Write(context.Background(), io.Discard, c.dir, Options{}); err == nil {
+			t.Errorf("Write(%s) did not fail", c.dir)
+		}
+	}
+	if err := CheckDir("testdata/repro-quorum-loss"); err != nil {
+		t.Errorf("CheckDir(a capture) = %v", err)
+	}
+}
+
+// TestBundleCanceled: a canceled context stops the bundle.
+func TestBundleCanceled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := Write(ctx, io.Discard, "testdata/repro-quorum-loss", Options{Redact: true}); err == nil {
+		t.Error("Write with a canceled context did not fail")
+	}
+}
+
+func prefixed(dir string, names []string) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = dir + "/" + n
+	}
+	return out
+}
+
+// untar unpacks the tar.gz in r into dir and returns its files' names.
+func untar(t *testing.T, r io.Reader, dir string) []string {
+	t.Helper()
+	gz, err := gzip.NewReader(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := tar.NewReader(gz)
+	var names []string
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return names
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dir, filepath.FromSlash(h.Name))
+		if !strings.HasPrefix(p, dir+string(filepath.Separator)) {
+			t.Fatalf("entry %s outside the directory", h.Name)
+		}
+		switch h.Typeflag {
+		case tar.TypeDir:
+			if err := os.MkdirAll(p, 0o755); err != nil {
+				t.Fatal(err)
+			}
+		case tar.TypeReg:
+			b, err := io.ReadAll(tr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(p, b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			names = append(names, h.Name)
+			if !h.ModTime.Equal(generated) {
+				t.Errorf("%s: time %v, want the reports' %v", h.Name, h.ModTime, generated)
+			}
+		default:
+			t.Fatalf("entry %s of type %c", h.Name, h.Typeflag)
+		}
+	}
+}
+
+func copyDir(t *testing.T, src, dst string) {
+	t.Helper()
+	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// TestSameAnalysis: what redaction must not change is told apart from
+// what it may (names, texts).
+func TestSameAnalysis(t *testing.T) {
+	orig, _, err := analyze(context.Background(), "testdata/repro-quorum-loss", "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, _, _ := analyze(context.Background(), "testdata/repro-quorum-loss", "y")
+	again.Members[0].Name = "host-1"
+	again.Findings[0].Summary = "host-1 did it"
+	if err := sameAnalysis(orig, again); err != nil {
+		t.Errorf("names and texts: %v", err)
+	}
+	for _, c := range []struct {
+		what   string
+		change func(r *analysis.Result)
+	}{
+		{"verdict", func(r *analysis.Result) { r.Diagnosis.Verdict = "leader-change" }},
+		{"finding", func(r *analysis.Result) { r.Findings[1].Kind = "split-vote" }},
+		{"findings", func(r *analysis.Result) { r.Findings = r.Findings[1:] }},
+		{"evidence line", func(r *analysis.Result) { r.Findings[0].Evidence[0].Line++ }},
+		{"member", func(r *analysis.Result) { r.Members[1].MaxTerm++ }},
+		{"leaders", func(r *analysis.Result) { r.Leaders[0].Term++ }},
+	} {
+		b, _, _ := analyze(context.Background(), "testdata/repro-quorum-loss", "x")
+		c.change(b)
+		if err := sameAnalysis(orig, b); err == nil {
+			t.Errorf("a changed %s is not told", c.what)
+		}
+	}
+}
