@@ -22,8 +22,8 @@ members/*.log), status.jsonl, events.jsonl, metrics.jsonl, meta.json, actions.lo
 repro.json, as they are there, with report.html and report.md made fresh from them. The
 bundle unpacks into a directory that 'etcdpm analyze DIR' reads whole.
 
-With --redact, every IP address (v4 and v6, in URLs and host:port too, the port kept) and
-every host name the capture names (its endpoints, peer URLs, services and containers,
+With --redact, every IP address (v4 and v6, in URLs and host:port too, the port kept; not
+0.0.0.0 and ::, which name no host) and every host name the capture names (its endpoints, peer URLs, services and containers,
 journald hosts) or that looks like a domain name (node-a.example.com) is replaced in every
 file, file names included: the same value always by the same placeholder (ip-1, host-1), so
 that who talked to whom still reads. The mapping is kept in memory only, never written.
