@@ -53,6 +53,40 @@ func TestBundleCommand(t *testing.T) {
 	}
 }
 
+// TestBundleFreshRepro makes a capture with a real run of etcdpm repro
+// (local members: this test binary as etcdpm member), bundles it redacted
+// and checks that the bundle analyzes as the capture does.
+func TestBundleFreshRepro(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short")
+	}
+	t.Setenv("ETCDPM_TEST_MAIN", "1") // the members, run as this binary, run etcdpm's main
+	dir := filepath.Join(t.TempDir(), "run")
+	if _, errOut, code := etcdpm(t, "", "repro", "--hold", "3s", "-o", dir); code != 0 {
+		t.Fatalf("repro: exit %d: %s", code, errOut)
+	}
+	out, errOut, code := etcdpm(t, "", "bundle", "--redact", dir)
+	if code != 0 {
+		t.Fatalf("bundle: exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(out, "run/ with meta.json, members/etcd1.log, members/etcd2.log, members/etcd3.log, status.jsonl, events.jsonl, actions.log, repro.json, report.html, report.md") {
+		t.Errorf("stdout %q, want the capture's files and the reports", out)
+	}
+	unpacked := filepath.Join(t.TempDir(), "unpacked")
+	untarFile(t, dir+".tar.gz", unpacked)
+	want, got := analyzeJSON(t, dir), analyzeJSON(t, filepath.Join(unpacked, "run"))
+	if got.Diagnosis.Verdict != want.Diagnosis.Verdict || len(got.Findings) != len(want.Findings) {
+		t.Errorf("the bundle analyzes to %s with %d findings, the capture to %s with %d",
+			got.Diagnosis.Verdict, len(got.Findings), want.Diagnosis.Verdict, len(want.Findings))
+	}
+	for _, f := range []string{"meta.json", "status.jsonl", "members/etcd1.log"} {
+		b, err := os.ReadFile(filepath.Join(unpacked, "run", filepath.FromSlash(f)))
+		if err != nil || strings.Contains(string(b), "127.0.0.1") {
+			t.Errorf("%s (%v) keeps 127.0.0.1", f, err)
+		}
+	}
+}
+
 // TestBundleOutput: -o writes where it says, a symbolic link there is
 // replaced and what it pointed to is untouched, and the capture's own
 // files are never overwritten.
