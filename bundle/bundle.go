@@ -484,3 +484,56 @@ func (t *tarball) close() error {
 	}
 	return t.gz.Close()
 }
+
+// Extract unpacks a bundle (a tar.gz as Write makes) into dir and returns
+// the names of its files, with slashes. Only regular files and directories
+// are taken, and no entry may reach outside dir (an absolute name, or ..);
+// a file that exists already is refused.
+func Extract(r io.Reader, dir string) ([]string, error) {
+	gz, err := gzip.NewReader(r)
+	if err != nil {
+		return nil, fmt.Errorf("reading the bundle: %w", err)
+	}
+	tr := tar.NewReader(gz)
+	var names []string
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return names, nil
+		}
+		if err != nil {
+			return names, fmt.Errorf("reading the bundle: %w", err)
+		}
+		if !filepath.IsLocal(filepath.FromSlash(h.Name)) {
+			return names, fmt.Errorf("reading the bundle: entry %q is outside its directory", h.Name)
+		}
+		p := filepath.Join(dir, filepath.FromSlash(h.Name))
+		switch h.Typeflag {
+		case tar.TypeDir:
+			err = os.MkdirAll(p, 0o755)
+		case tar.TypeReg:
+			err = extractFile(p, tr)
+			names = append(names, h.Name)
+		default:
+			err = fmt.Errorf("reading the bundle: entry %q is neither a file nor a directory", h.Name)
+		}
+		if err != nil {
+			return names, err
+		}
+	}
+}
+
+func extractFile(path string, r io.Reader) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(f, r)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}

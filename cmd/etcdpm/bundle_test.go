@@ -1,15 +1,14 @@
 package main
 
 import (
-	"archive/tar"
-	"compress/gzip"
 	"encoding/json"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/etcdpm/etcdpm/bundle"
 )
 
 const recipeCapture = "../../capture/testdata/recipe-prevote-off"
@@ -20,7 +19,13 @@ const recipeCapture = "../../capture/testdata/recipe-prevote-off"
 func TestBundleCommand(t *testing.T) {
 	tmp := t.TempDir()
 	dir := filepath.Join(tmp, "incident")
-	copyTree(t, recipeCapture, dir)
+	abs, err := filepath.Abs(recipeCapture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(abs, dir); err != nil {
+		t.Fatal(err)
+	}
 	out, errOut, code := etcdpm(t, "", "bundle", "--redact", dir+string(filepath.Separator))
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
@@ -113,9 +118,7 @@ func TestBundleOutput(t *testing.T) {
 		t.Errorf("entries %q", names)
 	}
 
-	dir := filepath.Join(tmp, "incident")
-	copyTree(t, recipeCapture, dir)
-	_, errOut, code := etcdpm(t, "", "bundle", dir, "-o", filepath.Join(dir, "logs.txt"))
+	_, errOut, code := etcdpm(t, "", "bundle", recipeCapture, "-o", filepath.Join(recipeCapture, "logs.txt"))
 	if code != 1 || !strings.Contains(errOut, "would overwrite the capture's logs.txt") {
 		t.Errorf("-o onto the capture's logs: exit %d, %s", code, errOut)
 	}
@@ -171,7 +174,7 @@ func analyzeJSON(t *testing.T, dir string) analysisDoc {
 	return doc
 }
 
-// untarFile unpacks the tar.gz at path into dir and returns its files'
+// untarFile unpacks the bundle at path into dir and returns its files'
 // names.
 func untarFile(t *testing.T, path, dir string) []string {
 	t.Helper()
@@ -180,53 +183,9 @@ func untarFile(t *testing.T, path, dir string) []string {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	gz, err := gzip.NewReader(f)
+	names, err := bundle.Extract(f, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr := tar.NewReader(gz)
-	var names []string
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			return names
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		p := filepath.Join(dir, filepath.FromSlash(h.Name))
-		if h.Typeflag == tar.TypeDir {
-			os.MkdirAll(p, 0o755)
-			continue
-		}
-		b, err := io.ReadAll(tr)
-		if err == nil {
-			err = os.WriteFile(p, b, 0o644)
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		names = append(names, h.Name)
-	}
-}
-
-func copyTree(t *testing.T, src, dst string) {
-	t.Helper()
-	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		if d.IsDir() {
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	return names
 }
