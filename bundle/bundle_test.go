@@ -394,3 +394,45 @@ func TestSameAnalysis(t *testing.T) {
 		}
 	}
 }
+
+// TestExtractRefuses: entries outside the directory, links and files that
+// exist already are refused.
+func TestExtractRefuses(t *testing.T) {
+	tarball := func(hdrs ...*tar.Header) *bytes.Buffer {
+		var b bytes.Buffer
+		gz := gzip.NewWriter(&b)
+		tw := tar.NewWriter(gz)
+		for _, h := range hdrs {
+			if err := tw.WriteHeader(h); err != nil {
+				t.Fatal(err)
+			}
+			tw.Write(make([]byte, h.Size))
+		}
+		tw.Close()
+		gz.Close()
+		return &b
+	}
+	dir := t.TempDir()
+	for _, c := range []struct {
+		hdr  *tar.Header
+		want string
+	}{
+		{&tar.Header{Name: "../evil", Typeflag: tar.TypeReg, Size: 1, Mode: 0o644}, "outside its directory"},
+		{&tar.Header{Name: "/etc/evil", Typeflag: tar.TypeReg, Size: 1, Mode: 0o644}, "outside its directory"},
+		{&tar.Header{Name: "x/link", Typeflag: tar.TypeSymlink, Linkname: "/etc/passwd"}, "neither a file nor a directory"},
+	} {
+		if _, err := Extract(tarball(c.hdr), dir); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want %q", c.hdr.Name, err, c.want)
+		}
+	}
+	f := &tar.Header{Name: "x/a", Typeflag: tar.TypeReg, Size: 2, Mode: 0o644}
+	if names, err := Extract(tarball(f), dir); err != nil || !slices.Equal(names, []string{"x/a"}) {
+		t.Fatalf("Extract: %q, %v", names, err)
+	}
+	if _, err := Extract(tarball(f), dir); err == nil {
+		t.Error("a file that exists already was overwritten")
+	}
+	if _, err := os.Stat(filepath.Join(filepath.Dir(dir), "evil")); err == nil {
+		t.Error("../evil was written")
+	}
+}

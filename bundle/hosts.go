@@ -3,7 +3,6 @@ package bundle
 import (
 	"bytes"
 	"regexp"
-	"strings"
 )
 
 // isFQDN reports whether tok looks like a fully qualified host name:
@@ -17,30 +16,36 @@ func isFQDN(tok []byte) bool {
 	if len(tok) > 253 || bytes.IndexByte(tok, '.') < 0 {
 		return false
 	}
-	labels := bytes.Split(tok, []byte("."))
-	for _, l := range labels {
+	labels, start := 0, 0 // start: of the last label
+	for i := 0; i <= len(tok); i++ {
+		if i < len(tok) && tok[i] != '.' {
+			if c := tok[i]; !('a' <= c && c <= 'z' || isDigit(c) || c == '-') {
+				return false
+			}
+			continue
+		}
+		l := tok[start:i]
 		if len(l) == 0 || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
 			return false
 		}
-		for _, c := range l {
-			if !('a' <= c && c <= 'z' || isDigit(c) || c == '-') {
-				return false
-			}
+		labels++
+		if i < len(tok) {
+			start = i + 1
 		}
 	}
-	last := string(labels[len(labels)-1])
-	if len(last) < 2 || len(last) > 24 || strings.IndexFunc(last, func(r rune) bool { return r < 'a' || r > 'z' }) >= 0 {
+	last := tok[start:]
+	if len(last) < 2 || len(last) > 24 || bytes.IndexFunc(last, func(r rune) bool { return r < 'a' || r > 'z' }) >= 0 {
 		return false
 	}
-	if fileExtensions[last] {
+	if fileExtensions[string(last)] {
 		return false
 	}
-	for i := range labels[:len(labels)-1] {
-		if publicDomains[string(bytes.Join(labels[i:], []byte(".")))] {
+	for i := 0; i < start; i++ { // each domain under a label boundary
+		if (i == 0 || tok[i-1] == '.') && publicDomains[string(tok[i:])] {
 			return false
 		}
 	}
-	return len(labels) >= 3 || topDomains[last]
+	return labels >= 3 || topDomains[string(last)]
 }
 
 // topDomains are the last labels that make a two-label token a host name.

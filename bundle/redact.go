@@ -30,7 +30,11 @@ type Redactor struct {
 	ips              map[netip.Addr]string
 	hosts            map[string]string
 	lower            []byte // scratch
+	words            []word // scratch
 }
+
+// word is where a word of a label starts and ends.
+type word struct{ start, end int }
 
 // placeholder is the prefix of one kind of placeholder: base, then as many
 // x as it takes to be new, then "-" and a number.
@@ -298,8 +302,7 @@ func (r *Redactor) appendToken(dst, tok []byte) []byte {
 // ('-' and '_' separate them) that is a known host name replaced, the
 // longest run first.
 func (r *Redactor) appendLabel(dst, label []byte) []byte {
-	type word struct{ start, end int }
-	var words []word
+	words := r.words[:0]
 	for i := 0; i <= len(label); {
 		j := i
 		for j < len(label) && label[j] != '-' && label[j] != '_' {
@@ -308,6 +311,7 @@ func (r *Redactor) appendLabel(dst, label []byte) []byte {
 		words = append(words, word{i, j})
 		i = j + 1
 	}
+	r.words = words
 	low := r.toLower(label)
 	at := 0 // label[:at] is in dst
 	for w := 0; w < len(words); w++ {

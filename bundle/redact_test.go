@@ -1,6 +1,8 @@
 package bundle
 
 import (
+	"bytes"
+	"os"
 	"strings"
 	"testing"
 )
@@ -101,5 +103,37 @@ func TestRedactNoCollision(t *testing.T) {
 	r.Learn([]byte("chip-3 ghost-2\n"))
 	if got := r.String("10.0.0.1 a.example.com"); got != "ip-1 host-1" {
 		t.Errorf("got %s, want ip-1 host-1 (chip-3 and ghost-2 are other words)", got)
+	}
+}
+
+// BenchmarkRedact redacts the real compose capture's logs, its host names
+// learnt as Write learns them.
+func BenchmarkRedact(b *testing.B) {
+	text, err := os.ReadFile("../capture/testdata/recipe-prevote-off/logs.txt")
+	if err != nil {
+		b.Fatal(err)
+	}
+	r, err := learn("../capture/testdata/recipe-prevote-off", []string{"meta.json", "logs.txt"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(text)))
+	var buf []byte
+	for b.Loop() {
+		for line := range bytes.Lines(text) {
+			buf = r.Append(buf[:0], line)
+		}
+	}
+}
+
+// BenchmarkLearn reads the same logs for host names.
+func BenchmarkLearn(b *testing.B) {
+	text, err := os.ReadFile("../capture/testdata/recipe-prevote-off/logs.txt")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(text)))
+	for b.Loop() {
+		NewRedactor().Learn(text)
 	}
 }
