@@ -56,14 +56,16 @@ func NewRedactor() *Redactor {
 	}
 }
 
-// notHosts are names a capture gives that name nothing worth hiding and
-// are words of etcd's own lines.
-var notHosts = map[string]bool{"localhost": true, "etcd": true, "default": true}
+// notHosts are names that hide nothing and that the capture's own files
+// need as they are: words of etcd's lines, the names of the capture's
+// files and the keys of its records.
+var notHosts = set("localhost", "etcd", "default", "raft", "logs", "status", "events", "meta",
+	"actions", "members", "metrics", "repro", "report", "member", "leader", "name", "etcdpm")
 
 // AddHost makes name a host name to replace wherever it stands as a word
 // (words are separated by anything but letters and digits). IP addresses
-// (replaced anyway), names of one character and a few generic ones
-// (localhost, etcd, default) are ignored.
+// (replaced anyway), names of one character and generic ones (notHosts:
+// localhost, etcd, ...) are ignored.
 func (r *Redactor) AddHost(name string) {
 	name = strings.ToLower(strings.Trim(name, ".-_"))
 	if len(name) < 2 || notHosts[name] || !isHostChars(name) {

@@ -41,7 +41,7 @@ func TestRedactLine(t *testing.T) {
 		{"known names, whole words only", []string{"etcd1"}, "etcd10 etcd1x xetcd1 etcd1", "etcd10 etcd1x xetcd1 host-1"},
 		{"longest known name first", []string{"etcd1", "proj_etcd1_1"}, "proj_etcd1_1 proj-etcd1-1", "host-2 proj-host-1-1"},
 		{"known names ignore case", []string{"Node-A"}, "NODE-A node-a", "host-1 host-1"},
-		{"generic names ignored", []string{"localhost", "etcd", "default", "x", "10.0.0.9"}, "http://localhost:2379 etcd default x", "http://localhost:2379 etcd default x"},
+		{"generic names ignored", []string{"localhost", "etcd", "default", "x", "10.0.0.9", "logs", "members"}, `http://localhost:2379 etcd default x {"logs":["members/etcd1.log"]} logs.txt`, `http://localhost:2379 etcd default x {"logs":["members/etcd1.log"]} logs.txt`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			r := NewRedactor()
