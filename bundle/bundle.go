@@ -4,23 +4,19 @@
 package bundle
 
 import (
-	"archive/tar"
 	"bufio"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
-	"path"
 	"path/filepath"
 	"time"
 
 	"github.com/etcdpm/etcdpm/analysis"
 	"github.com/etcdpm/etcdpm/capdir"
-	"github.com/etcdpm/etcdpm/parser"
 	"github.com/etcdpm/etcdpm/report"
 )
 
@@ -340,200 +336,11 @@ func jsonString(line []byte, key string) string {
 	return string(v[:j])
 }
 
-// analyze analyzes the capture directory dir as `etcdpm analyze dir` does,
-// its inputs named as in the bundle (name/logs.txt).
-func analyze(ctx context.Context, dir, name string) (*analysis.Result, []string, error) {
-	c, err := capdir.Read(dir)
-	var warns []string
-	if me := (*capdir.MalformedError)(nil); errors.As(err, &me) {
-		warns = append(warns, me.Error())
-	} else if err != nil {
-		return nil, nil, err
-	}
-	names := make([]string, len(c.Logs))
-	srcs := make([]parser.Source, len(c.Logs))
-	for i, l := range c.Logs {
-		f, err := os.Open(l)
-		if err != nil {
-			return nil, nil, err
-		}
-		defer f.Close()
-		rel, _ := filepath.Rel(dir, l)
-		names[i] = path.Join(name, filepath.ToSlash(rel))
-		srcs[i] = parser.Source{R: f, Opts: parser.Options{Name: names[i], Input: i, TZ: time.UTC}}
-	}
-	res, _, err := analysis.Analyze(ctx, srcs, c.Faults, c.Status, analysis.Options{Inputs: names, Start: c.Start, End: c.End})
-	if err != nil {
-		return nil, nil, fmt.Errorf("analyzing %s: %w", dir, err)
-	}
-	return res, warns, nil
-}
-
 // pathError drops the path from an *fs.PathError, which the message
 // already names.
 func pathError(err error) error {
 	if pe := (*fs.PathError)(nil); errors.As(err, &pe) {
 		return pe.Err
-	}
-	return err
-}
-
-// sameAnalysis says how b's analysis differs from a's in what redaction
-// must not change: the verdict, the findings (kind, severity, members,
-// span, count, terms, evidence lines), the members and the leaders. Names
-// and texts may differ (they are redacted).
-func sameAnalysis(a, b *analysis.Result) error {
-	if a.Diagnosis.Verdict != b.Diagnosis.Verdict {
-		return fmt.Errorf("verdict %s, not %s", b.Diagnosis.Verdict, a.Diagnosis.Verdict)
-	}
-	if len(a.Findings) != len(b.Findings) {
-		return fmt.Errorf("%d findings, not %d", len(b.Findings), len(a.Findings))
-	}
-	for i, f := range a.Findings {
-		g := b.Findings[i]
-		if f.Kind != g.Kind || f.Severity != g.Severity || fmt.Sprint(f.Members) != fmt.Sprint(g.Members) ||
-			!f.Start.Equal(g.Start) || !f.End.Equal(g.End) || f.Count != g.Count ||
-			f.TermFrom != g.TermFrom || f.TermTo != g.TermTo || len(f.Evidence) != len(g.Evidence) {
-			return fmt.Errorf("finding %d is %s %v, not %s %v", i+1, g.Kind, g.Members, f.Kind, f.Members)
-		}
-		for j, e := range f.Evidence {
-			if e.Line != g.Evidence[j].Line {
-				return fmt.Errorf("finding %d (%s) quotes line %d, not %d", i+1, f.Kind, g.Evidence[j].Line, e.Line)
-			}
-		}
-	}
-	if len(a.Members) != len(b.Members) || len(a.Leaders) != len(b.Leaders) || len(a.Leaderless) != len(b.Leaderless) {
-		return fmt.Errorf("%d members, %d leaderships, %d leaderless windows, not %d, %d, %d",
-			len(b.Members), len(b.Leaders), len(b.Leaderless), len(a.Members), len(a.Leaders), len(a.Leaderless))
-	}
-	for i, m := range a.Members {
-		n := b.Members[i]
-		if m.ID != n.ID || m.MaxTerm != n.MaxTerm || m.Campaigns != n.Campaigns || m.TimesLeader != n.TimesLeader {
-			return fmt.Errorf("member %v differs", m.ID)
-		}
-	}
-	for i, l := range a.Leaders {
-		if l != b.Leaders[i] {
-			return fmt.Errorf("leadership %d differs", i+1)
-		}
-	}
-	return nil
-}
-
-// tarball writes the entries of one directory into a tar.gz.
-type tarball struct {
-	gz   *gzip.Writer
-	tw   *tar.Writer
-	dir  string
-	time time.Time
-	dirs map[string]bool
-}
-
-func newTarball(w io.Writer, dir string, t time.Time) *tarball {
-	gz := gzip.NewWriter(w)
-	return &tarball{gz: gz, tw: tar.NewWriter(gz), dir: dir, time: t.Truncate(time.Second), dirs: map[string]bool{}}
-}
-
-// addFile adds the file at src as name: the bytes it holds when opened (a
-// log still growing is taken up to there).
-func (t *tarball) addFile(name, src string) error {
-	f, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return err
-	}
-	return t.add(name, fi.Size(), f)
-}
-
-// add adds name (a path with slashes under the directory), size bytes read
-// from r, and the directories above it.
-func (t *tarball) add(name string, size int64, r io.Reader) error {
-	full := path.Join(t.dir, name)
-	if err := t.addDir(path.Dir(full)); err != nil {
-		return err
-	}
-	hdr := &tar.Header{Typeflag: tar.TypeReg, Name: full, Size: size, Mode: 0o644, ModTime: t.time}
-	if err := t.tw.WriteHeader(hdr); err != nil {
-		return fmt.Errorf("bundling %s: %w", name, err)
-	}
-	if n, err := io.CopyN(t.tw, r, size); err != nil {
-		return fmt.Errorf("bundling %s: %w (%d of %d bytes)", name, err, n, size)
-	}
-	return nil
-}
-
-// addDir adds the directory d and those above it, once each.
-func (t *tarball) addDir(d string) error {
-	if d == "." || d == "/" || t.dirs[d] {
-		return nil
-	}
-	if err := t.addDir(path.Dir(d)); err != nil {
-		return err
-	}
-	t.dirs[d] = true
-	return t.tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: d + "/", Mode: 0o755, ModTime: t.time})
-}
-
-func (t *tarball) close() error {
-	if err := t.tw.Close(); err != nil {
-		return err
-	}
-	return t.gz.Close()
-}
-
-// Extract unpacks a bundle (a tar.gz as Write makes) into dir and returns
-// the names of its files, with slashes. Only regular files and directories
-// are taken, and no entry may reach outside dir (an absolute name, or ..);
-// a file that exists already is refused.
-func Extract(r io.Reader, dir string) ([]string, error) {
-	gz, err := gzip.NewReader(r)
-	if err != nil {
-		return nil, fmt.Errorf("reading the bundle: %w", err)
-	}
-	tr := tar.NewReader(gz)
-	var names []string
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			return names, nil
-		}
-		if err != nil {
-			return names, fmt.Errorf("reading the bundle: %w", err)
-		}
-		if !filepath.IsLocal(filepath.FromSlash(h.Name)) {
-			return names, fmt.Errorf("reading the bundle: entry %q is outside its directory", h.Name)
-		}
-		p := filepath.Join(dir, filepath.FromSlash(h.Name))
-		switch h.Typeflag {
-		case tar.TypeDir:
-			err = os.MkdirAll(p, 0o755)
-		case tar.TypeReg:
-			err = extractFile(p, tr)
-			names = append(names, h.Name)
-		default:
-			err = fmt.Errorf("reading the bundle: entry %q is neither a file nor a directory", h.Name)
-		}
-		if err != nil {
-			return names, err
-		}
-	}
-}
-
-func extractFile(path string, r io.Reader) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
-		return err
-	}
-	_, err = io.Copy(f, r)
-	if cerr := f.Close(); err == nil {
-		err = cerr
 	}
 	return err
 }
