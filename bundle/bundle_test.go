@@ -96,6 +96,7 @@ func TestBundleRealCaptures(t *testing.T) {
 					return
 				}
 				checkRedacted(t, c.dir, files, got, res.Files, c.hosts)
+				checkAcrossFiles(t, got)
 				if res.IPs == 0 {
 					t.Errorf("no IP address redacted")
 				}
@@ -153,6 +154,43 @@ func checkRedacted(t *testing.T, capture string, files []string, dir string, red
 		}
 		if strings.Contains(text, "127.0.0.1") {
 			t.Errorf("%s: 127.0.0.1 left", r)
+		}
+	}
+}
+
+// checkAcrossFiles checks that the redacted meta.json and status.jsonl
+// under dir name each member (by its ID) with the same name and endpoint,
+// and its log the same way (meta.json's logs and the members' names).
+func checkAcrossFiles(t *testing.T, dir string) {
+	t.Helper()
+	meta, err := capdir.ReadMeta(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type who struct{ name, endpoint string }
+	byID := map[string]who{}
+	for _, m := range meta.Members {
+		byID[m.ID] = who{m.Name, m.Endpoint}
+	}
+	seen := 0
+	for line := range strings.Lines(readFile(t, filepath.Join(dir, capdir.StatusFile))) {
+		var r capdir.StatusRecord
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatal(err)
+		}
+		if w, ok := byID[r.Member]; ok {
+			seen++
+			if w != (who{r.Name, r.Endpoint}) {
+				t.Fatalf("status.jsonl names %s %s at %s, meta.json %s at %s", r.Member, r.Name, r.Endpoint, w.name, w.endpoint)
+			}
+		}
+	}
+	if seen == 0 {
+		t.Error("no status record of a member meta.json names")
+	}
+	for _, l := range meta.Logs {
+		if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(l))); err != nil {
+			t.Errorf("meta.json's log %s: %v", l, err)
 		}
 	}
 }
