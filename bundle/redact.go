@@ -9,28 +9,36 @@ import (
 
 // Redactor replaces IP addresses (v4 and v6, also inside URLs and
 // host:port, the port kept; not 0.0.0.0 and ::, which name no host, only
-// "every interface") and host names with placeholders: the same
-// value always with the same one (10.0.0.1 -> ip-1, node-a.example.com ->
-// host-1), numbered in the order they are first met. The host names are
-// those Learn and AddHost were told of, and tokens that look like a fully
-// qualified domain name (see isFQDN). The mapping lives only in the
-// Redactor.
+// "every interface") and host names with placeholders: the same value
+// always with the same one, numbered in the order they are first met. An
+// IPv4 address becomes one of the addresses kept for documentation
+// (10.0.0.1 -> 192.0.2.1, RFC 5737, then 198.51.100.0/24, 203.0.113.0/24
+// and 198.18.0.0/15), an IPv6 one 2001:db8::1 (RFC 3849): they still read
+// as addresses, to etcdpm too, which tells a peer URL's host name from an
+// address (a redacted address read as a host name would name the peers).
+// A host name becomes host-1 (node-a.example.com -> host-1). The host
+// names are those Learn and AddHost were told of, and tokens that look
+// like a fully qualified domain name (see isFQDN). The mapping lives only
+// in the Redactor.
 //
-// Learn every text first, then Append: the placeholders' prefixes are
-// picked at the first Append so that none of them can be mistaken for text
-// that was already there ("ipx-1" when the input holds "ip-1"). A Redactor
-// is not safe for concurrent use.
+// Learn every text first, then Append: the placeholders are picked so
+// that none of them can be mistaken for text that was already there (an
+// address the inputs hold is never a placeholder; "hostx-1" when the
+// input holds "host-1"). A Redactor is not safe for concurrent use.
 type Redactor struct {
 	known  map[string]bool // lower-case host names, whole
 	first  map[string]bool // the first word of each known name, to skip labels quickly
 	order  []string        // the known names, in the order they were added
 	sealed bool            // the known names have their placeholders
 
-	ipBase, hostBase *placeholder
-	ips              map[netip.Addr]string
-	hosts            map[string]string
-	lower            []byte // scratch
-	words            []word // scratch
+	hostBase *placeholder
+	hosts    map[string]string
+	ips      map[netip.Addr]string
+	taken    map[netip.Addr]bool // documentation addresses the inputs hold
+	next4    int                 // the index of the next IPv4 placeholder to try (docAddr4)
+	next6    uint64              // the last IPv6 placeholder tried
+	lower    []byte              // scratch
+	words    []word              // scratch
 }
 
 // word is where a word of a label starts and ends.
@@ -49,10 +57,10 @@ func NewRedactor() *Redactor {
 	return &Redactor{
 		known:    map[string]bool{},
 		first:    map[string]bool{},
-		ipBase:   &placeholder{base: "ip", taken: map[int]bool{}},
 		hostBase: &placeholder{base: "host", taken: map[int]bool{}},
-		ips:      map[netip.Addr]string{},
 		hosts:    map[string]string{},
+		ips:      map[netip.Addr]string{},
+		taken:    map[netip.Addr]bool{},
 	}
 }
 
@@ -91,8 +99,8 @@ func (r *Redactor) Learn(text []byte) {
 }
 
 func (r *Redactor) learnLine(line []byte) {
-	r.ipBase.note(line)
 	r.hostBase.note(line)
+	r.noteDocAddrs(line)
 	for rest := line; ; {
 		i := bytes.Index(rest, []byte("://"))
 		if i < 0 {
@@ -231,10 +239,74 @@ func (r *Redactor) ip(a netip.Addr) string {
 	a = a.WithZone("")
 	p, ok := r.ips[a]
 	if !ok {
-		p = r.ipBase.get(len(r.ips) + 1)
+		var next netip.Addr
+		for next = r.nextDocAddr(a.Is4()); r.taken[next]; {
+			next = r.nextDocAddr(a.Is4())
+		}
+		p = next.String()
 		r.ips[a] = p
 	}
 	return p
+}
+
+// nextDocAddr returns the next address kept for documentation: IPv4 from
+// 192.0.2.1, IPv6 from 2001:db8::1.
+func (r *Redactor) nextDocAddr(v4 bool) netip.Addr {
+	if !v4 {
+		r.next6++
+		b := [16]byte{0x20, 0x01, 0x0d, 0xb8}
+		for i := 15; i >= 8; i-- {
+			b[i] = byte(r.next6 >> (8 * (15 - i)))
+		}
+		return netip.AddrFrom16(b)
+	}
+	a := docAddr4(r.next4)
+	r.next4++
+	return a
+}
+
+// docAddr4 returns the n-th IPv4 address kept for documentation and
+// tests, each once: 192.0.2.1-254, 198.51.100.1-254, 203.0.113.1-254, then
+// 198.18.0.0/15 (for benchmarks), each /24 of it from .1 to .254, then
+// (past 130810 addresses) 240.0.0.0/4, kept for future use.
+func docAddr4(n int) netip.Addr {
+	nets := [][3]byte{{192, 0, 2}, {198, 51, 100}, {203, 0, 113}}
+	if n < 254*len(nets) {
+		p := nets[n/254]
+		return netip.AddrFrom4([4]byte{p[0], p[1], p[2], byte(n%254 + 1)})
+	}
+	if n -= 254 * len(nets); n < 254*512 {
+		net := n / 254 // 198.18.0 .. 198.19.255
+		return netip.AddrFrom4([4]byte{198, byte(18 + net/256), byte(net % 256), byte(n%254 + 1)})
+	}
+	n -= 254 * 512
+	v := uint32(240)<<24 | uint32(n+1)&(1<<28-1)
+	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
+}
+
+// docPrefixes start the documentation addresses an input may hold.
+var docPrefixes = [][]byte{[]byte("192.0.2."), []byte("198.51.100."), []byte("203.0.113."),
+	[]byte("198.18."), []byte("198.19."), []byte("240."), []byte("2001:db8:"), []byte("2001:DB8:")}
+
+// noteDocAddrs marks the documentation addresses line holds: they are no
+// placeholders.
+func (r *Redactor) noteDocAddrs(line []byte) {
+	for _, p := range docPrefixes {
+		for i := 0; ; {
+			j := bytes.Index(line[i:], p)
+			if j < 0 {
+				break
+			}
+			j += i
+			i = j + len(p)
+			if j > 0 && (isTokenByte(line[j-1]) || line[j-1] == ':') {
+				continue
+			}
+			if _, a, ok := ipAt(line, j); ok {
+				r.taken[a.WithZone("")] = true
+			}
+		}
+	}
 }
 
 func (r *Redactor) host(lower string) string {

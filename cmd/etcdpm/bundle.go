@@ -12,7 +12,7 @@ import (
 type bundleCmd struct {
 	Dir    string `arg:"" name:"dir" help:"Capture directory, as etcdpm capture or etcdpm repro wrote it."`
 	Output string `short:"o" placeholder:"FILE" help:"The bundle to write (default: <dir>.tar.gz, beside the directory), whole or not at all; a symbolic link there is replaced, never written through."`
-	Redact bool   `help:"Replace IP addresses and host names in every file, consistently (10.0.0.1 is ip-1 everywhere), before the reports are made; member IDs are kept (default: off)."`
+	Redact bool   `help:"Replace IP addresses and host names in every file, consistently (10.0.0.1 is 192.0.2.1 everywhere, node-a.example.com host-1), before the reports are made; member IDs are kept (default: off)."`
 	Title  string `placeholder:"TITLE" help:"Title of the reports (default: the directory's name)."`
 }
 
@@ -23,12 +23,15 @@ repro.json, as they are there, with report.html and report.md made fresh from th
 bundle unpacks into a directory that 'etcdpm analyze DIR' reads whole.
 
 With --redact, every IP address (v4 and v6, in URLs and host:port too, the port kept; not
-0.0.0.0 and ::, which name no host) and every host name the capture names (its endpoints, peer URLs, services and containers,
-journald hosts) or that looks like a domain name (node-a.example.com) is replaced in every
-file, file names included: the same value always by the same placeholder (ip-1, host-1), so
-that who talked to whom still reads. The mapping is kept in memory only, never written.
-Member IDs are not touched. The reports are made from the redacted files, which must
-analyze to the same verdict and findings as the original ones, or no bundle is written.
+0.0.0.0 and ::, which name no host) and every host name the capture names (its endpoints, peer
+URLs, services and containers, journald hosts) or that looks like a domain name
+(node-a.example.com) is replaced in every file, file names included: the same value always by
+the same placeholder, so that who talked to whom still reads. Addresses become addresses kept
+for documentation (10.0.0.1 -> 192.0.2.1, fe80::1 -> 2001:db8::1), which still read as
+addresses; host names become host-1, host-2, ... No placeholder is text the capture already
+holds. The mapping is kept in memory only, never written. Member IDs are not touched. The
+reports are made from the redacted files, which must analyze to the same verdict and findings
+as the original ones, or no bundle is written.
 
 Examples:
   etcdpm bundle incident/                              # writes incident.tar.gz
