@@ -36,6 +36,7 @@ type CLI struct {
 	Analyze    analyzeCmd `cmd:"" help:"Read etcd logs and say what happened to the cluster's elections."`
 	Capture    captureCmd `cmd:"" help:"Record a compose project's logs, etcd status and Docker events while a reproduction runs."`
 	Repro      reproCmd   `cmd:"" help:"Reproduce an etcd failure on a fresh 3-member cluster, record it and analyze it."`
+	Bundle     bundleCmd  `cmd:"" help:"Pack a capture directory and its report into one tar.gz for an issue, redacted if asked."`
 	Member     memberCmd  `cmd:"" hidden:"" passthrough:""`
 	VersionCmd versionCmd `cmd:"" name:"version" help:"Print etcdpm's version."`
 }

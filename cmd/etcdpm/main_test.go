@@ -70,6 +70,7 @@ func TestHelp(t *testing.T) {
 		{"help/version.txt", []string{"version", "--help"}},
 		{"help/capture.txt", []string{"capture", "--help"}},
 		{"help/repro.txt", []string{"repro", "--help"}},
+		{"help/bundle.txt", []string{"bundle", "--help"}},
 	} {
 		out, errOut, code := etcdpm(t, "", c.args...)
 		if code != 0 {
