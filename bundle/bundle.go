@@ -25,7 +25,7 @@ import (
 var extraFiles = []string{
 	capdir.StatusFile,
 	capdir.EventsFile,
-	"metrics.jsonl", // the members' scraped metrics, in captures that have them
+	capdir.MetricsFile,
 	capdir.ActionsFile,
 	"repro.json", // etcdpm repro's run: the scenario, its verdict, the data check
 }

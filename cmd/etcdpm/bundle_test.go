@@ -74,7 +74,7 @@ func TestBundleFreshRepro(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("bundle: exit %d: %s", code, errOut)
 	}
-	if !strings.Contains(out, "run/ with meta.json, members/etcd1.log, members/etcd2.log, members/etcd3.log, status.jsonl, events.jsonl, actions.log, repro.json, report.html, report.md") {
+	if !strings.Contains(out, "run/ with meta.json, members/etcd1.log, members/etcd2.log, members/etcd3.log, status.jsonl, events.jsonl, metrics.jsonl, actions.log, repro.json, report.html, report.md") {
 		t.Errorf("stdout %q, want the capture's files and the reports", out)
 	}
 	unpacked := filepath.Join(t.TempDir(), "unpacked")
