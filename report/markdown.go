@@ -464,7 +464,7 @@ func mermaidTerms(res *analysis.Result, ms *memberSet, start, end time.Time, lim
 		if i < 0 {
 			continue
 		}
-		lines = append(lines, line{label: ms.list[i].Label, color: i % len(memberPalette), pts: pts})
+		lines = append(lines, line{label: ms.list[i].Label, color: ms.list[i].Slot, pts: pts})
 	}
 	if len(lines) == 0 || !end.After(start) {
 		return "", ""

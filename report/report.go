@@ -36,20 +36,9 @@ type member struct {
 	ID    parser.ID
 	Name  string
 	Label string // unique display name: the name, else the ID
-	Color string
+	Color string // from the label (assignColors)
+	Slot  int    // Color's index in memberPalette
 	Info  analysis.Member
-}
-
-// memberPalette colours members in the term chart, one colour a member.
-var memberPalette = []string{
-	"#2f6fba", "#e0722e", "#8d5cc4", "#1a9c8c", "#c9437a",
-	"#7b8a1f", "#566573", "#b8860b", "#3f9ad6", "#a0522d",
-}
-
-// memberColorNames names memberPalette's colours for the Markdown legend.
-var memberColorNames = []string{
-	"blue", "orange", "purple", "teal", "pink",
-	"olive", "slate", "gold", "sky", "brown",
 }
 
 // memberSet indexes the members a Result mentions, in a stable order: the
@@ -109,12 +98,18 @@ func newMemberSet(res *analysis.Result, clean func(name string) string) *memberS
 		}
 		seen[m.Label]++
 	}
+	labels := make([]string, len(ms.list))
 	for i := range ms.list {
 		m := &ms.list[i]
 		if seen[m.Label] > 1 && m.ID != 0 {
 			m.Label += " (" + m.ID.String() + ")"
 		}
-		m.Color = memberPalette[i%len(memberPalette)]
+		labels[i] = m.Label
+	}
+	slots := assignColors(labels)
+	for i := range ms.list {
+		m := &ms.list[i]
+		m.Slot, m.Color = slots[i], memberPalette[slots[i]]
 		if m.Info.ID == 0 && m.Info.Name == "" {
 			m.Info.ID, m.Info.Name = m.ID, m.Name
 		}
