@@ -249,6 +249,7 @@ func newHTMLPage(res *analysis.Result, opts Options) (*htmlPage, error) {
 		{om.Leaders, "shortest leaderships"},
 		{om.Leaderless, "shortest leaderless windows"},
 		{om.Faults, "shortest faults"},
+		{om.Gaps, "shortest log gaps"},
 		{om.Members, "members"},
 	} {
 		if n.n > 0 {

@@ -140,6 +140,20 @@ func (ms *memberSet) lookup(id parser.ID, name string) int {
 	return -1
 }
 
+// lookupLabel returns the index of the member a fault's target names (its
+// label or its name), or -1.
+func (ms *memberSet) lookupLabel(name string) int {
+	if name == "" {
+		return -1
+	}
+	for i, m := range ms.list {
+		if m.Label == name || m.Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
 // label returns the display name of a member ID, the ID itself when the
 // member is not known.
 func (ms *memberSet) label(id parser.ID) string {

@@ -1,0 +1,188 @@
+package report
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/etcdpm/etcdpm/analysis"
+	"github.com/etcdpm/etcdpm/parser"
+)
+
+// The incident's story, the part of every report that comes first: the
+// steps (faults, leader lost, elections, leader back) in time order, and the
+// window they happened in, which the charts open zoomed to.
+
+// maxStorySteps bounds the incident timeline; what is left out is counted.
+const maxStorySteps = 14
+
+// storyStep is one line of the incident timeline.
+type storyStep struct {
+	Time time.Time
+	Kind string // fault, lost, election, leader, gap, recovered
+	Text string // printable, not escaped
+}
+
+// incidentWindow is the span the story happened in: the leaderless
+// windows, faults and log gaps, else the findings worse than info. ok is
+// false when there is nothing to focus on.
+func incidentWindow(res *analysis.Result) (s, e time.Time, ok bool) {
+	add := func(a, b time.Time) {
+		if a.IsZero() {
+			return
+		}
+		if b.IsZero() || b.Before(a) {
+			b = a
+		}
+		if !ok || a.Before(s) {
+			s = a
+		}
+		if !ok || b.After(e) {
+			e = b
+		}
+		ok = true
+	}
+	for _, w := range res.Leaderless {
+		add(w.Start, w.End)
+	}
+	for _, f := range res.Faults {
+		add(f.Start, f.End)
+	}
+	for _, g := range res.Gaps {
+		add(g.Start, g.End)
+	}
+	if !ok {
+		for _, f := range res.Findings {
+			if f.Severity != analysis.Info {
+				add(f.Start, f.End)
+			}
+		}
+	}
+	return s, e, ok
+}
+
+// stopsMember reports whether fault f stops its target (or freezes it): a
+// stopped or paused member logs nothing, so its last term is not its term.
+func stopsMember(f analysis.Fault) bool {
+	verb, _, _ := strings.Cut(strings.ToLower(strings.TrimSpace(f.Label)), " ")
+	switch verb {
+	case "stop", "stopped", "kill", "killed", "die", "died", "pause", "paused", "freeze", "frozen", "sigstop", "sigkill", "crash", "crashed":
+		return true
+	}
+	return false
+}
+
+// storySteps builds the incident timeline: each fault, each leaderless
+// window's start ("leader lost"), the elections during it (counted, with
+// the terms they reached), and its end (who led next, at which term); the
+// gaps in the logs. At most maxStorySteps, the earliest and the latest
+// kept; omitted counts the others.
+func storySteps(res *analysis.Result, ms *memberSet) (steps []storyStep, omitted int) {
+	for _, f := range res.Faults {
+		if f.Start.IsZero() {
+			continue
+		}
+		steps = append(steps, storyStep{Time: f.Start, Kind: "fault", Text: clip(f.Label, 80)})
+		if !f.End.IsZero() && f.End.After(f.Start) && stopsMember(f) {
+			steps = append(steps, storyStep{Time: f.End, Kind: "fault", Text: clip(f.Target, 60) + " started again"})
+		}
+	}
+	for _, g := range res.Gaps {
+		if !g.Start.IsZero() && g.End.After(g.Start) {
+			steps = append(steps, storyStep{Time: g.Start, Kind: "gap", Text: "no log data for " + fmtDuration(g.End.Sub(g.Start))})
+		}
+	}
+	for _, w := range res.Leaderless {
+		if w.Start.IsZero() {
+			continue
+		}
+		text := "leader lost"
+		if prev := leaderBefore(res.Leaders, w.Start); prev != nil {
+			text = "leader lost: " + ms.label(prev.Member) + " (term " + strconv.FormatUint(prev.Term, 10) + ") gone"
+		}
+		steps = append(steps, storyStep{Time: w.Start, Kind: "lost", Text: text})
+		if s := electionsIn(res.Timeline, w.Start, w.End, ms); s != nil {
+			steps = append(steps, *s)
+		}
+		if w.End.IsZero() || !w.End.After(w.Start) {
+			continue
+		}
+		if next := leaderFrom(res.Leaders, w.End); next != nil {
+			steps = append(steps, storyStep{Time: next.Start, Kind: "leader",
+				Text: "leader back: " + ms.label(next.Member) + " at term " + strconv.FormatUint(next.Term, 10) + ", after " + fmtDuration(w.End.Sub(w.Start)) + " without one"})
+		} else if !w.End.Equal(res.End) {
+			steps = append(steps, storyStep{Time: w.End, Kind: "leader", Text: "leader back after " + fmtDuration(w.End.Sub(w.Start))})
+		} else {
+			steps = append(steps, storyStep{Time: w.End, Kind: "lost", Text: "still no leader at the end of the logs"})
+		}
+	}
+	slices.SortStableFunc(steps, func(a, b storyStep) int { return a.Time.Compare(b.Time) })
+	if len(steps) > maxStorySteps {
+		head := maxStorySteps / 2
+		tail := maxStorySteps - head
+		omitted = len(steps) - maxStorySteps
+		steps = append(steps[:head:head], steps[len(steps)-tail:]...)
+	}
+	return steps, omitted
+}
+
+// leaderBefore returns the leadership that ended last at or before t.
+func leaderBefore(ls []analysis.Leadership, t time.Time) *analysis.Leadership {
+	var best *analysis.Leadership
+	for i := range ls {
+		l := &ls[i]
+		if !l.End.IsZero() && !l.End.After(t.Add(time.Second)) && !l.Start.After(t) && (best == nil || l.End.After(best.End)) {
+			best = l
+		}
+	}
+	return best
+}
+
+// leaderFrom returns the first leadership that started at or after t, or
+// within a second before it.
+func leaderFrom(ls []analysis.Leadership, t time.Time) *analysis.Leadership {
+	var best *analysis.Leadership
+	for i := range ls {
+		l := &ls[i]
+		if !l.Start.Before(t.Add(-time.Second)) && (best == nil || l.Start.Before(best.Start)) {
+			best = l
+		}
+	}
+	return best
+}
+
+// electionsIn sums up the campaigns in [s, e): how many, by whom, up to
+// which term. nil when the timeline shows none.
+func electionsIn(tl []analysis.TimelineEvent, s, e time.Time, ms *memberSet) *storyStep {
+	var first time.Time
+	n := 0
+	var who []parser.ID
+	var lo, hi uint64
+	for _, ev := range tl {
+		if ev.Kind != parser.BecameCandidate && ev.Kind != parser.BecamePreCandidate {
+			continue
+		}
+		if ev.Time.Before(s) || (!e.IsZero() && !ev.Time.Before(e)) {
+			continue
+		}
+		if n == 0 {
+			first, lo = ev.Time, ev.Term
+		}
+		n++
+		lo, hi = min(lo, ev.Term), max(hi, ev.Term)
+		if !slices.Contains(who, ev.Member) {
+			who = append(who, ev.Member)
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	text := ms.labels(who) + " campaigned: " + plural(n, "election")
+	if hi > lo {
+		text += ", term " + strconv.FormatUint(lo, 10) + " → " + strconv.FormatUint(hi, 10)
+	} else {
+		text += " at term " + strconv.FormatUint(hi, 10)
+	}
+	return &storyStep{Time: first, Kind: "election", Text: text}
+}
