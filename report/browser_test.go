@@ -256,10 +256,7 @@ func wantCharts(res *analysis.Result) map[string][]seriesInfo {
 	d := buildChartData(res, ms)
 	term := []seriesInfo{}
 	for _, s := range d.Terms {
-		n := len(s.T)
-		if n > 0 && s.T[n-1] < d.End {
-			n++
-		}
+		n := termPointCount(d, s)
 		marks := 0
 		for _, l := range d.Leaders {
 			if l.M == s.M {
@@ -274,6 +271,12 @@ func wantCharts(res *analysis.Result) map[string][]seriesInfo {
 		failed := 0
 		for _, v := range s.V {
 			if v < 0 {
+				failed++
+			}
+		}
+		failed = 0 // marked where a run of failures starts or its error changes
+		for i, v := range s.V {
+			if v < 0 && (i == 0 || s.V[i-1] >= 0 || s.E[i-1] != s.E[i]) {
 				failed++
 			}
 		}
@@ -295,6 +298,9 @@ func wantCharts(res *analysis.Result) map[string][]seriesInfo {
 			}
 			out = append(out, seriesInfo{ID: "faults", Name: "faults", Type: "line", Areas: spans, Lines: len(d.Faults) - spans})
 		}
+		if len(d.Gaps) > 0 {
+			out = append(out, seriesInfo{ID: "gaps", Name: "no log data", Type: "line", Areas: len(d.Gaps)})
+		}
 		return out
 	}
 	term = append(term, shading()...)
@@ -313,6 +319,30 @@ func wantCharts(res *analysis.Result) map[string][]seriesInfo {
 	state = append(state, seriesInfo{ID: "events", Name: "events", Type: "scatter", Points: len(d.Events)})
 	state = append(state, shading()...)
 	return map[string][]seriesInfo{"chart-term": term, "chart-state": state}
+}
+
+// termPointCount is the number of points report.js draws in the term line
+// s: its change points, a break where each fault stopped the member, and
+// one more that carries the last term to the end of the logs unless the
+// member is down or stopped there.
+func termPointCount(d *chartData, s termSeries) int {
+	n := len(s.T)
+	lastBreak, stoppedAtEnd := int64(-1), false
+	for _, w := range d.Stopped {
+		if w.M == s.M {
+			n++
+			lastBreak = max(lastBreak, w.S)
+			stoppedAtEnd = stoppedAtEnd || w.E >= d.End
+		}
+	}
+	if len(s.T) == 0 {
+		return n
+	}
+	last := len(s.T) - 1
+	if lastBreak <= s.T[last] && s.S[last] != int(analysis.StateDown) && !stoppedAtEnd && s.T[last] < d.End {
+		n++
+	}
+	return n
 }
 
 func checkCharts(t *testing.T, p *browserPage, want map[string][]seriesInfo) {
@@ -398,7 +428,7 @@ func TestBrowserDemo(t *testing.T) {
 	got := eval[map[string][]seriesInfo](t, p, readCharts)
 	for i, s := range res.Series {
 		want := len(changePoints(s.Points))
-		if n := len(s.Points); n > 0 && s.Points[n-1].Time.Before(res.End.Truncate(time.Millisecond)) {
+		if n := len(s.Points); n > 0 && s.Points[n-1].State != analysis.StateDown && s.Points[n-1].Time.Before(res.End.Truncate(time.Millisecond)) {
 			want++
 		}
 		if n := got["chart-term"][i].Points; n != want {
@@ -406,10 +436,18 @@ func TestBrowserDemo(t *testing.T) {
 		}
 	}
 	text := eval[string](t, p, "document.body.innerText")
-	for _, want := range []string{res.Diagnosis.Headline, res.Diagnosis.Remedies[0], res.Diagnosis.Verdict, "etcd-demo-compose-logs.txt:"} {
+	for _, want := range []string{res.Diagnosis.Headline, res.Diagnosis.Verdict, "etcd-demo-compose-logs.txt:"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("page text lacks %q", want)
 		}
+	}
+	// The remedies are folded to their first sentence, the rest one click away.
+	first, _ := firstSentence(res.Diagnosis.Remedies[0])
+	if !strings.Contains(text, first) {
+		t.Errorf("page text lacks the first sentence of the first remedy %q", first)
+	}
+	if why := eval[string](t, p, "document.getElementById('why').textContent"); !strings.Contains(strings.Join(strings.Fields(why), " "), res.Diagnosis.Remedies[0]) {
+		t.Errorf("the remedies lack %q", res.Diagnosis.Remedies[0])
 	}
 	// The readout gives every member's term and state at the pointer.
 	w := res.Leaderless[len(res.Leaderless)-1]

@@ -9,14 +9,14 @@ import (
 // or grey: those are the leaderless windows', the faults' and the log gaps'.
 // Its order puts blue, orange and teal where etcd1, etcd2 and etcd3 hash.
 var memberPalette = []string{
-	"#7b8a1f", "#a0522d", "#2f6fba", "#e0722e", "#1a9c8c",
-	"#b8860b", "#1f4e79", "#3f9ad6", "#2e8b57", "#0e7490",
+	"#7b8a1f", "#8c564b", "#2f6fba", "#e0722e", "#1a9c8c",
+	"#c9a100", "#1f2f6e", "#c2185b", "#3c8d2f", "#17becf",
 }
 
 // memberColorNames names memberPalette's colours for the Markdown legend.
 var memberColorNames = []string{
 	"olive", "brown", "blue", "orange", "teal",
-	"gold", "navy", "sky", "green", "cyan",
+	"gold", "navy", "magenta", "green", "cyan",
 }
 
 // paletteSlot is where a member's colour comes from: a hash of its label

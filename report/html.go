@@ -99,9 +99,12 @@ type htmlPage struct {
 	Version   string
 	Generated string
 
-	Verdict  htmlVerdict
-	Stats    []stat
-	HasChart bool
+	Verdict      htmlVerdict
+	Stats        []stat
+	Story        []htmlStep
+	StoryOmitted int
+	HasFocus     bool // the charts open zoomed to the incident
+	HasChart     bool
 	Notes    []string // what the charts left out
 
 	Findings        []htmlFinding
@@ -137,8 +140,15 @@ type htmlVerdict struct {
 	Severity    string // critical, warning, info, healthy
 	Headline    []segment
 	Explanation [][]segment // paragraphs
-	Remedies    [][]segment
+	Remedies    []htmlRemedy
 }
+
+// htmlRemedy is a remedy folded to its first sentence; Rest is empty when
+// that is all of it.
+type htmlRemedy struct{ First, Rest []segment }
+
+// htmlStep is a step of the incident timeline.
+type htmlStep struct{ Time, Kind, Text string }
 
 type stat struct{ Label, Value, Note string }
 
@@ -155,7 +165,8 @@ type htmlFinding struct {
 	Omitted  int
 }
 
-type htmlLine struct{ Src, Text string }
+// htmlLine is an evidence line: when, who, what, and the raw line.
+type htmlLine struct{ Time, Member, Message, Src, Text string }
 
 type htmlInput struct {
 	analysis.Input
@@ -212,7 +223,8 @@ func newHTMLPage(res *analysis.Result, opts Options) (*htmlPage, error) {
 		if i == 10 {
 			break
 		}
-		p.Verdict.Remedies = append(p.Verdict.Remedies, segments(clip(r, 1200)))
+		first, rest := firstSentence(clip(r, 1200))
+		p.Verdict.Remedies = append(p.Verdict.Remedies, htmlRemedy{First: segments(first), Rest: segments(rest)})
 	}
 
 	// Key numbers.
@@ -234,8 +246,16 @@ func newHTMLPage(res *analysis.Result, opts Options) (*htmlPage, error) {
 		p.Stats[4] = stat{Label: "No leader", Value: total, Note: plural(n, "window")}
 	}
 
+	// The incident's story.
+	steps, omitted := storySteps(res, ms)
+	p.StoryOmitted = omitted
+	for _, st := range steps {
+		p.Story = append(p.Story, htmlStep{Time: st.Time.UTC().Format(clockLayout), Kind: st.Kind, Text: st.Text})
+	}
+
 	// Chart data.
 	data := buildChartData(res, ms)
+	p.HasFocus = data.Focus != nil
 	p.HasChart = len(data.Terms) > 0 || len(data.Status) > 0 || len(data.Leaderless) > 0 || len(data.Faults) > 0
 	om := data.Omitted
 	var left []string
@@ -275,7 +295,18 @@ func newHTMLPage(res *analysis.Result, opts Options) (*htmlPage, error) {
 		p.FindingsOmitted = len(findings) - maxFindingRows
 		findings = findings[:maxFindingRows]
 	}
+	ep := newEvidenceParser(ms)
 	budget := maxEvidenceTotal
+	for _, f := range findings {
+		for j, e := range f.Evidence {
+			if j == maxEvidenceLines || budget == 0 {
+				break
+			}
+			budget--
+			ep.add(e)
+		}
+	}
+	budget = maxEvidenceTotal
 	for i, f := range findings {
 		hf := htmlFinding{
 			Anchor:   "finding-" + strconv.Itoa(i+1),
@@ -298,7 +329,12 @@ func newHTMLPage(res *analysis.Result, opts Options) (*htmlPage, error) {
 				break
 			}
 			budget--
-			hf.Evidence = append(hf.Evidence, htmlLine{Src: source(e.Input, e.Line), Text: clip(e.Text, maxLineText)})
+			l := ep.line(e, maxLineText)
+			hl := htmlLine{Member: l.Member, Message: l.Message, Src: l.Src, Text: l.Raw}
+			if !l.Time.IsZero() {
+				hl.Time = l.Time.UTC().Format(clockLayout)
+			}
+			hf.Evidence = append(hf.Evidence, hl)
 		}
 		p.EvidenceOmitted += hf.Omitted
 		p.Findings = append(p.Findings, hf)
@@ -372,6 +408,23 @@ func newHTMLPage(res *analysis.Result, opts Options) (*htmlPage, error) {
 		})
 	}
 	return p, nil
+}
+
+// firstSentence cuts s after its first sentence (". " or ": " followed by
+// more), for a remedy folded to one line.
+func firstSentence(s string) (first, rest string) {
+	inCode := false
+	for i := 0; i < len(s)-1; i++ {
+		switch s[i] {
+		case '`':
+			inCode = !inCode
+		case '.', ':':
+			if !inCode && s[i+1] == ' ' && i > 20 && i+2 < len(s) {
+				return s[:i+1], strings.TrimSpace(s[i+2:])
+			}
+		}
+	}
+	return s, ""
 }
 
 // marshalScript encodes v for a <script type="application/json"> block.

@@ -25,8 +25,8 @@ type storyStep struct {
 }
 
 // incidentWindow is the span the story happened in: the leaderless
-// windows, faults and log gaps, else the findings worse than info. ok is
-// false when there is nothing to focus on.
+// windows, faults, log gaps and findings worse than info. ok is false when
+// there is nothing to focus on.
 func incidentWindow(res *analysis.Result) (s, e time.Time, ok bool) {
 	add := func(a, b time.Time) {
 		if a.IsZero() {
@@ -52,11 +52,9 @@ func incidentWindow(res *analysis.Result) (s, e time.Time, ok bool) {
 	for _, g := range res.Gaps {
 		add(g.Start, g.End)
 	}
-	if !ok {
-		for _, f := range res.Findings {
-			if f.Severity != analysis.Info {
-				add(f.Start, f.End)
-			}
+	for _, f := range res.Findings {
+		if f.Severity != analysis.Info {
+			add(f.Start, f.End)
 		}
 	}
 	return s, e, ok
@@ -88,6 +86,17 @@ func storySteps(res *analysis.Result, ms *memberSet) (steps []storyStep, omitted
 			steps = append(steps, storyStep{Time: f.End, Kind: "fault", Text: clip(f.Target, 60) + " started again"})
 		}
 	}
+	down := map[parser.ID]bool{}
+	for _, ev := range res.Timeline {
+		switch {
+		case ev.Kind == parser.Shutdown && !down[ev.Member]:
+			down[ev.Member] = true
+			steps = append(steps, storyStep{Time: ev.Time, Kind: "fault", Text: ms.label(ev.Member) + " shut down"})
+		case ev.Kind == parser.ServerStart && down[ev.Member]:
+			down[ev.Member] = false
+			steps = append(steps, storyStep{Time: ev.Time, Kind: "fault", Text: ms.label(ev.Member) + " started again"})
+		}
+	}
 	for _, g := range res.Gaps {
 		if !g.Start.IsZero() && g.End.After(g.Start) {
 			steps = append(steps, storyStep{Time: g.Start, Kind: "gap", Text: "no log data for " + fmtDuration(g.End.Sub(g.Start))})
@@ -102,7 +111,9 @@ func storySteps(res *analysis.Result, ms *memberSet) (steps []storyStep, omitted
 			text = "leader lost: " + ms.label(prev.Member) + " (term " + strconv.FormatUint(prev.Term, 10) + ") gone"
 		}
 		steps = append(steps, storyStep{Time: w.Start, Kind: "lost", Text: text})
-		if s := electionsIn(res.Timeline, w.Start, w.End, ms); s != nil {
+		if s := loopsIn(res.Findings, w.Start, w.End, ms); s != nil {
+			steps = append(steps, *s)
+		} else if s := electionsIn(res.Timeline, w.Start, w.End, ms); s != nil {
 			steps = append(steps, *s)
 		}
 		if w.End.IsZero() || !w.End.After(w.Start) {
@@ -118,6 +129,7 @@ func storySteps(res *analysis.Result, ms *memberSet) (steps []storyStep, omitted
 		}
 	}
 	slices.SortStableFunc(steps, func(a, b storyStep) int { return a.Time.Compare(b.Time) })
+	steps = mergeSteps(steps)
 	if len(steps) > maxStorySteps {
 		head := maxStorySteps / 2
 		tail := maxStorySteps - head
@@ -185,4 +197,67 @@ func electionsIn(tl []analysis.TimelineEvent, s, e time.Time, ms *memberSet) *st
 		text += " at term " + strconv.FormatUint(hi, 10)
 	}
 	return &storyStep{Time: first, Kind: "election", Text: text}
+}
+
+// loopsIn sums up the candidacy and pre-vote loops that overlap [s, e):
+// who campaigned, between which terms.
+func loopsIn(fs []analysis.Finding, s, e time.Time, ms *memberSet) *storyStep {
+	var st *storyStep
+	for _, f := range fs {
+		if f.Kind != analysis.CandidacyLoop && f.Kind != analysis.PreVoteLoop {
+			continue
+		}
+		if f.End.Before(s) || (!e.IsZero() && !f.Start.Before(e)) {
+			continue
+		}
+		text := ms.labels(f.Members) + " kept campaigning (" + f.Kind + ")"
+		if f.TermTo > f.TermFrom {
+			text += ", term " + strconv.FormatUint(f.TermFrom, 10) + " → " + strconv.FormatUint(f.TermTo, 10)
+		} else if f.TermTo != 0 {
+			text += " at term " + strconv.FormatUint(f.TermTo, 10)
+		}
+		t := f.Start
+		if t.Before(s) {
+			t = s
+		}
+		if st == nil {
+			st = &storyStep{Time: t, Kind: "election", Text: text}
+		} else {
+			st.Text += "; " + text
+		}
+	}
+	return st
+}
+
+// mergeSteps joins the faults of one kind that happen together ("stopped
+// etcd1" and "stopped etcd3" within half a second become "stopped etcd1,
+// etcd3"; "etcd1 started again" and "etcd3 started again" become "etcd1,
+// etcd3 started again").
+func mergeSteps(steps []storyStep) []storyStep {
+	var out []storyStep
+	for _, st := range steps {
+		if n := len(out); n > 0 && st.Kind == "fault" && out[n-1].Kind == "fault" && st.Time.Sub(out[n-1].Time) < 500*time.Millisecond {
+			prev := &out[n-1]
+			if pv, pw, ok := strings.Cut(prev.Text, " "); ok {
+				if v, w, ok := strings.Cut(st.Text, " "); ok && v == pv && !strings.Contains(w, " ") {
+					prev.Text = pv + " " + pw + ", " + w
+					continue
+				}
+			}
+			merged := false
+			for _, suffix := range []string{" started again", " shut down"} {
+				pw, ok1 := strings.CutSuffix(prev.Text, suffix)
+				w, ok2 := strings.CutSuffix(st.Text, suffix)
+				if ok1 && ok2 {
+					prev.Text, merged = pw+", "+w+suffix, true
+					break
+				}
+			}
+			if merged {
+				continue
+			}
+		}
+		out = append(out, st)
+	}
+	return out
 }
