@@ -27,7 +27,9 @@ type Options struct {
 	Generated time.Time
 	// Color styles the text output with ANSI escapes (a terminal's).
 	Color bool
-	// Width is the text output's width in columns; 0 is 100.
+	// Width is the text output's width in columns; 0 is 100. Log lines are
+	// wrapped at it, never cut; a negative Width prints them whole, one line
+	// each (for a pipe or a file).
 	Width int
 }
 
