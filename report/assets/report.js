@@ -324,7 +324,7 @@
         if (!p || p[1] === null) { return; }
         var px = termChart.convertToPixel({ xAxisIndex: 0, yAxisIndex: 0 }, [p[0], p[1]]);
         var dd = Math.sqrt((px[0] - x) * (px[0] - x) + (px[1] - y) * (px[1] - y));
-        if (dd < bestD) { bestD = dd; best = { seriesId: id, data: p, componentType: 'series' }; }
+        if (dd < bestD) { bestD = dd; best = { seriesId: id, data: p, dataIndex: i, componentType: 'series' }; }
       });
     });
     return best;
@@ -516,7 +516,17 @@
   term.setOption(termOpt);
   state.setOption(stateOpt);
   termChart = term;
-  term.getZr().on('mousemove', function (e) { termPointer = [e.offsetX, e.offsetY]; });
+  var termIndex = {};
+  termOpt.series.forEach(function (s, i) { termIndex[s.id] = i; });
+  term.getZr().on('mousemove', function (e) {
+    termPointer = [e.offsetX, e.offsetY];
+    // Near a point, its tooltip, whatever is under the pointer (a shaded
+    // window, the line between markers).
+    var u = pointUnder();
+    if (u) {
+      term.dispatchAction({ type: 'showTip', seriesIndex: termIndex[u.seriesId], dataIndex: u.dataIndex });
+    }
+  });
   term.getZr().on('globalout', function () { termPointer = null; });
   [term, state].forEach(function (c) {
     c.on('updateAxisPointer', function (e) {
