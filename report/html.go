@@ -2,10 +2,7 @@ package report
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"embed"
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"html/template"
 	"io"
@@ -61,19 +58,6 @@ func prose(segs []segment) template.HTML {
 	return template.HTML(b.String())
 }
 
-func mustAsset(name string) string {
-	b, err := assets.ReadFile(name)
-	if err != nil {
-		panic(err)
-	}
-	return string(b)
-}
-
-func scriptHash(js string) string {
-	sum := sha256.Sum256([]byte(js))
-	return "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
-}
-
 // HTML writes res as one self-contained HTML page: ECharts and the data are
 // inlined, the page makes no request. Nothing is written if it fails.
 func HTML(w io.Writer, res *analysis.Result, opts Options) error {
@@ -105,7 +89,7 @@ type htmlPage struct {
 	StoryOmitted int
 	HasFocus     bool // the charts open zoomed to the incident
 	HasChart     bool
-	Notes    []string // what the charts left out
+	Notes        []string // what the charts left out
 
 	Findings        []htmlFinding
 	FindingsOmitted int
@@ -425,21 +409,6 @@ func firstSentence(s string) (first, rest string) {
 		}
 	}
 	return s, ""
-}
-
-// marshalScript encodes v for a <script type="application/json"> block.
-// encoding/json escapes <, >, & and U+2028/U+2029 and replaces invalid
-// UTF-8, so the text can neither close the script element ("</script>"),
-// open a comment ("<!--") nor break a JavaScript string. report.js reads
-// it with JSON.parse: it is data, never code.
-func marshalScript(v any) (template.JS, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(true)
-	if err := enc.Encode(v); err != nil {
-		return "", err
-	}
-	return template.JS(bytes.TrimRight(buf.Bytes(), "\n")), nil
 }
 
 // thousands prints n with thin separators: 1,234,567.

@@ -436,4 +436,3 @@ func longestRun(s string, c byte) int {
 	}
 	return best
 }
-
