@@ -25,8 +25,9 @@ type storyStep struct {
 }
 
 // incidentWindow is the span the story happened in: the leaderless
-// windows, faults, log gaps and findings worse than info. ok is false when
-// there is nothing to focus on.
+// windows, faults, log gaps and the findings about elections (not those
+// about peers or disks, which a healthy cluster logs too). ok is false
+// when there is nothing to focus on.
 func incidentWindow(res *analysis.Result) (s, e time.Time, ok bool) {
 	add := func(a, b time.Time) {
 		if a.IsZero() {
@@ -53,7 +54,9 @@ func incidentWindow(res *analysis.Result) (s, e time.Time, ok bool) {
 		add(g.Start, g.End)
 	}
 	for _, f := range res.Findings {
-		if f.Severity != analysis.Info {
+		switch f.Kind {
+		case analysis.CandidacyLoop, analysis.PreVoteLoop, analysis.LeaderChange, analysis.LeaderFlapping,
+			analysis.DisruptiveRejoin, analysis.CheckQuorumStepDown, analysis.SplitVote, analysis.QuorumLoss:
 			add(f.Start, f.End)
 		}
 	}
@@ -86,8 +89,19 @@ func storySteps(res *analysis.Result, ms *memberSet) (steps []storyStep, omitted
 			steps = append(steps, storyStep{Time: f.End, Kind: "fault", Text: clip(f.Target, 60) + " started again"})
 		}
 	}
+	// Shutdowns and restarts from the logs, for the members no fault says
+	// it stopped (a capture's faults say it better, with the cause).
+	faulted := map[parser.ID]bool{}
+	for _, f := range res.Faults {
+		if m := ms.lookupLabel(f.Target); m >= 0 && stopsMember(f) {
+			faulted[ms.list[m].ID] = true
+		}
+	}
 	down := map[parser.ID]bool{}
 	for _, ev := range res.Timeline {
+		if faulted[ev.Member] {
+			continue
+		}
 		switch {
 		case ev.Kind == parser.Shutdown && !down[ev.Member]:
 			down[ev.Member] = true
@@ -95,6 +109,27 @@ func storySteps(res *analysis.Result, ms *memberSet) (steps []storyStep, omitted
 		case ev.Kind == parser.ServerStart && down[ev.Member]:
 			down[ev.Member] = false
 			steps = append(steps, storyStep{Time: ev.Time, Kind: "fault", Text: ms.label(ev.Member) + " started again"})
+		}
+	}
+	// What the logs say about how the leader went: handed over, stepped
+	// down, a peer unreachable (unless faults say it).
+	for _, f := range res.Findings {
+		switch f.Kind {
+		case analysis.LeadershipTransfer, analysis.CheckQuorumStepDown:
+		case analysis.PeerUnreachable:
+			// Only as the leader is lost, and when no fault says it.
+			if len(res.Faults) > 0 || !leaderLostWithin(res.Leaderless, f.Start, 10*time.Second) {
+				continue
+			}
+		default:
+			continue
+		}
+		if !f.Start.IsZero() && f.Summary != "" {
+			text := f.Summary
+			for _, sep := range []string{"; ", ". "} {
+				text, _, _ = strings.Cut(text, sep)
+			}
+			steps = append(steps, storyStep{Time: f.Start, Kind: "finding", Text: clip(strings.TrimSuffix(text, "."), 200)})
 		}
 	}
 	for _, g := range res.Gaps {
@@ -216,12 +251,8 @@ func loopsIn(fs []analysis.Finding, s, e time.Time, ms *memberSet) *storyStep {
 		} else if f.TermTo != 0 {
 			text += " at term " + strconv.FormatUint(f.TermTo, 10)
 		}
-		t := f.Start
-		if t.Before(s) {
-			t = s
-		}
 		if st == nil {
-			st = &storyStep{Time: t, Kind: "election", Text: text}
+			st = &storyStep{Time: f.Start, Kind: "election", Text: text}
 		} else {
 			st.Text += "; " + text
 		}
@@ -260,4 +291,15 @@ func mergeSteps(steps []storyStep) []storyStep {
 		out = append(out, st)
 	}
 	return out
+}
+
+// leaderLostWithin reports whether a leaderless window starts within d
+// after t.
+func leaderLostWithin(ws []analysis.Window, t time.Time, d time.Duration) bool {
+	for _, w := range ws {
+		if !w.Start.Before(t) && w.Start.Sub(t) <= d {
+			return true
+		}
+	}
+	return false
 }
