@@ -103,15 +103,14 @@
   }
 
   // --- shading shared by both charts ---------------------------------------
-  function leaderlessArea() {
+  // windowArea shades windows (leaderless, gaps) with the hatch of kind.
+  function windowArea(kind, windows) {
     return {
       silent: false, z: 0,
-      itemStyle: { color: SHADES.leaderless.fill },
+      itemStyle: { color: SHADES[kind].fill },
       label: { show: false },
       emphasis: { disabled: true },
-      data: data.leaderless.map(function (w) {
-        return [{ xAxis: base + w.s }, { xAxis: base + w.e }];
-      })
+      data: windows.map(function (w) { return [{ xAxis: base + w.s }, { xAxis: base + w.e }]; })
     };
   }
   function faultSpans() { return data.faults.filter(function (f) { return f.e > f.s; }); }
@@ -140,25 +139,16 @@
       data: faultInstants().map(function (f) { return { xAxis: base + f.s, name: f.label }; })
     };
   }
-  function gapArea() {
-    return {
-      silent: false, z: 0,
-      itemStyle: { color: SHADES.gaps.fill },
-      label: { show: false },
-      emphasis: { disabled: true },
-      data: data.gaps.map(function (g) { return [{ xAxis: base + g.s }, { xAxis: base + g.e }]; })
-    };
-  }
   function shadingSeries(withLabels) {
     var out = [];
     if (data.leaderless.length) {
-      out.push({ id: 'leaderless', name: 'no leader', type: 'line', data: [], z: 0, color: SHADES.leaderless.legend, markArea: leaderlessArea() });
+      out.push({ id: 'leaderless', name: 'no leader', type: 'line', data: [], z: 0, color: SHADES.leaderless.legend, markArea: windowArea('leaderless', data.leaderless) });
     }
     if (data.faults.length) {
       out.push({ id: 'faults', name: 'faults', type: 'line', data: [], z: 0, color: SHADES.faults.legend, markArea: faultArea(withLabels), markLine: faultLines(withLabels) });
     }
     if (data.gaps.length) {
-      out.push({ id: 'gaps', name: 'no log data', type: 'line', data: [], z: 0, color: SHADES.gaps.legend, markArea: gapArea() });
+      out.push({ id: 'gaps', name: 'no log data', type: 'line', data: [], z: 0, color: SHADES.gaps.legend, markArea: windowArea('gaps', data.gaps) });
     }
     return out;
   }
