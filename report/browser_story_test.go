@@ -137,12 +137,21 @@ func TestBrowserColorsByName(t *testing.T) {
 }
 
 // TestBrowserFocus: the charts open zoomed to the incident, the quiet time
-// around it folded away, and "Show all" shows everything.
+// around it folded away, and "Show all" shows everything; a gap in the logs
+// is drawn as such.
 func TestBrowserFocus(t *testing.T) {
 	res := handDemoResult()
 	// An hour of quiet logs before and after the incident.
 	res.Start, res.End = res.Start.Add(-time.Hour), res.End.Add(time.Hour)
+	// And a gap in the logs: grey, "no log data", in both charts.
+	gap := res.Start.Add(time.Hour + 300*time.Second)
+	res.Gaps = []analysis.Window{{Start: gap, End: gap.Add(time.Minute), Seconds: 60}}
 	p := openReport(t, renderHTML(t, res, testOpts), openOpts{width: 1400, height: 900})
+	checkCharts(t, p, wantCharts(res))
+	legend := eval[[]string](t, p, `echarts.getInstanceByDom(document.getElementById('chart-term')).getOption().legend[0].data.map((d) => d.name || d)`)
+	if !strings.Contains(strings.Join(legend, ","), "no log data") {
+		t.Errorf("term chart legend %q lacks the gaps' entry", legend)
+	}
 	zoom := func() []float64 {
 		return eval[[]float64](t, p, `(() => {
 			const z = (id) => echarts.getInstanceByDom(document.getElementById(id)).getOption().dataZoom[0];

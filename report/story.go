@@ -253,7 +253,7 @@ func loopsIn(fs []analysis.Finding, s, e time.Time, ms *memberSet) *storyStep {
 		}
 		if st == nil {
 			st = &storyStep{Time: f.Start, Kind: "election", Text: text}
-		} else {
+		} else if !strings.Contains(st.Text, text) {
 			st.Text += "; " + text
 		}
 	}
