@@ -77,7 +77,13 @@ func (p *evidenceParser) line(e analysis.Evidence, n int) evidenceLine {
 	if !p.done {
 		p.parse()
 	}
-	l := evidenceLine{Raw: clip(e.Text, n), Src: source(e.Input, e.Line), Message: clip(recordMessage(e.Text), 300)}
+	// The message is cut to 300 characters: 8 KiB of the line are enough
+	// to find it, and bound the cost of a huge line.
+	text := e.Text
+	if len(text) > 8<<10 {
+		text = strings.ToValidUTF8(text[:8<<10], "")
+	}
+	l := evidenceLine{Raw: clip(e.Text, n), Src: source(e.Input, e.Line), Message: clip(recordMessage(text), 300)}
 	if ev, ok := p.parsed[evidenceKey{e.Input, e.Line}]; ok {
 		l.Time = ev.Time
 		switch {

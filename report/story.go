@@ -137,7 +137,16 @@ func storySteps(res *analysis.Result, ms *memberSet) (steps []storyStep, omitted
 			steps = append(steps, storyStep{Time: g.Start, Kind: "gap", Text: "no log data for " + fmtDuration(g.End.Sub(g.Start))})
 		}
 	}
-	for _, w := range res.Leaderless {
+	// Only the first and the last windows make steps: the timeline shows
+	// at most maxStorySteps of them anyway, and each costs a search.
+	windows := res.Leaderless
+	skipped := 0
+	if n := len(windows); n > maxStorySteps/2 {
+		k := maxStorySteps / 4
+		skipped = n - 2*k
+		windows = append(windows[:k:k], windows[n-k:]...)
+	}
+	for _, w := range windows {
 		if w.Start.IsZero() {
 			continue
 		}
@@ -171,7 +180,7 @@ func storySteps(res *analysis.Result, ms *memberSet) (steps []storyStep, omitted
 		omitted = len(steps) - maxStorySteps
 		steps = append(steps[:head:head], steps[len(steps)-tail:]...)
 	}
-	return steps, omitted
+	return steps, omitted + 2*skipped
 }
 
 // leaderBefore returns the leadership that ended last at or before t.
@@ -202,25 +211,36 @@ func leaderFrom(ls []analysis.Leadership, t time.Time) *analysis.Leadership {
 // electionsIn sums up the campaigns in [s, e): how many, by whom, up to
 // which term. nil when the timeline shows none.
 func electionsIn(tl []analysis.TimelineEvent, s, e time.Time, ms *memberSet) *storyStep {
+	// A campaign logs "is starting a new election" and "became
+	// (pre-)candidate": count the first kind when the timeline has it.
 	var first time.Time
-	n := 0
+	n, starts := 0, 0
 	var who []parser.ID
 	var lo, hi uint64
-	for _, ev := range tl {
-		if ev.Kind != parser.BecameCandidate && ev.Kind != parser.BecamePreCandidate {
+	// The timeline is in time order: start at s.
+	from, _ := slices.BinarySearchFunc(tl, s, func(ev analysis.TimelineEvent, t time.Time) int { return ev.Time.Compare(t) })
+	for _, ev := range tl[from:] {
+		if !e.IsZero() && !ev.Time.Before(e) {
+			break
+		}
+		if ev.Kind != parser.BecameCandidate && ev.Kind != parser.BecamePreCandidate && ev.Kind != parser.ElectionStart {
 			continue
 		}
-		if ev.Time.Before(s) || (!e.IsZero() && !ev.Time.Before(e)) {
-			continue
-		}
-		if n == 0 {
+		if n+starts == 0 {
 			first, lo = ev.Time, ev.Term
 		}
-		n++
+		if ev.Kind == parser.ElectionStart {
+			starts++
+		} else {
+			n++
+		}
 		lo, hi = min(lo, ev.Term), max(hi, ev.Term)
 		if !slices.Contains(who, ev.Member) {
 			who = append(who, ev.Member)
 		}
+	}
+	if starts > 0 {
+		n = starts
 	}
 	if n == 0 {
 		return nil
