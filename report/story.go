@@ -126,7 +126,7 @@ func storySteps(res *analysis.Result, ms *memberSet) (steps []storyStep, omitted
 		}
 		if !f.Start.IsZero() && f.Summary != "" {
 			text := f.Summary
-			for _, sep := range []string{"; ", ". "} {
+			for _, sep := range []string{"; ", ". ", ": "} {
 				text, _, _ = strings.Cut(text, sep)
 			}
 			steps = append(steps, storyStep{Time: f.Start, Kind: "finding", Text: clip(strings.TrimSuffix(text, "."), 200)})
