@@ -2,6 +2,8 @@
 // eval); every string in it came from a log and is untrusted. It only reaches
 // the page through textContent (tooltips) or the canvas (legend, axes); no
 // innerHTML, no HTML string formatter.
+// It is one file (over 450 lines) because the page allows exactly one
+// script of its own, by its hash in the Content-Security-Policy.
 (function () {
   'use strict';
 
