@@ -27,6 +27,8 @@ type Result struct {
 	LeaderlessOmitted int          `json:"leaderless_omitted,omitempty"`
 	Findings          []Finding    `json:"findings"`
 	Diagnosis         Diagnosis    `json:"diagnosis"`
+	// Gaps are spans with no log line at all: "no data from T1 to T2".
+	Gaps []Window `json:"gaps,omitempty"`
 
 	// Start and End bound the time the inputs cover.
 	Start time.Time `json:"-"`

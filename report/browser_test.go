@@ -2,226 +2,16 @@ package report
 
 import (
 	"bytes"
-	"context"
 	"fmt"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/fetch"
-	cdplog "github.com/chromedp/cdproto/log"
-	"github.com/chromedp/cdproto/network"
-	"github.com/chromedp/cdproto/page"
-	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
 	"github.com/etcdpm/etcdpm/analysis"
 )
-
-// chromium finds the browser: $ETCDPM_CHROMIUM, else chromium on PATH
-// (Debian's package). Without one the test skips, except under CI=true,
-// where it fails: CI must run it.
-func chromium(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv("ETCDPM_CHROMIUM"); p != "" {
-		return p
-	}
-	if p, err := exec.LookPath("chromium"); err == nil {
-		return p
-	}
-	const msg = "no chromium: install it (apt-get install chromium) or set ETCDPM_CHROMIUM"
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-	return ""
-}
-
-// browserPage is a report opened in headless Chromium with every network
-// request failed, and what the page did.
-type browserPage struct {
-	ctx context.Context
-	url string
-
-	mu       sync.Mutex
-	requests []string // every request the page made (the report itself aside)
-	problems []string // console errors and warnings, exceptions, log entries
-	dialogs  []string // alert, confirm, prompt
-	loadTime time.Duration
-}
-
-type openOpts struct {
-	width, height int64
-	bypassCSP     bool // prove the escaping holds without the CSP
-}
-
-// openReport writes html to a file and opens it as file://, offline, and
-// waits for report.js to finish.
-func openReport(t *testing.T, html []byte, o openOpts) *browserPage {
-	t.Helper()
-	exe := chromium(t)
-	path := filepath.Join(t.TempDir(), "report.html")
-	if err := os.WriteFile(path, html, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if o.width == 0 {
-		o.width, o.height = 1280, 1000
-	}
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(exe),
-		chromedp.NoSandbox, // tests run as root in containers
-		chromedp.DisableGPU,
-		chromedp.Flag("hide-scrollbars", true),
-		chromedp.WindowSize(int(o.width), int(o.height)),
-	)...)
-	t.Cleanup(cancelAlloc)
-	ctx, cancel := chromedp.NewContext(alloc)
-	t.Cleanup(cancel)
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("starting chromium: %v", err)
-	}
-	p := &browserPage{ctx: ctx, url: "file://" + path}
-
-	paused := make(chan *fetch.EventRequestPaused, 64)
-	dialogs := make(chan struct{}, 8)
-	err := chromedp.Listen(ctx, func(ev any) {
-		p.mu.Lock()
-		defer p.mu.Unlock()
-		switch ev := ev.(type) {
-		case *network.EventRequestWillBeSent:
-			if ev.Request.URL != p.url {
-				p.requests = append(p.requests, ev.Request.URL)
-			}
-		case *fetch.EventRequestPaused:
-			select {
-			case paused <- ev:
-			default:
-			}
-		case *runtime.EventConsoleAPICalled:
-			if ev.Type == runtime.ConsoleAPICalledTypeError || ev.Type == runtime.ConsoleAPICalledTypeWarning || ev.Type == runtime.ConsoleAPICalledTypeAssert {
-				var args []string
-				for _, a := range ev.Args {
-					args = append(args, string(a.Value)+a.Description)
-				}
-				p.problems = append(p.problems, fmt.Sprintf("console.%s: %s", ev.Type, strings.Join(args, " ")))
-			}
-		case *runtime.EventExceptionThrown:
-			d := ev.ExceptionDetails
-			msg := d.Text
-			if d.Exception != nil {
-				msg += " " + d.Exception.Description
-			}
-			p.problems = append(p.problems, fmt.Sprintf("exception at %d:%d: %s", d.LineNumber, d.ColumnNumber, msg))
-		case *cdplog.EventEntryAdded:
-			if ev.Entry.Level == cdplog.EntryLevelError || ev.Entry.Level == cdplog.EntryLevelWarning {
-				p.problems = append(p.problems, fmt.Sprintf("log %s/%s: %s %s", ev.Entry.Source, ev.Entry.Level, ev.Entry.Text, ev.Entry.URL))
-			}
-		case *page.EventJavascriptDialogOpening:
-			p.dialogs = append(p.dialogs, string(ev.Type)+": "+ev.Message)
-			select {
-			case dialogs <- struct{}{}:
-			default:
-			}
-		}
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Fail every request but the report itself; dismiss every dialog.
-	go func() {
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case ev := <-paused:
-				if ev.Request.URL == p.url {
-					chromedp.Call(ctx, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: ev.RequestID})
-					continue
-				}
-				p.mu.Lock()
-				p.requests = append(p.requests, ev.Request.URL)
-				p.mu.Unlock()
-				chromedp.Call(ctx, fetch.FailRequest, fetch.FailRequestParams{RequestID: ev.RequestID, ErrorReason: network.ErrorReasonInternetDisconnected})
-			case <-dialogs:
-				chromedp.Call(ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: false})
-			}
-		}
-	}()
-
-	steps := []func() error{
-		func() error { _, err := chromedp.Call(ctx, network.Enable, network.EnableParams{}); return err },
-		func() error {
-			_, err := chromedp.Call(ctx, network.OverrideNetworkState, network.OverrideNetworkStateParams{Offline: true, DownloadThroughput: -1, UploadThroughput: -1})
-			return err
-		},
-		func() error {
-			_, err := chromedp.Call(ctx, network.EmulateNetworkConditionsByRule, network.EmulateNetworkConditionsByRuleParams{
-				MatchedNetworkConditions: []*network.Conditions{{Offline: true, DownloadThroughput: -1, UploadThroughput: -1}},
-			})
-			return err
-		},
-		func() error {
-			_, err := chromedp.Call(ctx, fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{{URLPattern: "*"}}})
-			return err
-		},
-		func() error { _, err := chromedp.Call(ctx, cdplog.Enable, cdp.Empty{}); return err },
-		func() error {
-			_, err := chromedp.Call(ctx, page.SetBypassCSP, page.SetBypassCSPParams{Enabled: o.bypassCSP})
-			return err
-		},
-	}
-	for _, step := range steps {
-		if err := step(); err != nil {
-			t.Fatalf("setting up the tab: %v", err)
-		}
-	}
-	start := time.Now()
-	if err := chromedp.Do(ctx,
-		chromedp.EmulateViewport(o.width, o.height),
-		chromedp.Navigate(p.url),
-	); err != nil {
-		t.Fatalf("opening the report: %v", err)
-	}
-	if _, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void]("window.etcdpmReady === true", chromedp.WithPollingTimeout(60*time.Second))); err != nil {
-		t.Fatalf("report.js did not finish: %v (problems: %q)", err, p.problems)
-	}
-	p.loadTime = time.Since(start)
-	return p
-}
-
-// eval runs JavaScript in the page and decodes its result.
-func eval[T any](t *testing.T, p *browserPage, js string) T {
-	t.Helper()
-	v, err := chromedp.Run(p.ctx, chromedp.Evaluate[T](js))
-	if err != nil {
-		t.Fatalf("evaluating %.80q: %v", js, err)
-	}
-	return v
-}
-
-// checkClean fails the test if the page made a request, logged an error or
-// a warning, threw, or opened a dialog.
-func (p *browserPage) checkClean(t *testing.T) {
-	t.Helper()
-	// Give late events (a deferred request, an async error) a moment.
-	time.Sleep(300 * time.Millisecond)
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if len(p.requests) > 0 {
-		t.Errorf("the page made %d requests, want none: %q", len(p.requests), p.requests)
-	}
-	if len(p.problems) > 0 {
-		t.Errorf("console problems: %q", p.problems)
-	}
-	if len(p.dialogs) > 0 {
-		t.Errorf("dialogs opened: %q", p.dialogs)
-	}
-}
 
 // seriesInfo is a chart series as ECharts holds it after setOption.
 type seriesInfo struct {
@@ -256,10 +46,7 @@ func wantCharts(res *analysis.Result) map[string][]seriesInfo {
 	d := buildChartData(res, ms)
 	term := []seriesInfo{}
 	for _, s := range d.Terms {
-		n := len(s.T)
-		if n > 0 && s.T[n-1] < d.End {
-			n++
-		}
+		n := termPointCount(d, s)
 		marks := 0
 		for _, l := range d.Leaders {
 			if l.M == s.M {
@@ -274,6 +61,12 @@ func wantCharts(res *analysis.Result) map[string][]seriesInfo {
 		failed := 0
 		for _, v := range s.V {
 			if v < 0 {
+				failed++
+			}
+		}
+		failed = 0 // marked where a run of failures starts or its error changes
+		for i, v := range s.V {
+			if v < 0 && (i == 0 || s.V[i-1] >= 0 || s.E[i-1] != s.E[i]) {
 				failed++
 			}
 		}
@@ -295,6 +88,9 @@ func wantCharts(res *analysis.Result) map[string][]seriesInfo {
 			}
 			out = append(out, seriesInfo{ID: "faults", Name: "faults", Type: "line", Areas: spans, Lines: len(d.Faults) - spans})
 		}
+		if len(d.Gaps) > 0 {
+			out = append(out, seriesInfo{ID: "gaps", Name: "no log data", Type: "line", Areas: len(d.Gaps)})
+		}
 		return out
 	}
 	term = append(term, shading()...)
@@ -313,6 +109,30 @@ func wantCharts(res *analysis.Result) map[string][]seriesInfo {
 	state = append(state, seriesInfo{ID: "events", Name: "events", Type: "scatter", Points: len(d.Events)})
 	state = append(state, shading()...)
 	return map[string][]seriesInfo{"chart-term": term, "chart-state": state}
+}
+
+// termPointCount is the number of points report.js draws in the term line
+// s: its change points, a break where each fault stopped the member, and
+// one more that carries the last term to the end of the logs unless the
+// member is down or stopped there.
+func termPointCount(d *chartData, s termSeries) int {
+	n := len(s.T)
+	lastBreak, stoppedAtEnd := int64(-1), false
+	for _, w := range d.Stopped {
+		if w.M == s.M {
+			n++
+			lastBreak = max(lastBreak, w.S)
+			stoppedAtEnd = stoppedAtEnd || w.E >= d.End
+		}
+	}
+	if len(s.T) == 0 {
+		return n
+	}
+	last := len(s.T) - 1
+	if lastBreak <= s.T[last] && s.S[last] != int(analysis.StateDown) && !stoppedAtEnd && s.T[last] < d.End {
+		n++
+	}
+	return n
 }
 
 func checkCharts(t *testing.T, p *browserPage, want map[string][]seriesInfo) {
@@ -336,57 +156,6 @@ func checkCharts(t *testing.T, p *browserPage, want map[string][]seriesInfo) {
 	}
 }
 
-// screenshot saves the viewport as a PNG in the test's artifact directory
-// (go test -artifacts keeps it), and, for docs, in the repository's docs/
-// with -update.
-func (p *browserPage) screenshot(t *testing.T, name string, docs bool) []byte {
-	t.Helper()
-	png, err := chromedp.Run(p.ctx, chromedp.CaptureScreenshot())
-	if err != nil {
-		t.Fatalf("screenshot: %v", err)
-	}
-	if !bytes.HasPrefix(png, []byte("\x89PNG\r\n\x1a\n")) {
-		t.Fatalf("screenshot is not a PNG")
-	}
-	dir := t.ArtifactDir()
-	if err := os.WriteFile(filepath.Join(dir, name), png, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("screenshot: %s (%d bytes)", filepath.Join(dir, name), len(png))
-	if *update && docs {
-		if err := os.WriteFile(filepath.Join("..", "docs", name), png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return png
-}
-
-// pointAt moves the mouse over chart id at time abs (Unix ms) and the
-// middle of its height, and returns the readout's text.
-func (p *browserPage) pointAt(t *testing.T, id string, abs float64) string {
-	t.Helper()
-	xy := eval[[]float64](t, p, fmt.Sprintf(`(() => {
-		const el = document.getElementById(%q);
-		const c = echarts.getInstanceByDom(el);
-		const r = el.getBoundingClientRect();
-		return [r.left + c.convertToPixel({xAxisIndex: 0}, %f), r.top + r.height / 2];
-	})()`, id, abs))
-	if err := chromedp.Do(p.ctx, chromedp.MouseEvent("mouseMoved", xy[0], xy[1])); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(150 * time.Millisecond)
-	return eval[string](t, p, "document.getElementById('readout').textContent")
-}
-
-func renderHTML(t testing.TB, res *analysis.Result, opts Options) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	if err := HTML(&buf, res, opts); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
 func TestBrowserDemo(t *testing.T) {
 	res := analyze(t, demoLogs...)
 	html := renderHTML(t, res, Options{Title: "etcd-demo-compose-logs.txt", Version: "v0.1.0", Generated: generated})
@@ -398,7 +167,7 @@ func TestBrowserDemo(t *testing.T) {
 	got := eval[map[string][]seriesInfo](t, p, readCharts)
 	for i, s := range res.Series {
 		want := len(changePoints(s.Points))
-		if n := len(s.Points); n > 0 && s.Points[n-1].Time.Before(res.End.Truncate(time.Millisecond)) {
+		if n := len(s.Points); n > 0 && s.Points[n-1].State != analysis.StateDown && s.Points[n-1].Time.Before(res.End.Truncate(time.Millisecond)) {
 			want++
 		}
 		if n := got["chart-term"][i].Points; n != want {
@@ -406,10 +175,18 @@ func TestBrowserDemo(t *testing.T) {
 		}
 	}
 	text := eval[string](t, p, "document.body.innerText")
-	for _, want := range []string{res.Diagnosis.Headline, res.Diagnosis.Remedies[0], res.Diagnosis.Verdict, "etcd-demo-compose-logs.txt:"} {
+	for _, want := range []string{res.Diagnosis.Headline, res.Diagnosis.Verdict, "etcd-demo-compose-logs.txt:"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("page text lacks %q", want)
 		}
+	}
+	// The remedies are folded to their first sentence, the rest one click away.
+	first, _ := firstSentence(res.Diagnosis.Remedies[0])
+	if !strings.Contains(text, first) {
+		t.Errorf("page text lacks the first sentence of the first remedy %q", first)
+	}
+	if why := eval[string](t, p, "document.getElementById('why').textContent"); !strings.Contains(strings.Join(strings.Fields(why), " "), res.Diagnosis.Remedies[0]) {
+		t.Errorf("the remedies lack %q", res.Diagnosis.Remedies[0])
 	}
 	// The readout gives every member's term and state at the pointer.
 	w := res.Leaderless[len(res.Leaderless)-1]
@@ -420,7 +197,7 @@ func TestBrowserDemo(t *testing.T) {
 			t.Errorf("readout %q lacks %q", ro, want)
 		}
 	}
-	p.screenshot(t, "report-demo.png", true)
+	p.screenshot(t, "report-demo.png", false)
 
 	// Zooming one chart zooms the other: their time axes stay aligned.
 	zoom := eval[[]float64](t, p, `(() => {
@@ -462,7 +239,7 @@ func TestBrowserReal(t *testing.T) {
 	if len(res.Faults) == 0 {
 		t.Error("no fault read from run.json")
 	}
-	p.screenshot(t, "report-etcd36.png", true)
+	p.screenshot(t, "report-etcd36.png", false)
 	p.checkClean(t)
 }
 

@@ -35,8 +35,15 @@ type chartData struct {
 	Leaders     []span        `json:"leaders"`
 	Leaderless  []span        `json:"leaderless"`
 	Faults      []span        `json:"faults"`
-	Events      []event       `json:"events"`
-	Omitted     omitted       `json:"omitted"`
+	Gaps        []span        `json:"gaps"`
+	// Stopped are the windows in which a fault stopped or froze a member
+	// (M): its term line is not drawn there.
+	Stopped []span  `json:"stopped"`
+	Events  []event `json:"events"`
+	// Focus is the incident's window, padded, the charts open on; nil
+	// when the incident fills the logs or there is none.
+	Focus   []int64 `json:"focus,omitempty"`
+	Omitted omitted `json:"omitted"`
 }
 
 type chartMember struct {
@@ -100,6 +107,7 @@ type omitted struct {
 	Leaders    int `json:"leaders"`
 	Leaderless int `json:"leaderless"`
 	Faults     int `json:"faults"`
+	Gaps       int `json:"gaps"`
 	Members    int `json:"members"`
 }
 
@@ -248,6 +256,34 @@ func buildChartData(res *analysis.Result, ms *memberSet) *chartData {
 		d.Faults = append(d.Faults, sp)
 	}
 
+	gaps, dropped := longest(res.Gaps, maxAreas, func(w analysis.Window) time.Duration { return w.End.Sub(w.Start) })
+	d.Omitted.Gaps = dropped
+	for _, g := range gaps {
+		if !g.Start.IsZero() && g.End.After(g.Start) {
+			d.Gaps = append(d.Gaps, span{S: off(g.Start), E: off(g.End)})
+		}
+	}
+	for _, f := range faults {
+		m := ms.lookupLabel(f.Target)
+		if !drawn(m) || f.Start.IsZero() || !stopsMember(f) {
+			continue
+		}
+		e := f.End
+		if e.IsZero() || e.Before(f.Start) {
+			e = end
+		}
+		d.Stopped = append(d.Stopped, span{S: off(f.Start), E: off(e), M: m})
+	}
+	if s, e, ok := incidentWindow(res); ok {
+		pad := max(e.Sub(s)/5, 2*time.Second)
+		s, e = s.Add(-pad), e.Add(pad)
+		if s.After(start) || e.Before(end) {
+			if total := end.Sub(start); e.Sub(s) < total*4/5 {
+				d.Focus = []int64{max(off(s), 0), min(off(e), d.End)}
+			}
+		}
+	}
+
 	var drawable []int32 // indexes into res.Timeline
 	for i, e := range res.Timeline {
 		if !e.Time.IsZero() && drawn(ms.lookup(e.Member, "")) {
@@ -289,6 +325,12 @@ func buildChartData(res *analysis.Result, ms *memberSet) *chartData {
 	}
 	if d.Faults == nil {
 		d.Faults = []span{}
+	}
+	if d.Gaps == nil {
+		d.Gaps = []span{}
+	}
+	if d.Stopped == nil {
+		d.Stopped = []span{}
 	}
 	if d.Events == nil {
 		d.Events = []event{}

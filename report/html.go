@@ -2,10 +2,7 @@ package report
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"embed"
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"html/template"
 	"io"
@@ -61,19 +58,6 @@ func prose(segs []segment) template.HTML {
 	return template.HTML(b.String())
 }
 
-func mustAsset(name string) string {
-	b, err := assets.ReadFile(name)
-	if err != nil {
-		panic(err)
-	}
-	return string(b)
-}
-
-func scriptHash(js string) string {
-	sum := sha256.Sum256([]byte(js))
-	return "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
-}
-
 // HTML writes res as one self-contained HTML page: ECharts and the data are
 // inlined, the page makes no request. Nothing is written if it fails.
 func HTML(w io.Writer, res *analysis.Result, opts Options) error {
@@ -99,10 +83,13 @@ type htmlPage struct {
 	Version   string
 	Generated string
 
-	Verdict  htmlVerdict
-	Stats    []stat
-	HasChart bool
-	Notes    []string // what the charts left out
+	Verdict      htmlVerdict
+	Stats        []stat
+	Story        []htmlStep
+	StoryOmitted int
+	HasFocus     bool // the charts open zoomed to the incident
+	HasChart     bool
+	Notes        []string // what the charts left out
 
 	Findings        []htmlFinding
 	FindingsOmitted int
@@ -137,8 +124,15 @@ type htmlVerdict struct {
 	Severity    string // critical, warning, info, healthy
 	Headline    []segment
 	Explanation [][]segment // paragraphs
-	Remedies    [][]segment
+	Remedies    []htmlRemedy
 }
+
+// htmlRemedy is a remedy folded to its first sentence; Rest is empty when
+// that is all of it.
+type htmlRemedy struct{ First, Rest []segment }
+
+// htmlStep is a step of the incident timeline.
+type htmlStep struct{ Time, Kind, Text string }
 
 type stat struct{ Label, Value, Note string }
 
@@ -155,7 +149,8 @@ type htmlFinding struct {
 	Omitted  int
 }
 
-type htmlLine struct{ Src, Text string }
+// htmlLine is an evidence line: when, who, what, and the raw line.
+type htmlLine struct{ Time, Member, Message, Src, Text string }
 
 type htmlInput struct {
 	analysis.Input
@@ -212,7 +207,8 @@ func newHTMLPage(res *analysis.Result, opts Options) (*htmlPage, error) {
 		if i == 10 {
 			break
 		}
-		p.Verdict.Remedies = append(p.Verdict.Remedies, segments(clip(r, 1200)))
+		first, rest := firstSentence(clip(r, 1200))
+		p.Verdict.Remedies = append(p.Verdict.Remedies, htmlRemedy{First: segments(first), Rest: segments(rest)})
 	}
 
 	// Key numbers.
@@ -234,8 +230,16 @@ func newHTMLPage(res *analysis.Result, opts Options) (*htmlPage, error) {
 		p.Stats[4] = stat{Label: "No leader", Value: total, Note: plural(n, "window")}
 	}
 
+	// The incident's story.
+	steps, omitted := storySteps(res, ms)
+	p.StoryOmitted = omitted
+	for _, st := range steps {
+		p.Story = append(p.Story, htmlStep{Time: st.Time.UTC().Format(clockLayout), Kind: st.Kind, Text: st.Text})
+	}
+
 	// Chart data.
 	data := buildChartData(res, ms)
+	p.HasFocus = data.Focus != nil
 	p.HasChart = len(data.Terms) > 0 || len(data.Status) > 0 || len(data.Leaderless) > 0 || len(data.Faults) > 0
 	om := data.Omitted
 	var left []string
@@ -249,6 +253,7 @@ func newHTMLPage(res *analysis.Result, opts Options) (*htmlPage, error) {
 		{om.Leaders, "shortest leaderships"},
 		{om.Leaderless, "shortest leaderless windows"},
 		{om.Faults, "shortest faults"},
+		{om.Gaps, "shortest log gaps"},
 		{om.Members, "members"},
 	} {
 		if n.n > 0 {
@@ -274,7 +279,18 @@ func newHTMLPage(res *analysis.Result, opts Options) (*htmlPage, error) {
 		p.FindingsOmitted = len(findings) - maxFindingRows
 		findings = findings[:maxFindingRows]
 	}
+	ep := newEvidenceParser(ms)
 	budget := maxEvidenceTotal
+	for _, f := range findings {
+		for j, e := range f.Evidence {
+			if j == maxEvidenceLines || budget == 0 {
+				break
+			}
+			budget--
+			ep.add(e)
+		}
+	}
+	budget = maxEvidenceTotal
 	for i, f := range findings {
 		hf := htmlFinding{
 			Anchor:   "finding-" + strconv.Itoa(i+1),
@@ -297,7 +313,12 @@ func newHTMLPage(res *analysis.Result, opts Options) (*htmlPage, error) {
 				break
 			}
 			budget--
-			hf.Evidence = append(hf.Evidence, htmlLine{Src: source(e.Input, e.Line), Text: clip(e.Text, maxLineText)})
+			l := ep.line(e, maxLineText)
+			hl := htmlLine{Member: l.Member, Message: l.Message, Src: l.Src, Text: l.Raw}
+			if !l.Time.IsZero() {
+				hl.Time = l.Time.UTC().Format(clockLayout)
+			}
+			hf.Evidence = append(hf.Evidence, hl)
 		}
 		p.EvidenceOmitted += hf.Omitted
 		p.Findings = append(p.Findings, hf)
@@ -373,19 +394,21 @@ func newHTMLPage(res *analysis.Result, opts Options) (*htmlPage, error) {
 	return p, nil
 }
 
-// marshalScript encodes v for a <script type="application/json"> block.
-// encoding/json escapes <, >, & and U+2028/U+2029 and replaces invalid
-// UTF-8, so the text can neither close the script element ("</script>"),
-// open a comment ("<!--") nor break a JavaScript string. report.js reads
-// it with JSON.parse: it is data, never code.
-func marshalScript(v any) (template.JS, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(true)
-	if err := enc.Encode(v); err != nil {
-		return "", err
+// firstSentence cuts s after its first sentence (". " or ": " followed by
+// more), for a remedy folded to one line.
+func firstSentence(s string) (first, rest string) {
+	inCode := false
+	for i := 0; i < len(s)-1; i++ {
+		switch s[i] {
+		case '`':
+			inCode = !inCode
+		case '.', ':':
+			if !inCode && s[i+1] == ' ' && i > 20 && i+2 < len(s) {
+				return s[:i+1], strings.TrimSpace(s[i+2:])
+			}
+		}
 	}
-	return template.JS(bytes.TrimRight(buf.Bytes(), "\n")), nil
+	return s, ""
 }
 
 // thousands prints n with thin separators: 1,234,567.

@@ -8,8 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"text/template"
-	"time"
-	"unicode/utf8"
 
 	"github.com/etcdpm/etcdpm/analysis"
 )
@@ -221,7 +219,18 @@ func renderMarkdown(res *analysis.Result, opts Options, lim mdLimits) ([]byte, e
 	v.Gantt = mermaidGantt(res, ms, start, end, lim)
 
 	findings := sortedFindings(res.Findings)
+	ep := newEvidenceParser(ms)
 	total := lim.EvidenceTotal
+	for i, f := range findings {
+		for j, e := range f.Evidence {
+			if i == lim.Findings || j == lim.EvidenceEach || total == 0 {
+				break
+			}
+			total--
+			ep.add(e)
+		}
+	}
+	total = lim.EvidenceTotal
 	for i, f := range findings {
 		if i == lim.Findings {
 			v.FindingsOm = len(findings) - i
@@ -251,7 +260,7 @@ func renderMarkdown(res *analysis.Result, opts Options, lim mdLimits) ([]byte, e
 				break
 			}
 			total--
-			lines = append(lines, truncate(source(e.Input, e.Line), 120)+"  "+clip(e.Text, lim.LineText))
+			lines = append(lines, mdEvidenceLine(ep.line(e, lim.LineText), lim.LineText))
 		}
 		om := len(f.Evidence) - len(lines)
 		v.EvidenceOm += om
@@ -259,7 +268,7 @@ func renderMarkdown(res *analysis.Result, opts Options, lim mdLimits) ([]byte, e
 		if len(lines) > 0 {
 			v.Evidence = append(v.Evidence, mdEvidence{
 				Title: strconv.Itoa(i+1) + ". " + string(f.Severity) + " " + mf.Kind + ": " + mf.Summary,
-				Block: codeBlock(lines),
+				Block: strings.Join(lines, "\n"),
 				Om:    om,
 			})
 		}
@@ -311,6 +320,22 @@ func renderMarkdown(res *analysis.Result, opts Options, lim mdLimits) ([]byte, e
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// mdEvidenceLine is an evidence line as a list item: "- `time` **member**
+// message (`file:line`)", the message cut to n characters.
+func mdEvidenceLine(l evidenceLine, n int) string {
+	var b strings.Builder
+	b.WriteString("- ")
+	if !l.Time.IsZero() {
+		b.WriteString(mdCode(l.Time.UTC().Format(clockLayout), 20) + " ")
+	}
+	if l.Member != "" {
+		b.WriteString("**" + mdText(l.Member, 64) + "** ")
+	}
+	b.WriteString(mdText(l.Message, min(n, 240)))
+	b.WriteString(" (" + mdCode(truncate(l.Src, 120), 140) + ")")
+	return b.String()
 }
 
 // mdText escapes s for Markdown text and table cells, on one line, cut to
@@ -410,217 +435,4 @@ func longestRun(s string, c byte) int {
 		}
 	}
 	return best
-}
-
-// mermaidName makes a label safe inside Mermaid: letters, digits, space,
-// dot, dash and underscore are kept, anything else becomes an underscore.
-func mermaidName(s string, n int) string {
-	count := 0
-	for i := range s {
-		if count == n {
-			s = s[:i] + "..."
-			break
-		}
-		count++
-	}
-	s = oneLine(s)
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r < utf8.RuneSelf && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == ' ' || r == '.' || r == '-' || r == '_'):
-			b.WriteRune(r)
-		default:
-			b.WriteByte('_')
-		}
-	}
-	out := strings.TrimSpace(b.String())
-	if out == "" {
-		return "_"
-	}
-	return out
-}
-
-// mermaidTerms draws each member's term as a line over time buckets (a
-// Mermaid xychart has no time axis): the term a member had at the end of
-// each bucket.
-func mermaidTerms(res *analysis.Result, ms *memberSet, start, end time.Time, lim mdLimits) (chart, legend string) {
-	type line struct {
-		label string
-		color int // index into memberPalette
-		pts   []analysis.Point
-	}
-	var lines []line
-	omitted := 0
-	for _, s := range res.Series {
-		pts := changePoints(s.Points)
-		if len(pts) == 0 {
-			continue
-		}
-		if len(lines) == lim.ChartMembers {
-			omitted++
-			continue
-		}
-		i := ms.lookup(s.Member, s.Name)
-		if i < 0 {
-			continue
-		}
-		lines = append(lines, line{label: ms.list[i].Label, color: i % len(memberPalette), pts: pts})
-	}
-	if len(lines) == 0 || !end.After(start) {
-		return "", ""
-	}
-	n := lim.Buckets
-	width := end.Sub(start) / time.Duration(n)
-	if width <= 0 {
-		width, n = end.Sub(start), 1
-	}
-	layout := "15:04:05"
-	switch {
-	case end.Sub(start) >= 24*time.Hour:
-		layout = "01-02 15:04"
-	case width < time.Second:
-		layout = "15:04:05.000"
-	}
-	var labels []string
-	for b := 1; b <= n; b++ {
-		labels = append(labels, strconv.Quote(start.Add(time.Duration(b)*width).UTC().Format(layout)))
-	}
-	lo, hi := ^uint64(0), uint64(0)
-	values := make([][]uint64, len(lines))
-	for k, l := range lines {
-		j := 0
-		cur := l.pts[0].Term // before its first line, a member shows its first term
-		for b := 1; b <= n; b++ {
-			edge := start.Add(time.Duration(b) * width)
-			if b == n {
-				edge = end.Add(time.Nanosecond)
-			}
-			for j < len(l.pts) && l.pts[j].Time.Before(edge) {
-				cur = l.pts[j].Term
-				j++
-			}
-			values[k] = append(values[k], cur)
-			lo, hi = min(lo, cur), max(hi, cur)
-		}
-	}
-	if hi == lo {
-		hi = lo + 1
-	}
-	var b strings.Builder
-	var palette, names []string
-	for _, l := range lines {
-		palette = append(palette, memberPalette[l.color])
-		names = append(names, mdText(l.label, 64)+" ("+memberColorNames[l.color]+")")
-	}
-	fmt.Fprintf(&b, "```mermaid\n---\nconfig:\n  themeVariables:\n    xyChart:\n      plotColorPalette: %q\n---\n", strings.Join(palette, ", "))
-	b.WriteString("xychart-beta\n")
-	fmt.Fprintf(&b, "    title \"Term over time (UTC, %s buckets)\"\n", fmtDuration(width))
-	fmt.Fprintf(&b, "    x-axis [%s]\n", strings.Join(labels, ", "))
-	fmt.Fprintf(&b, "    y-axis \"term\" %d --> %d\n", lo, hi)
-	for k, l := range lines {
-		nums := make([]string, len(values[k]))
-		for i, v := range values[k] {
-			nums[i] = strconv.FormatUint(v, 10)
-		}
-		fmt.Fprintf(&b, "    line %q [%s]\n", mermaidName(l.label, 40), strings.Join(nums, ", "))
-	}
-	b.WriteString("```")
-	legend = "Lines: " + strings.Join(names, ", ") + "."
-	if omitted > 0 {
-		legend += fmt.Sprintf(" %d more members omitted.", omitted)
-	}
-	return b.String(), legend
-}
-
-// mermaidGantt draws who led when, the leaderless windows and the faults,
-// one section each, as a Mermaid gantt in compact mode.
-func mermaidGantt(res *analysis.Result, ms *memberSet, start, end time.Time, lim mdLimits) string {
-	const layout = "2006-01-02 15:04:05.000"
-	type bar struct {
-		section, name, tag string
-		s, e               time.Time
-	}
-	clip := func(s, e time.Time) (time.Time, time.Time, bool) {
-		if s.IsZero() {
-			return s, e, false
-		}
-		if e.IsZero() || e.Before(s) {
-			e = end
-		}
-		if !e.After(s) {
-			e = s.Add(time.Millisecond)
-		}
-		return s, e, true
-	}
-	// Share the bars: leaders first, then windows, then faults; each keeps its longest.
-	nLead, nWin, nFault := len(res.Leaders), len(res.Leaderless), len(res.Faults)
-	capLead := min(nLead, max(lim.Gantt/2, lim.Gantt-nWin-nFault))
-	capWin := min(nWin, max(lim.Gantt/4, lim.Gantt-capLead-nFault))
-	capFault := min(nFault, max(0, lim.Gantt-capLead-capWin))
-	leaders, omL := longest(res.Leaders, capLead, func(l analysis.Leadership) time.Duration { return l.End.Sub(l.Start) })
-	windows, omW := longest(res.Leaderless, capWin, func(w analysis.Window) time.Duration { return w.End.Sub(w.Start) })
-	faults, omF := longest(res.Faults, capFault, func(f analysis.Fault) time.Duration { return f.End.Sub(f.Start) })
-
-	var bars []bar
-	sections := []string{}
-	seen := map[string]bool{}
-	addSection := func(s string) {
-		if !seen[s] {
-			seen[s] = true
-			sections = append(sections, s)
-		}
-	}
-	for _, l := range leaders {
-		s, e, ok := clip(l.Start, l.End)
-		if !ok {
-			continue
-		}
-		sec := mermaidName(ms.label(l.Member), 40)
-		addSection(sec)
-		bars = append(bars, bar{section: sec, name: "term " + strconv.FormatUint(l.Term, 10), tag: "done, ", s: s, e: e})
-	}
-	for _, w := range windows {
-		s, e, ok := clip(w.Start, w.End)
-		if !ok {
-			continue
-		}
-		addSection("no leader")
-		bars = append(bars, bar{section: "no leader", name: fmtDuration(e.Sub(s)), tag: "crit, ", s: s, e: e})
-	}
-	for _, f := range faults {
-		s, e, ok := clip(f.Start, f.End)
-		if f.End.IsZero() {
-			e = s.Add(time.Millisecond)
-		}
-		if !ok {
-			continue
-		}
-		addSection("faults")
-		bars = append(bars, bar{section: "faults", name: mermaidName(f.Label, 40), tag: "active, ", s: s, e: e})
-	}
-	if len(bars) == 0 {
-		return ""
-	}
-	var b strings.Builder
-	b.WriteString("```mermaid\n---\ndisplayMode: compact\n---\ngantt\n")
-	b.WriteString("    title Leaders, leaderless windows and faults (UTC)\n")
-	b.WriteString("    dateFormat YYYY-MM-DD HH:mm:ss.SSS\n")
-	if end.Sub(start) >= 24*time.Hour {
-		b.WriteString("    axisFormat %m-%d %H:%M\n")
-	} else {
-		b.WriteString("    axisFormat %H:%M:%S\n")
-	}
-	for _, sec := range sections {
-		fmt.Fprintf(&b, "    section %s\n", sec)
-		for _, x := range bars {
-			if x.section == sec {
-				fmt.Fprintf(&b, "    %s :%s%s, %s\n", x.name, x.tag, x.s.UTC().Format(layout), x.e.UTC().Format(layout))
-			}
-		}
-	}
-	b.WriteString("```")
-	if om := omL + omW + omF; om > 0 {
-		fmt.Fprintf(&b, "\n\n_%d shorter bars omitted (%d leaderships, %d leaderless windows, %d faults)._", om, omL, omW, omF)
-	}
-	return b.String()
 }

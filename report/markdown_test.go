@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/etcdpm/etcdpm/analysis"
@@ -85,5 +86,49 @@ func TestMarkdownLimit(t *testing.T) {
 				t.Error("the levels should fit without the last-resort cut")
 			}
 		})
+	}
+}
+
+// A member that was down is left out of the term chart's points: never a
+// line at its last term. Gaps in the logs are grey bars of their own.
+func TestMarkdownDownMembersAndGaps(t *testing.T) {
+	res := handDemoResult()
+	// etcd3 stopped by a fault from 100 s to 200 s, and no line at all from 300 s to 400 s.
+	t0 := res.Start
+	res.Faults = append(res.Faults, analysis.Fault{Start: t0.Add(100 * time.Second), End: t0.Add(200 * time.Second), Label: "stopped etcd3", Target: "etcd3"})
+	res.Gaps = []analysis.Window{{Start: t0.Add(300 * time.Second), End: t0.Add(400 * time.Second), Seconds: 100}}
+	md := string(renderMD(t, res, testOpts))
+	values := func(name string) []string {
+		for _, l := range strings.Split(md, "\n") {
+			if rest, ok := strings.CutPrefix(strings.TrimSpace(l), `line "`+name+`" [`); ok {
+				return strings.Split(strings.TrimSuffix(rest, "]"), ", ")
+			}
+		}
+		t.Fatalf("no line for %s in\n%s", name, md)
+		return nil
+	}
+	// etcd1 led at term 2 and stopped at 1 s: down until its return at 625.9 s.
+	e1 := values("etcd1")
+	for i, v := range e1[:len(e1)-1] {
+		if v == "2" {
+			t.Errorf("etcd1 at its last term (2) in bucket %d while down: %v", i, e1)
+		}
+	}
+	// etcd2 stopped at 0.5 s and never came back: its line ends at once.
+	if e2 := values("etcd2"); len(e2) != 1 {
+		t.Errorf("etcd2, down to the end, has %d points: %v", len(e2), e2)
+	}
+	// etcd3 is 0 in the buckets that end inside its fault (26.25 s buckets: 4 to 7).
+	e3 := values("etcd3")
+	for i := 3; i <= 6; i++ {
+		if e3[i] != "0" {
+			t.Errorf("etcd3 bucket %d = %s while stopped by the fault: %v", i, e3[i], e3)
+		}
+	}
+	if e3[2] == "0" || e3[8] == "0" {
+		t.Errorf("etcd3 dropped outside its fault: %v", e3)
+	}
+	if !strings.Contains(md, "section no log data\n    no data 1m40s :done, 2020-04-30 17:25:30.000, 2020-04-30 17:27:10.000") {
+		t.Errorf("no gap bar in the gantt:\n%s", md)
 	}
 }

@@ -27,7 +27,9 @@ type Options struct {
 	Generated time.Time
 	// Color styles the text output with ANSI escapes (a terminal's).
 	Color bool
-	// Width is the text output's width in columns; 0 is 100.
+	// Width is the text output's width in columns; 0 is 100. Log lines are
+	// wrapped at it, never cut; a negative Width prints them whole, one line
+	// each (for a pipe or a file).
 	Width int
 }
 
@@ -36,20 +38,9 @@ type member struct {
 	ID    parser.ID
 	Name  string
 	Label string // unique display name: the name, else the ID
-	Color string
+	Color string // from the label (assignColors)
+	Slot  int    // Color's index in memberPalette
 	Info  analysis.Member
-}
-
-// memberPalette colours members in the term chart, one colour a member.
-var memberPalette = []string{
-	"#2f6fba", "#e0722e", "#8d5cc4", "#1a9c8c", "#c9437a",
-	"#7b8a1f", "#566573", "#b8860b", "#3f9ad6", "#a0522d",
-}
-
-// memberColorNames names memberPalette's colours for the Markdown legend.
-var memberColorNames = []string{
-	"blue", "orange", "purple", "teal", "pink",
-	"olive", "slate", "gold", "sky", "brown",
 }
 
 // memberSet indexes the members a Result mentions, in a stable order: the
@@ -109,12 +100,18 @@ func newMemberSet(res *analysis.Result, clean func(name string) string) *memberS
 		}
 		seen[m.Label]++
 	}
+	labels := make([]string, len(ms.list))
 	for i := range ms.list {
 		m := &ms.list[i]
 		if seen[m.Label] > 1 && m.ID != 0 {
 			m.Label += " (" + m.ID.String() + ")"
 		}
-		m.Color = memberPalette[i%len(memberPalette)]
+		labels[i] = m.Label
+	}
+	slots := assignColors(labels)
+	for i := range ms.list {
+		m := &ms.list[i]
+		m.Slot, m.Color = slots[i], memberPalette[slots[i]]
 		if m.Info.ID == 0 && m.Info.Name == "" {
 			m.Info.ID, m.Info.Name = m.ID, m.Name
 		}
@@ -141,6 +138,20 @@ func (ms *memberSet) add(id parser.ID, name string) int {
 func (ms *memberSet) lookup(id parser.ID, name string) int {
 	if i, ok := ms.index[keyOf(id, name)]; ok {
 		return i
+	}
+	return -1
+}
+
+// lookupLabel returns the index of the member a fault's target names (its
+// label or its name), or -1.
+func (ms *memberSet) lookupLabel(name string) int {
+	if name == "" {
+		return -1
+	}
+	for i, m := range ms.list {
+		if m.Label == name || m.Name == name {
+			return i
+		}
 	}
 	return -1
 }

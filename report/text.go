@@ -26,10 +26,11 @@ const (
 // of log origin goes through TerminalText; member names and the prose that
 // quotes them are JSON-unescaped first (the parser hands zap's fields raw).
 type textWriter struct {
-	w    io.Writer
-	opts Options
-	ms   *memberSet
-	err  error
+	w     io.Writer
+	opts  Options
+	ms    *memberSet
+	whole bool // Options.Width < 0: log lines printed whole, on one line each
+	err   error
 }
 
 // textLabel is a member name as the text output shows it.
@@ -44,12 +45,14 @@ func textProse(s string) string {
 }
 
 // writeText renders res for a terminal or a plain file, opts.Width wide
-// (default 100), in colour when opts.Color is set.
+// (default 100), in colour when opts.Color is set. Evidence lines are never
+// cut: wrapped at the width, or printed whole when opts.Width is negative.
 func writeText(w io.Writer, res *analysis.Result, opts Options) error {
+	whole := opts.Width < 0
 	if opts.Width <= 0 {
 		opts.Width = 100
 	}
-	t := &textWriter{w: w, opts: opts, ms: newMemberSet(res, textLabel)}
+	t := &textWriter{w: w, opts: opts, ms: newMemberSet(res, textLabel), whole: whole}
 	t.diagnosis(res)
 	t.members(res)
 	t.leaders(res)
@@ -169,7 +172,14 @@ func (t *textWriter) findings(res *analysis.Result) {
 		t.printf("  none\n")
 		return
 	}
-	for _, f := range sortedFindings(res.Findings) {
+	findings := sortedFindings(res.Findings)
+	ep := newEvidenceParser(t.ms)
+	for _, f := range findings {
+		for _, e := range f.Evidence {
+			ep.add(e)
+		}
+	}
+	for _, f := range findings {
 		var who []string
 		for _, id := range f.Members {
 			who = append(who, t.member(id))
@@ -189,9 +199,7 @@ func (t *textWriter) findings(res *analysis.Result) {
 		t.printf("           %s\n", t.style(textWhen(f.Start, f.End), ansiDim))
 		t.wrap(f.Summary, "           ", "           ")
 		for _, ev := range f.Evidence {
-			loc := fmt.Sprintf("%s:%d: ", ev.Input, ev.Line)
-			line := loc + ev.Text
-			t.printf("           %s\n", t.style(textClip(line, t.opts.Width-11), ansiDim))
+			t.evidence(ep, ev)
 		}
 	}
 }
@@ -204,6 +212,47 @@ func (t *textWriter) inputs(res *analysis.Result) {
 	t.printf("  %-28s  %-28s  %9s  %7s  %7s  %9s\n", "INPUT", "LAYOUT", "LINES", "EVENTS", "SKIPPED", "MALFORMED")
 	for _, in := range res.Inputs {
 		t.printf("  %-28s  %-28s  %9d  %7d  %7d  %9d\n", textClipLeft(in.Name, 28), textClip(in.Layout, 28), in.Lines, in.Events, in.Skipped, in.Malformed)
+	}
+}
+
+// evidence prints an evidence line as "time  member  message  (file:line)",
+// the message whole: wrapped at the width, or on one line (t.whole).
+func (t *textWriter) evidence(ep *evidenceParser, ev analysis.Evidence) {
+	l := ep.line(ev, 0)
+	msg := recordMessage(ev.Text)
+	if msg == "" {
+		msg = ev.Text
+	}
+	var head []string
+	if !l.Time.IsZero() {
+		head = append(head, l.Time.UTC().Format(clockLayout))
+	}
+	if l.Member != "" {
+		head = append(head, textLabel(l.Member))
+	}
+	line := TerminalText(msg) + "  (" + TerminalText(l.Src) + ")"
+	if len(head) > 0 {
+		line = strings.Join(head, "  ") + "  " + line
+	}
+	const indent = "           "
+	if t.whole {
+		t.printf("%s%s\n", indent, t.style(line, ansiDim))
+		return
+	}
+	// Cut at the width, between runes, never dropping any.
+	width := max(t.opts.Width-len(indent), 20)
+	r := []rune(line)
+	for first := true; len(r) > 0; first = false {
+		n := min(len(r), width)
+		if !first {
+			n = min(len(r), width-2)
+		}
+		pre := indent
+		if !first {
+			pre += "  "
+		}
+		t.printf("%s%s\n", pre, t.style(string(r[:n]), ansiDim))
+		r = r[n:]
 	}
 }
 

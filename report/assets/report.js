@@ -2,6 +2,8 @@
 // eval); every string in it came from a log and is untrusted. It only reaches
 // the page through textContent (tooltips) or the canvas (legend, axes); no
 // innerHTML, no HTML string formatter.
+// It is one file (over 450 lines) because the page allows exactly one
+// script of its own, by its hash in the Content-Security-Policy.
 (function () {
   'use strict';
 
@@ -17,9 +19,31 @@
 
   var base = data.base;
   var members = data.members;
-  var LEADERLESS = 'rgba(220, 38, 38, 0.09)';
-  var FAULT = 'rgba(124, 58, 237, 0.07)';
   var FAULT_LINE = 'rgba(124, 58, 237, 0.75)';
+  var DOWN = 5; // analysis.StateDown
+
+  // hatch returns a fill pattern: a light tint crossed by stripes at an
+  // angle of its own, so that overlapping windows stay apart.
+  function hatch(tint, stripe, dir) {
+    var c = document.createElement('canvas');
+    c.width = c.height = 10;
+    var g = c.getContext('2d');
+    g.fillStyle = tint;
+    g.fillRect(0, 0, 10, 10);
+    g.strokeStyle = stripe;
+    g.lineWidth = 1.5;
+    g.beginPath();
+    if (dir > 0) { g.moveTo(0, 10); g.lineTo(10, 0); g.moveTo(-5, 5); g.lineTo(5, -5); g.moveTo(5, 15); g.lineTo(15, 5); }
+    else if (dir < 0) { g.moveTo(0, 0); g.lineTo(10, 10); g.moveTo(-5, 5); g.lineTo(5, 15); g.moveTo(5, -5); g.lineTo(15, 5); }
+    else { g.moveTo(0, 5); g.lineTo(10, 5); }
+    g.stroke();
+    return { image: c, repeat: 'repeat' };
+  }
+  var SHADES = {
+    leaderless: { fill: hatch('rgba(220, 38, 38, 0.07)', 'rgba(220, 38, 38, 0.30)', 1), legend: 'rgba(220, 38, 38, 0.55)' },
+    faults: { fill: hatch('rgba(124, 58, 237, 0.06)', 'rgba(124, 58, 237, 0.28)', -1), legend: 'rgba(124, 58, 237, 0.6)' },
+    gaps: { fill: hatch('rgba(107, 114, 128, 0.10)', 'rgba(107, 114, 128, 0.35)', 0), legend: 'rgba(107, 114, 128, 0.6)' }
+  };
 
   // --- formatting -------------------------------------------------------
   function pad(n, w) {
@@ -81,15 +105,14 @@
   }
 
   // --- shading shared by both charts ---------------------------------------
-  function leaderlessArea() {
+  // windowArea shades windows (leaderless, gaps) with the hatch of kind.
+  function windowArea(kind, windows) {
     return {
       silent: false, z: 0,
-      itemStyle: { color: LEADERLESS },
+      itemStyle: { color: SHADES[kind].fill },
       label: { show: false },
       emphasis: { disabled: true },
-      data: data.leaderless.map(function (w) {
-        return [{ xAxis: base + w.s }, { xAxis: base + w.e }];
-      })
+      data: windows.map(function (w) { return [{ xAxis: base + w.s }, { xAxis: base + w.e }]; })
     };
   }
   function faultSpans() { return data.faults.filter(function (f) { return f.e > f.s; }); }
@@ -98,7 +121,7 @@
     var few = data.faults.length <= 12;
     return {
       silent: false, z: 0,
-      itemStyle: { color: FAULT, borderColor: 'rgba(124, 58, 237, 0.45)', borderWidth: 1, borderType: 'dashed' },
+      itemStyle: { color: SHADES.faults.fill, borderColor: 'rgba(124, 58, 237, 0.45)', borderWidth: 1, borderType: 'dashed' },
       label: { show: withLabels && few, position: 'insideTopLeft', color: '#5b21b6', fontSize: 11 },
       emphasis: { disabled: true },
       data: faultSpans().map(function (f, k) {
@@ -121,10 +144,13 @@
   function shadingSeries(withLabels) {
     var out = [];
     if (data.leaderless.length) {
-      out.push({ id: 'leaderless', name: 'no leader', type: 'line', data: [], z: 0, color: 'rgba(220, 38, 38, 0.35)', markArea: leaderlessArea() });
+      out.push({ id: 'leaderless', name: 'no leader', type: 'line', data: [], z: 0, color: SHADES.leaderless.legend, markArea: windowArea('leaderless', data.leaderless) });
     }
     if (data.faults.length) {
-      out.push({ id: 'faults', name: 'faults', type: 'line', data: [], z: 0, color: 'rgba(124, 58, 237, 0.45)', markArea: faultArea(withLabels), markLine: faultLines(withLabels) });
+      out.push({ id: 'faults', name: 'faults', type: 'line', data: [], z: 0, color: SHADES.faults.legend, markArea: faultArea(withLabels), markLine: faultLines(withLabels) });
+    }
+    if (data.gaps.length) {
+      out.push({ id: 'gaps', name: 'no log data', type: 'line', data: [], z: 0, color: SHADES.gaps.legend, markArea: windowArea('gaps', data.gaps) });
     }
     return out;
   }
@@ -134,14 +160,21 @@
     series.forEach(function (s) {
       if (seen[s.name]) { return; }
       seen[s.name] = true;
-      var shade = s.id === 'leaderless' || s.id === 'faults';
-      out.push(shade ? { name: s.name, icon: 'roundRect' } : { name: s.name });
+      var shade = SHADES[s.id];
+      out.push(shade ? { name: s.name, icon: 'roundRect', itemStyle: { color: shade.fill, borderColor: shade.legend, borderWidth: 1 } } : { name: s.name });
     });
     return out;
   }
 
   function spanTip(params) {
     var idx = params.dataIndex;
+    if (params.seriesId === 'gaps') {
+      var g = data.gaps[idx];
+      if (!g) { return ''; }
+      return tip('No log data', SHADES.gaps.legend, [
+        ['from', fmtTime(base + g.s)], ['to', fmtTime(base + g.e)], ['lasted', fmtDur(g.e - g.s)]
+      ], 'No member logged a line in this window: the charts cannot say what happened here.');
+    }
     if (params.seriesId === 'leaderless') {
       var w = data.leaderless[idx];
       if (!w) { return ''; }
@@ -159,25 +192,56 @@
   }
 
   // --- term chart -------------------------------------------------------
+  // termPoints is a member's term line: [time, term, state, held, index].
+  // Where the member is down (its lane says so, or a fault stopped it)
+  // the line breaks: a point with no term, never its last term held on.
+  function termPoints(s) {
+    var t = s.t || [], v = s.v || [], st = s.s || [];
+    var stops = data.stopped.filter(function (w) { return w.m === s.m; });
+    var pts = [], k = 0;
+    function breakAt(rel) { pts.push([base + rel, null, DOWN, 0, -1]); }
+    for (var i = 0; i < t.length; i++) {
+      while (k < stops.length && stops[k].s <= t[i]) { breakAt(stops[k].s); k++; }
+      pts.push(st[i] === DOWN ? [base + t[i], null, DOWN, 0, i] : [base + t[i], v[i], st[i], 0, i]);
+    }
+    for (; k < stops.length; k++) { breakAt(stops[k].s); }
+    pts.sort(function (a, b) { return a[0] - b[0]; });
+    var last = pts[pts.length - 1];
+    var stoppedAtEnd = stops.some(function (w) { return w.e >= data.end; });
+    if (last && last[1] !== null && !stoppedAtEnd && last[0] < base + data.end) {
+      // The last known term holds until the end of the logs.
+      pts.push([base + data.end, last[1], last[2], 1, -1]);
+    }
+    return pts;
+  }
+  // termSymbol draws a marker where the term or the state changes, none on
+  // the point that carries the line to the end or breaks it.
+  function termSymbol(value) { return value[3] || value[1] === null ? 0 : 5; }
+  // statusSymbol marks the polls where something changed (term, leader,
+  // success): not every 250 ms.
+  function statusSymbol(pts) {
+    var mark = {};
+    for (var i = 0; i < pts.length; i++) {
+      var a = pts[i - 1], b = pts[i];
+      if (!a || a[1] !== b[1] || a[3] !== b[3]) { mark[b[0]] = true; }
+    }
+    return function (value) { return mark[value[0]] ? 5 : 0; };
+  }
   function termOption() {
     var opt = scaffold['chart-term'];
     var series = [];
     data.terms.forEach(function (s) {
       var m = member(s.m);
       var t = s.t || [], v = s.v || [], st = s.s || [];
-      var pts = new Array(t.length);
-      for (var i = 0; i < t.length; i++) { pts[i] = [base + t[i], v[i], st[i]]; }
-      if (t.length && t[t.length - 1] < data.end) {
-        // The last known term holds until the end of the logs.
-        pts.push([base + data.end, v[v.length - 1], st[st.length - 1], 1]);
-      }
+      var pts = termPoints(s);
       var marks = [];
       data.leaders.forEach(function (l, k) {
         if (l.m === s.m) { marks.push({ coord: [base + l.s, l.term], lead: k }); }
       });
+      termSeriesData['term-' + s.m] = pts;
       series.push({
         id: 'term-' + s.m, name: m.label, type: 'line', step: 'end', data: pts, color: m.color,
-        showSymbol: pts.length <= 300, symbol: 'circle', symbolSize: 5,
+        showSymbol: pts.length <= 300, symbol: 'circle', symbolSize: termSymbol, connectNulls: false,
         lineStyle: { width: 2 }, emphasis: { focus: 'series' }, z: 3,
         markPoint: {
           symbol: 'diamond', symbolSize: data.leaders.length > 60 ? 7 : 12, label: { show: false },
@@ -192,17 +256,22 @@
       var pts = new Array(t.length), errs = [], last = null;
       for (var i = 0; i < t.length; i++) {
         if (v[i] >= 0) {
-          pts[i] = [base + t[i], v[i], i];
+          pts[i] = [base + t[i], v[i], i, s.l[i]];
           last = v[i];
         } else {
-          pts[i] = [base + t[i], null, i];
-          errs.push([base + t[i], last === null ? 0 : last, i]);
+          pts[i] = [base + t[i], null, i, -2];
+          // A failed poll is marked where the failures start or change, not
+          // every 250 ms.
+          if (i === 0 || v[i - 1] >= 0 || s.e[i - 1] !== s.e[i]) {
+            errs.push([base + t[i], last === null ? 0 : last, i]);
+          }
         }
       }
       var name = m.label + ' (status)';
+      termSeriesData['status-' + s.m] = pts;
       series.push({
         id: 'status-' + s.m, name: name, type: 'line', step: 'end', data: pts, color: m.color,
-        showSymbol: pts.length <= 200, symbol: 'emptyCircle', symbolSize: 5, connectNulls: false,
+        showSymbol: true, symbol: 'emptyCircle', symbolSize: statusSymbol(pts), connectNulls: false,
         lineStyle: { width: 1.5, type: 'dashed' }, z: 2
       });
       if (errs.length) {
@@ -227,9 +296,38 @@
     return opt;
   }
 
+  // A data point's tooltip wins over the window shaded under it: over a
+  // shaded window, the point nearest the pointer (within 8 px) answers.
+  var termSeriesData = {}, termPointer = null, termChart = null;
+  function pointUnder() {
+    if (!termPointer || !termChart) { return null; }
+    var x = termPointer[0], y = termPointer[1];
+    var at = termChart.convertFromPixel({ xAxisIndex: 0 }, x);
+    var best = null, bestD = 8;
+    Object.keys(termSeriesData).forEach(function (id) {
+      var pts = termSeriesData[id];
+      var lo = 0, hi = pts.length - 1;
+      while (lo < hi) {
+        var mid = (lo + hi) >> 1;
+        if (pts[mid][0] < at) { lo = mid + 1; } else { hi = mid; }
+      }
+      [lo - 1, lo].forEach(function (i) {
+        var p = pts[i];
+        if (!p || p[1] === null) { return; }
+        var px = termChart.convertToPixel({ xAxisIndex: 0, yAxisIndex: 0 }, [p[0], p[1]]);
+        var dd = Math.sqrt((px[0] - x) * (px[0] - x) + (px[1] - y) * (px[1] - y));
+        if (dd < bestD) { bestD = dd; best = { seriesId: id, data: p, dataIndex: i, componentType: 'series' }; }
+      });
+    });
+    return best;
+  }
+
   function termTip(params) {
     var id = params.seriesId || '';
-    if (params.componentType === 'markArea' || params.componentType === 'markLine') { return spanTip(params); }
+    if (params.componentType === 'markArea' || params.componentType === 'markLine') {
+      var under = pointUnder();
+      return under ? termTip(under) : spanTip(params);
+    }
     if (params.componentType === 'markPoint') {
       var l = data.leaders[params.data && params.data.lead];
       if (!l) { return ''; }
@@ -409,6 +507,19 @@
   });
   term.setOption(termOpt);
   state.setOption(stateOpt);
+  termChart = term;
+  var termIndex = {};
+  termOpt.series.forEach(function (s, i) { termIndex[s.id] = i; });
+  term.getZr().on('mousemove', function (e) {
+    termPointer = [e.offsetX, e.offsetY];
+    // Near a point, its tooltip, whatever is under the pointer (a shaded
+    // window, the line between markers).
+    var u = pointUnder();
+    if (u) {
+      term.dispatchAction({ type: 'showTip', seriesIndex: termIndex[u.seriesId], dataIndex: u.dataIndex });
+    }
+  });
+  term.getZr().on('globalout', function () { termPointer = null; });
   [term, state].forEach(function (c) {
     c.on('updateAxisPointer', function (e) {
       var info = (e.axesInfo || []).filter(function (a) { return a.axisDim === 'x'; })[0];
@@ -436,6 +547,16 @@
   }
   follow(term, state);
   follow(state, term);
+
+  // Open on the incident, the quiet minutes around it folded away; the
+  // buttons show everything or go back.
+  function zoomTo(s, e) { state.dispatchAction({ type: 'dataZoom', startValue: base + s, endValue: base + e }); }
+  if (data.focus) {
+    zoomTo(data.focus[0], data.focus[1]);
+    var all = byId('zoom-all'), inc = byId('zoom-incident');
+    if (all) { all.addEventListener('click', function () { zoomTo(data.start, data.end); }); }
+    if (inc) { inc.addEventListener('click', function () { zoomTo(data.focus[0], data.focus[1]); }); }
+  }
   window.addEventListener('resize', function () { term.resize(); state.resize(); });
   window.etcdpmReady = true;
 })();
