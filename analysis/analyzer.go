@@ -107,6 +107,9 @@ func (a *Analyzer) Add(ev *parser.Event) {
 		a.addUnattributed(ev, t)
 		return
 	}
+	if ev.Member == 0 {
+		ev.Member = m.id // who wrote the line is decided here: the evidence carries it
+	}
 	prev, prevLead := m.lastSeen, m.lead
 	m.lastSeen = t
 	if !m.hasLogs {

@@ -13,11 +13,12 @@ type evLine struct {
 	seq   int64
 	input int
 	line  int64
+	who   parser.ID // the member the analysis attributed the line to
 	text  []byte
 }
 
 func (l *evLine) set(ev *parser.Event, t time.Time, seq int64) {
-	l.t, l.seq, l.input, l.line = t, seq, ev.Input, ev.Line
+	l.t, l.seq, l.input, l.line, l.who = t, seq, ev.Input, ev.Line, ev.Member
 	l.text = append(l.text[:0], ev.Text...)
 }
 
@@ -113,7 +114,7 @@ func (a *Analyzer) evidenceOf(max int, sets ...[]evLine) []Evidence {
 	})
 	out := make([]Evidence, len(kept))
 	for i, l := range kept {
-		out[i] = Evidence{Input: a.inputName(l.input), Line: l.line, Text: string(l.text)}
+		out[i] = Evidence{Input: a.inputName(l.input), Line: l.line, Member: l.who, Text: string(l.text)}
 	}
 	return out
 }

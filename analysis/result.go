@@ -137,7 +137,10 @@ type Finding struct {
 type Evidence struct {
 	Input string `json:"input"`
 	Line  int64  `json:"line"`
-	Text  string `json:"text"`
+	// Member is who wrote the line, as the analysis decided (the line's own
+	// ID, or the member its input or stream belongs to); zero when unknown.
+	Member parser.ID `json:"member,omitempty"`
+	Text   string    `json:"text"`
 }
 
 // Diagnosis is the verdict: the principal finding, explained.

@@ -91,7 +91,12 @@ func (p *evidenceParser) line(e analysis.Evidence, n int) evidenceLine {
 			l.Member = p.ms.label(ev.Member)
 		case ev.Name != "":
 			l.Member = clip(ev.Name, 64)
+		case ev.Source != "":
+			l.Member = clip(ev.Source, 64)
 		}
+	}
+	if e.Member != 0 { // who wrote it, as the analysis decided
+		l.Member = p.ms.label(e.Member)
 	}
 	if l.Message == "" {
 		l.Message = l.Raw
