@@ -48,6 +48,9 @@ func (st *splitTracker) candidate(a *Analyzer, m *member, ev *parser.Event, t ti
 			return
 		}
 	}
+	if s.n > 0 && t.Sub(s.start) > splitOverlap {
+		return // the first campaign at this term had timed out: no overlap
+	}
 	if s.n < len(s.members) {
 		if s.n < len(s.ev) {
 			s.ev[s.n].set(ev, t, a.seq)
@@ -86,6 +89,11 @@ func (st *splitTracker) finish() {
 		st.slots[i] = splitSlot{}
 	}
 }
+
+// splitOverlap is how long after the first candidate at a term another
+// one still runs against it: one election timeout (etcd's default, 1 s).
+// A later candidate at that term started after the first had lost.
+const splitOverlap = time.Second
 
 // splitGap joins split-vote terms into one finding.
 const splitGap = time.Minute
