@@ -48,8 +48,8 @@ func (st *splitTracker) candidate(a *Analyzer, m *member, ev *parser.Event, t ti
 			return
 		}
 	}
-	if s.n > 0 && t.Sub(s.start) > splitOverlap {
-		return // the first campaign at this term had timed out: no overlap
+	if s.n > 0 && !st.running(a, s) {
+		return // the campaigns before it at this term had ended: no overlap
 	}
 	if s.n < len(s.members) {
 		if s.n < len(s.ev) {
@@ -61,6 +61,19 @@ func (st *splitTracker) candidate(a *Analyzer, m *member, ev *parser.Event, t ti
 	if s.start.IsZero() || t.Before(s.start) {
 		s.start = t
 	}
+}
+
+// running reports whether a member that became candidate at the slot's
+// term still campaigns at it: a split vote is campaigns that overlap.
+// One whose election timed out has moved to a higher term (or stopped,
+// or followed a leader) before the next candidate at its term starts.
+func (st *splitTracker) running(a *Analyzer, s *splitSlot) bool {
+	for _, ix := range s.members[:s.n] {
+		if p := a.mem[ix]; p.up && p.state == StateCandidate && p.term == s.term {
+			return true
+		}
+	}
+	return false
 }
 
 func (st *splitTracker) leader(term uint64) {
@@ -89,11 +102,6 @@ func (st *splitTracker) finish() {
 		st.slots[i] = splitSlot{}
 	}
 }
-
-// splitOverlap is how long after the first candidate at a term another
-// one still runs against it: one election timeout (etcd's default, 1 s).
-// A later candidate at that term started after the first had lost.
-const splitOverlap = time.Second
 
 // splitGap joins split-vote terms into one finding.
 const splitGap = time.Minute
