@@ -94,6 +94,9 @@ func (a *Analyzer) Finish() *Result {
 	if note := a.interleavedNote(); note != "" {
 		r.Diagnosis.Explanation += "\n\n" + note
 	}
+	if note := a.gapNote(&f); note != "" {
+		r.Diagnosis.Explanation += "\n\n" + note
+	}
 	a.members(r)
 	r.Timeline, r.TimelineOmitted = a.timelineResult()
 	for _, rec := range a.lead.list {

@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"strings"
 	"time"
 
 	"github.com/etcdpm/etcdpm/parser"
@@ -80,11 +81,38 @@ func (a *Analyzer) cutAtGaps() {
 			}
 			for _, rec := range a.lead.list {
 				if rec.leader == m.ix && rec.restartEnd.Equal(k.from) {
-					rec.restartEnd = time.Time{}
+					rec.restartEnd = a.gapAfter(k.from) // led as far as the lines tell
 				}
 			}
 		}
 	}
+}
+
+// gapAfter returns the start of the first gap after t.
+func (a *Analyzer) gapAfter(t time.Time) time.Time {
+	for _, g := range a.gaps {
+		if !g.End.Before(t) {
+			return g.Start
+		}
+	}
+	return t
+}
+
+// gapNote says, for the explanation, where the logs have no data.
+func (a *Analyzer) gapNote(f *facts) string {
+	if len(a.gaps) == 0 {
+		return ""
+	}
+	var parts []string
+	for i, g := range a.gaps {
+		if i == 3 {
+			parts = append(parts, plural(len(a.gaps)-3, "more gap", "more gaps"))
+			break
+		}
+		parts = append(parts, "from "+f.at(g.Start)+" to "+f.at(g.End)+", for "+dur(g.End.Sub(g.Start)))
+	}
+	return "Note: the logs have no line at all " + strings.Join(parts, "; ") + ": a cut excerpt, an elision or " +
+		"a rotated log. What happened then is not known: the leaderless windows stop at it, and no stall or kill is read into it."
 }
 
 // outsideGaps returns the parts of the windows that no gap covers, of
