@@ -32,6 +32,7 @@ type span struct {
 	recKey, envKey stamp // the stamps of the last line timed by timeLine, without fractions
 	recUnix        int64 // and its times that came whole (epoch numbers, journald JSON)
 	envUnix        int64
+	how            uint8 // its record format and which stamps it had (see timeLine)
 }
 
 // see adds one line's time.
@@ -136,10 +137,11 @@ func (r *Reader) timeLine(rec *record, f *framed) {
 	if f.hasTime && !f.lazy {
 		eu = f.t.Unix()
 	}
-	if sp.keyed && ru == sp.recUnix && eu == sp.envUnix && sameSecond(&rec.st, &sp.recKey) && sameSecond(&f.st, &sp.envKey) {
+	how := uint8(rec.format)<<3 | b2u(rec.hasTime)<<2 | b2u(f.hasTime)<<1 | b2u(f.exact)
+	if sp.keyed && how == sp.how && ru == sp.recUnix && eu == sp.envUnix && sameSecond(&rec.st, &sp.recKey) && sameSecond(&f.st, &sp.envKey) {
 		return
 	}
-	sp.keyed, sp.recKey, sp.envKey, sp.recUnix, sp.envUnix = true, rec.st, f.st, ru, eu
+	sp.keyed, sp.how, sp.recKey, sp.envKey, sp.recUnix, sp.envUnix = true, how, rec.st, f.st, ru, eu
 	rec.st.nsec, f.st.nsec = 0, 0
 	if !rec.lazy {
 		rec.t = rec.t.Truncate(time.Second)
@@ -163,6 +165,13 @@ func (r *Reader) seeTime(t time.Time, rec *record, f *framed) {
 	} else {
 		r.guessed.see(t)
 	}
+}
+
+func b2u(b bool) uint8 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // sameSecond reports whether two stamps are equal but for their fractions.
