@@ -441,7 +441,7 @@ func (s *stream) absorb(c *chunk) {
 	s.stats.Skipped += r.stats.Skipped
 	s.stats.Malformed += r.stats.Malformed
 	s.span.absorb(&r.span)
-	s.guessed.absorb(&r.guessed)
+	s.guessed.absorb(&r.guess)
 	for f := range s.recs {
 		s.recs[f] += r.recs[f]
 	}

@@ -48,12 +48,12 @@ type Reader struct {
 	procDate  [3]int // the last record date a Procfile line carried
 	joined    []byte // a CRI line with its partial lines joined
 
-	rec     record
-	ev      Event
-	stats   Stats
-	span    span // line times (see span.go)
-	guessed span
-	recs    [recFormats]int64
+	rec   record
+	ev    Event
+	stats Stats
+	span  span // line times (see span.go)
+	guess span
+	recs  [recFormats]int64
 
 	// chunk mode (see Read): lines come from chunk; the in-order pass
 	// numbers them and drops repeated shutdown lines.
@@ -83,7 +83,7 @@ func NewReader(r io.Reader, opts Options) *Reader {
 		br:   bufio.NewReaderSize(r, 256<<10),
 		tz:   opts.TZ,
 		strs: make(map[string]string),
-		span: span{max: MaxGaps}, guessed: span{max: MaxGaps},
+		span: span{max: MaxGaps}, guess: span{max: MaxGaps},
 	}
 	if rd.tz == nil {
 		rd.tz = time.UTC
@@ -135,7 +135,7 @@ func (r *Reader) Err() error { return r.err }
 func (r *Reader) Stats() Stats {
 	s := r.stats
 	s.Layout = r.Layout()
-	spanStats(&s, &r.span, &r.guessed)
+	spanStats(&s, &r.span, &r.guess)
 	return s
 }
 

@@ -163,7 +163,7 @@ func (r *Reader) seeTime(t time.Time, rec *record, f *framed) {
 	if rec.hasTime && (!rec.zoneless || f.hasTime && f.exact) || !rec.hasTime && f.exact {
 		r.span.see(t)
 	} else {
-		r.guessed.see(t)
+		r.guess.see(t)
 	}
 }
 
