@@ -48,7 +48,7 @@ func (st *splitTracker) candidate(a *Analyzer, m *member, ev *parser.Event, t ti
 			return
 		}
 	}
-	if s.n > 0 && !st.running(a, s) {
+	if s.n > 0 && (!st.running(a, s) || t.Sub(s.start) > splitOverlap) {
 		return // the campaigns before it at this term had ended: no overlap
 	}
 	if s.n < len(s.members) {
@@ -62,6 +62,12 @@ func (st *splitTracker) candidate(a *Analyzer, m *member, ev *parser.Event, t ti
 		s.start = t
 	}
 }
+
+// splitOverlap bounds how long after the first candidate at a term another
+// one can still run against it: one randomized election timeout (etcd's
+// default 1 s, drawn up to 2 s). A candidate whose lines stop (killed,
+// frozen, its log cut) stays a candidate in its last line, but not longer.
+const splitOverlap = 2 * time.Second
 
 // running reports whether a member that became candidate at the slot's
 // term still campaigns at it: a split vote is campaigns that overlap.
