@@ -23,6 +23,7 @@ func Analyze(ctx context.Context, srcs []parser.Source, faults []Fault, status [
 	a := New(opts)
 	a.capture(faults, status)
 	stats, err := parser.Read(ctx, srcs, runtime.GOMAXPROCS(0), a.Add)
+	a.Lines(stats)
 	res := a.Finish()
 	res.Inputs = InputStats(opts.Inputs, stats)
 	return res, stats, err

@@ -43,6 +43,8 @@ type Analyzer struct {
 	interleaved map[int]bool
 
 	start, clock time.Time
+	linesEnd     time.Time // the latest time of any line, events or not (see Lines)
+	gaps         []Window  // stretches with no line in any input (see Lines)
 	seq          int64
 
 	lead      leaderBook

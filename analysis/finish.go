@@ -24,7 +24,8 @@ type facts struct {
 
 // Finish ends the analysis and returns its Result. Call it once.
 func (a *Analyzer) Finish() *Result {
-	end := a.clock
+	end := a.logsEnd()
+	a.cutAtGaps()
 	for _, m := range a.mem {
 		m.camp.open = false // an election still running is neither won nor lost
 		a.endStreak(m, end, streakOpen)
@@ -48,20 +49,21 @@ func (a *Analyzer) Finish() *Result {
 	a.settleLeaderships(end)
 	f := a.facts(end)
 
-	r := &Result{Schema: Schema, Start: a.start, End: end, Faults: a.faults, Status: a.status}
+	r := &Result{Schema: Schema, Start: a.start, End: end, Faults: a.faults, Status: a.status, Gaps: a.gaps}
 	if s := a.opts.Start; !s.IsZero() && (r.Start.IsZero() || s.Before(r.Start)) {
 		r.Start = s
 	}
 	if e := a.opts.End; !e.IsZero() && e.After(r.End) {
 		r.End = e
 	}
-	r.Leaderless = a.leaderless(end)
+	r.Leaderless = a.outsideGaps(a.leaderless(end))
 
 	f.r = r
 	var fs []Finding
 	for i := range kinds {
 		fs = append(fs, kinds[i].detect(a, &f)...)
 	}
+	r.Leaderless = a.outsideGaps(r.Leaderless) // detectors add windows too
 	for i := range fs {
 		if fs[i].Members == nil {
 			fs[i].Members = []parser.ID{}
@@ -90,6 +92,9 @@ func (a *Analyzer) Finish() *Result {
 	}
 
 	if note := a.interleavedNote(); note != "" {
+		r.Diagnosis.Explanation += "\n\n" + note
+	}
+	if note := a.gapNote(&f); note != "" {
 		r.Diagnosis.Explanation += "\n\n" + note
 	}
 	a.members(r)

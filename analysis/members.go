@@ -35,6 +35,7 @@ type member struct {
 	lastLed       *leadership // its latest leadership
 	leaderSeen    time.Time   // its last line while leader
 	resumes       []span      // silences it broke while still leader (no restart)
+	kills         []span      // downs inferred from a start line after silence (see restarted)
 	pendReason    endReason   // why the leadership is about to end (step-down, higher term)
 	pendBy        parser.ID
 

@@ -26,9 +26,10 @@ type Result struct {
 	Leaderless        []Window     `json:"leaderless"`
 	LeaderlessOmitted int          `json:"leaderless_omitted,omitempty"`
 	Findings          []Finding    `json:"findings"`
-	Diagnosis         Diagnosis    `json:"diagnosis"`
-	// Gaps are spans with no log line at all: "no data from T1 to T2".
-	Gaps []Window `json:"gaps,omitempty"`
+	// Gaps are the stretches of 30 s or more in which no input has a line
+	// ("no data from T1 to T2"): no leaderless window, stall or kill spans one.
+	Gaps      []Window  `json:"gaps,omitempty"`
+	Diagnosis Diagnosis `json:"diagnosis"`
 
 	// Start and End bound the time the inputs cover.
 	Start time.Time `json:"-"`

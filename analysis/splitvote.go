@@ -48,6 +48,9 @@ func (st *splitTracker) candidate(a *Analyzer, m *member, ev *parser.Event, t ti
 			return
 		}
 	}
+	if s.n > 0 && (!st.running(a, s) || t.Sub(s.start) > splitOverlap) {
+		return // the campaigns before it at this term had ended: no overlap
+	}
 	if s.n < len(s.members) {
 		if s.n < len(s.ev) {
 			s.ev[s.n].set(ev, t, a.seq)
@@ -58,6 +61,25 @@ func (st *splitTracker) candidate(a *Analyzer, m *member, ev *parser.Event, t ti
 	if s.start.IsZero() || t.Before(s.start) {
 		s.start = t
 	}
+}
+
+// splitOverlap bounds how long after the first candidate at a term another
+// one can still run against it: one randomized election timeout (etcd's
+// default 1 s, drawn up to 2 s). A candidate whose lines stop (killed,
+// frozen, its log cut) stays a candidate in its last line, but not longer.
+const splitOverlap = 2 * time.Second
+
+// running reports whether a member that became candidate at the slot's
+// term still campaigns at it: a split vote is campaigns that overlap.
+// One whose election timed out has moved to a higher term (or stopped,
+// or followed a leader) before the next candidate at its term starts.
+func (st *splitTracker) running(a *Analyzer, s *splitSlot) bool {
+	for _, ix := range s.members[:s.n] {
+		if p := a.mem[ix]; p.up && p.state == StateCandidate && p.term == s.term {
+			return true
+		}
+	}
+	return false
 }
 
 func (st *splitTracker) leader(term uint64) {

@@ -304,6 +304,9 @@ func (a *Analyzer) restarted(m *member, prev time.Time, ev *parser.Event, t time
 	if m.up {
 		// Killed or crashed: no shutdown line. Down since its last line.
 		m.addDown(prev, t)
+		if len(m.kills) < 256 {
+			m.kills = append(m.kills, span{prev, t})
+		}
 		m.up = false
 		m.point(prev, a.opts.MaxSeriesPoints)
 		if rec := a.ownLeadership(m); rec != nil && rec.restartEnd.IsZero() {

@@ -246,6 +246,8 @@ type stream struct {
 	lines   int64 // lines of the chunks consumed so far
 	shut    shutdowns
 	stats   Stats
+	span    span
+	guessed span
 	recs    [recFormats]int64
 	variant string
 	seq     *seqReader // for layouts that cannot be cut (journald short)
@@ -253,7 +255,7 @@ type stream struct {
 }
 
 func newStream(src Source, depth int) *stream {
-	s := &stream{src: src, opts: src.Opts, tz: src.Opts.TZ, order: make(chan *chunk, depth)}
+	s := &stream{src: src, opts: src.Opts, tz: src.Opts.TZ, order: make(chan *chunk, depth), span: span{max: MaxGaps}, guessed: span{max: MaxGaps}}
 	if s.opts.MaxErrors == 0 {
 		s.opts.MaxErrors = 5
 	}
@@ -438,6 +440,8 @@ func (s *stream) absorb(c *chunk) {
 	s.stats.Events += r.stats.Events
 	s.stats.Skipped += r.stats.Skipped
 	s.stats.Malformed += r.stats.Malformed
+	s.span.absorb(&r.span)
+	s.guessed.absorb(&r.guess)
 	for f := range s.recs {
 		s.recs[f] += r.recs[f]
 	}
@@ -477,6 +481,7 @@ func (s *stream) finalStats() Stats {
 	st := s.stats
 	r := Reader{env: s.env, variant: s.variant, recs: s.recs}
 	st.Layout = r.Layout()
+	spanStats(&st, &s.span, &s.guessed)
 	return st
 }
 

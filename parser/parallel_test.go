@@ -174,6 +174,19 @@ func FuzzParallelSequential(f *testing.F) {
 			f.Add(run, uint16(start*37), uint8(0))
 		}
 	})
+	// one member's lines after another's, as docker-compose v1 prints them:
+	// out of time order, with the seed demo's "[...]" gap in the middle
+	var blocks []byte
+	for _, p := range []string{"../testdata/real/3.6.16-quorum-loss-prevote-off/n2.log", "../testdata/shared/seed/etcd-demo-compose-logs.txt",
+		"../testdata/real/3.6.16-quorum-loss-prevote-off/n1.log"} {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		lines := bytes.SplitAfter(data, []byte("\n"))
+		blocks = append(blocks, bytes.Join(lines[:min(60, len(lines))], nil)...)
+	}
+	f.Add(blocks, uint16(300), uint8(0))
 	f.Add([]byte("etcd1-1  | {\"level\":\"info\",\"ts\":\"2026-11-23T21:07:10Z\",\"msg\":\"received signal; shutting down\"}\n"+
 		"etcd1-1  | {\"level\":\"info\",\"ts\":\"2026-11-23T21:07:10.0001Z\",\"msg\":\"closing etcd server\"}\n"), uint16(40), uint8(0))
 	f.Fuzz(func(t *testing.T, data []byte, chunk uint16, layout uint8) {

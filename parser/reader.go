@@ -43,6 +43,13 @@ type Stats struct {
 	// (Options.Year), Options.ReferenceName (or "reference time"), "stamp in
 	// the input" or "current year"; empty when the input had none.
 	YearFrom string
+	// First and Last are the earliest and the latest time of the input's
+	// lines, events or not (lines that are not events to the second); zero
+	// when no line had a time.
+	First, Last time.Time
+	// Gaps are the stretches of GapMin or more between two consecutive line
+	// times, in time order (at most MaxGaps; the lines' order does not matter).
+	Gaps []Gap
 }
 
 // SyntaxError is a malformed line. It is reported, never fatal.

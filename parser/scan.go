@@ -51,6 +51,8 @@ type Reader struct {
 	rec   record
 	ev    Event
 	stats Stats
+	span  span // line times (see span.go)
+	guess span
 	recs  [recFormats]int64
 
 	// chunk mode (see Read): lines come from chunk; the in-order pass
@@ -81,6 +83,7 @@ func NewReader(r io.Reader, opts Options) *Reader {
 		br:   bufio.NewReaderSize(r, 256<<10),
 		tz:   opts.TZ,
 		strs: make(map[string]string),
+		span: span{max: MaxGaps}, guess: span{max: MaxGaps},
 	}
 	if rd.tz == nil {
 		rd.tz = time.UTC
@@ -132,6 +135,7 @@ func (r *Reader) Err() error { return r.err }
 func (r *Reader) Stats() Stats {
 	s := r.stats
 	s.Layout = r.Layout()
+	spanStats(&s, &r.span, &r.guess)
 	return s
 }
 
@@ -318,6 +322,7 @@ func (r *Reader) handleRecord(line []byte, f *framed, payload []byte) bool {
 	switch st {
 	case stNoise:
 		r.stats.Skipped++
+		r.timeLine(rec, f)
 		return false
 	case stMalformed:
 		r.malformed(why)
@@ -353,6 +358,7 @@ func (r *Reader) handleRecord(line []byte, f *framed, payload []byte) bool {
 		return false
 	}
 	if kind == KindNone {
+		r.timeLine(rec, f)
 		return false
 	}
 	if !fromRaft {
@@ -364,6 +370,9 @@ func (r *Reader) handleRecord(line []byte, f *framed, payload []byte) bool {
 	if u := ev.Time.Unix(); u < minUnix || u >= maxUnix {
 		r.malformed("time outside the years 0 to 9999")
 		return false
+	}
+	if !ev.Time.IsZero() {
+		r.seeTime(ev.Time, rec, f)
 	}
 	if !ev.Time.IsZero() && (f.exact || rec.hasTime) {
 		r.lastYear = ev.Time.Year()
