@@ -58,6 +58,7 @@ type Analyzer struct {
 	campMarks marks // when any member campaigned (see fold.go)
 	stopMarks marks // when any member shut down
 	drifts    []*drift
+	safety    safetyBook
 	tl        timeline
 
 	faults []Fault        // a capture's faults (Analyze)
@@ -118,6 +119,7 @@ func (a *Analyzer) Add(ev *parser.Event) {
 		m.noteResume(prev, t)
 	}
 
+	a.checkSafety(m, ev, t)
 	switch ev.Kind {
 	case parser.BecameFollower:
 		a.becameFollower(m, ev, t)

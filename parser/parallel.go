@@ -243,6 +243,7 @@ type stream struct {
 	cur     *chunk
 	i       int
 	lastKey int64
+	times   timeOrder
 	lines   int64 // lines of the chunks consumed so far
 	shut    shutdowns
 	stats   Stats
@@ -466,6 +467,9 @@ func (s *stream) emit(fn func(*Event)) {
 	e := s.current()
 	if !e.Time.IsZero() {
 		s.lastKey = e.Time.UnixNano()
+		if !s.seqMode {
+			s.times.step(s.lastKey, &s.stats)
+		}
 	}
 	fn(e)
 }

@@ -51,6 +51,7 @@ type Reader struct {
 	rec   record
 	ev    Event
 	stats Stats
+	order timeOrder
 	recs  [recFormats]int64
 
 	// chunk mode (see Read): lines come from chunk; the in-order pass
@@ -117,6 +118,9 @@ func (r *Reader) Scan() bool {
 		}
 		if kept && (r.chunked || r.shut.keep(&r.ev)) {
 			r.stats.Events++
+			if !r.chunked && !r.ev.Time.IsZero() {
+				r.order.step(r.ev.Time.UnixNano(), &r.stats)
+			}
 			return true
 		}
 	}
