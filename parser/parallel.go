@@ -421,6 +421,7 @@ func (s *stream) patch() bool {
 		return true
 	}
 	s.stats.Events--
+	s.stats.Records++ // a repeated shutdown line
 	s.i++
 	return false
 }
@@ -439,6 +440,9 @@ func (s *stream) absorb(c *chunk) {
 	s.stats.Events += r.stats.Events
 	s.stats.Skipped += r.stats.Skipped
 	s.stats.Malformed += r.stats.Malformed
+	s.stats.Records += r.stats.Records
+	s.stats.Glued += r.stats.Glued
+	s.stats.Continued += r.stats.Continued
 	for f := range s.recs {
 		s.recs[f] += r.recs[f]
 	}

@@ -35,6 +35,17 @@ type Stats struct {
 	Events    int64
 	Skipped   int64 // noise: non-log lines, panics, elisions, protobuf warnings
 	Malformed int64
+	// Records counts the valid records that make no event (most lines of a
+	// log), and the repeated shutdown lines dropped. With Glued and
+	// Continued, every line is counted once:
+	// Lines + Glued == Events + Skipped + Malformed + Records + Continued.
+	Records int64
+	// Glued counts the records found after another on one line (zap
+	// records glued together): each is counted as a line of its own.
+	Glued int64
+	// Continued counts the partial lines (CRI "P") joined to the line after
+	// them, whose record counts once.
+	Continued int64
 	Errors    []SyntaxError // the first few malformed lines
 	// Backward and Forward count the events (of Read, in line order) whose
 	// time is before, or after, that of the last timed event before them: a

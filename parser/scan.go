@@ -108,6 +108,7 @@ func (r *Reader) Scan() bool {
 		if len(r.rest) > 0 {
 			p := r.rest
 			r.rest = nil
+			r.stats.Glued++
 			kept = r.handleRecord(r.restLine, &r.restF, p)
 		} else {
 			line, ok := r.nextLine()
@@ -116,7 +117,11 @@ func (r *Reader) Scan() bool {
 			}
 			kept = r.handle(line)
 		}
-		if kept && (r.chunked || r.shut.keep(&r.ev)) {
+		if kept && !r.chunked && !r.shut.keep(&r.ev) {
+			r.stats.Records++ // a repeated shutdown line
+			continue
+		}
+		if kept {
 			r.stats.Events++
 			if !r.chunked && !r.ev.Time.IsZero() {
 				r.order.step(r.ev.Time.UnixNano(), &r.stats)
@@ -357,6 +362,7 @@ func (r *Reader) handleRecord(line []byte, f *framed, payload []byte) bool {
 		return false
 	}
 	if kind == KindNone {
+		r.stats.Records++
 		return false
 	}
 	if !fromRaft {
