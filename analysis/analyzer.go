@@ -44,6 +44,7 @@ type Analyzer struct {
 
 	start, clock time.Time
 	seq          int64
+	misplaced    []int64 // per input: events placed later than their time (see when)
 
 	lead      leaderBook
 	streaks   []*streak // closed streaks worth a look at Finish
@@ -202,10 +203,14 @@ func isRestart(k parser.Kind) bool { return k == parser.NewRaft || k == parser.S
 
 // when returns the event's time, made usable: a zero time takes the member's
 // (or the stream's) last time, and a member's own times never go backwards
-// (raft's std-logger has 1 s resolution next to capnslog's µs).
+// (raft's std-logger has 1 s resolution next to capnslog's µs). An event
+// moved by more than a second is counted (Input.Misplaced): never silently.
 func (a *Analyzer) when(ev *parser.Event, m *member) time.Time {
 	t := ev.Time
 	if m != nil && !m.lastSeen.IsZero() && (t.IsZero() || t.Before(m.lastSeen)) {
+		if !t.IsZero() && m.lastSeen.Sub(t) > time.Second {
+			a.misplace(ev.Input)
+		}
 		t = m.lastSeen
 	}
 	if t.IsZero() {
@@ -250,4 +255,14 @@ func (a *Analyzer) index(id parser.ID) int32 {
 		return ix
 	}
 	return -1
+}
+
+func (a *Analyzer) misplace(input int) {
+	if input < 0 || input > 1<<20 {
+		return
+	}
+	for input >= len(a.misplaced) {
+		a.misplaced = append(a.misplaced, 0)
+	}
+	a.misplaced[input]++
 }

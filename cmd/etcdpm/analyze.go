@@ -206,6 +206,9 @@ func (c *analyzeCmd) Run(e *env) error {
 				res, stats, err = analyzeSources(e.ctx, names, srcs, capt)
 			}
 		}
+		if res != nil {
+			warnMisplaced(res, func(msg string) { warn(e.stderr, msg) })
+		}
 	}
 	// An input that fails part way (a truncated .gz, an I/O error) does not
 	// cost the others: the analysis of what was read is written, and the

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/etcdpm/etcdpm/analysis"
 	"github.com/etcdpm/etcdpm/parser"
 )
 
@@ -123,4 +124,16 @@ func reverseLines(data []byte) []byte {
 		end = start
 	}
 	return out
+}
+
+// warnMisplaced names the inputs with lines out of order that the analysis
+// had to place later than their time: too few to refuse the input, never
+// placed silently.
+func warnMisplaced(res *analysis.Result, warn func(string)) {
+	for _, in := range res.Inputs {
+		if in.Misplaced > 0 {
+			warn(fmt.Sprintf("%s: partly out of order: %s a time more than a second before that of its member's line before it, and is placed at that time",
+				in.Name, lines(in.Misplaced, "event line")+map[bool]string{true: " has", false: " each have"}[in.Misplaced == 1]))
+		}
+	}
 }
