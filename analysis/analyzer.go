@@ -34,7 +34,8 @@ type Analyzer struct {
 	cacheID parser.ID
 	cacheIx int32
 	sources []source
-	lastSrc int // the source last found
+	srcIx   map[srcKey]int // sources by (input, name)
+	lastSrc int            // the source last found
 	// pendingBytes is the text held by lines waiting for their member
 	// (see addUnattributed).
 	pendingBytes int
