@@ -74,8 +74,8 @@ func reorder(ctx context.Context, ins []input, stats []parser.Stats, warn func(s
 		return nil, err
 	}
 	for i, in := range ins {
-		if in.fi == nil {
-			return fail(fmt.Errorf("%s: cannot be read again to read %s forwards", in.name, ins[i].name))
+		if in.fi == nil || !in.fi.Mode().IsRegular() {
+			return fail(fmt.Errorf("%s cannot be read again, to read the newest-first inputs oldest first: reverse them (tac) before giving them to etcdpm", in.name))
 		}
 		f, err := os.Open(in.name)
 		if err != nil {
