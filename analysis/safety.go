@@ -154,6 +154,41 @@ func (sb *safetyBook) add(c safetyCase) {
 	}
 }
 
+// oneCluster reports whether members x and y are known to be of one
+// cluster, or not known to be of two: one of them sent the other a vote
+// request or had a stream to it, or both did to a third member. Members of
+// which nothing is known are taken for one cluster.
+func (a *Analyzer) oneCluster(x, y int32) bool {
+	px, py := a.peersOf(x), a.peersOf(y)
+	if len(px) == 0 && len(py) == 0 {
+		return true
+	}
+	if px[y] || py[x] {
+		return true
+	}
+	for p := range px {
+		if py[p] {
+			return true
+		}
+	}
+	return false
+}
+
+// peersOf returns the members m talked to, as far as its lines tell.
+func (a *Analyzer) peersOf(ix int32) map[int32]bool {
+	m := a.mem[ix]
+	out := map[int32]bool{}
+	for _, id := range m.peers {
+		if p := a.index(id); p >= 0 {
+			out[p] = true
+		}
+	}
+	for _, r := range m.reach {
+		out[r.peer] = true
+	}
+	return out
+}
+
 func (l evLine) clone() evLine {
 	l.text = append([]byte(nil), l.text...)
 	return l
@@ -162,6 +197,9 @@ func (l evLine) clone() evLine {
 func (a *Analyzer) detectSafety(f *facts) []Finding {
 	var out []Finding
 	for _, c := range a.safety.found {
+		if c.what == twoLeaders && !a.oneCluster(c.members[0], c.members[1]) {
+			continue // two clusters' logs given together, each with its own term 2
+		}
 		var sum string
 		switch c.what {
 		case twoLeaders:

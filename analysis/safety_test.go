@@ -100,3 +100,31 @@ func TestSafetyViolations(t *testing.T) {
 		})
 	}
 }
+
+// Two clusters' logs given together, each electing its own leader at term
+// 2, are no safety violation: their members never talked to each other.
+func TestSafetyTwoClusters(t *testing.T) {
+	dir := t.TempDir()
+	logs, _ := filepath.Glob(filepath.Join(safetyRun, "n*.log"))
+	var all []string
+	for _, p := range logs {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// the second cluster: the same run with other IDs
+		other := strings.NewReplacer("a49030e9f359ead7", "1000000000000001", "bdcae6fa5537fba0", "1000000000000002",
+			"67126bc2bcbc5ede", "1000000000000003").Replace(string(b))
+		q := filepath.Join(dir, "other-"+filepath.Base(p))
+		if err := os.WriteFile(q, []byte(other), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, p, q)
+	}
+	for _, o := range orders {
+		r := o.run(t, all...)
+		if fs := findings(r, SafetyViolation); len(fs) != 0 {
+			t.Errorf("%s: %s", o.name, fs[0].Summary)
+		}
+	}
+}
