@@ -26,6 +26,11 @@ func Analyze(ctx context.Context, srcs []parser.Source, faults []Fault, status [
 	a.Lines(stats)
 	res := a.Finish()
 	res.Inputs = InputStats(opts.Inputs, stats)
+	for i, n := range a.misplaced {
+		if i < len(res.Inputs) {
+			res.Inputs[i].Misplaced = n
+		}
+	}
 	return res, stats, err
 }
 

@@ -34,7 +34,8 @@ type Analyzer struct {
 	cacheID parser.ID
 	cacheIx int32
 	sources []source
-	lastSrc int // the source last found
+	srcIx   map[srcKey]int // sources by (input, name)
+	lastSrc int            // the source last found
 	// pendingBytes is the text held by lines waiting for their member
 	// (see addUnattributed).
 	pendingBytes int
@@ -46,6 +47,7 @@ type Analyzer struct {
 	linesEnd     time.Time // the latest time of any line, events or not (see Lines)
 	gaps         []Window  // stretches with no line in any input (see Lines)
 	seq          int64
+	misplaced    []int64 // per input: events placed later than their time (see when)
 
 	lead      leaderBook
 	streaks   []*streak // closed streaks worth a look at Finish
@@ -60,6 +62,7 @@ type Analyzer struct {
 	campMarks marks // when any member campaigned (see fold.go)
 	stopMarks marks // when any member shut down
 	drifts    []*drift
+	safety    safetyBook
 	tl        timeline
 
 	faults []Fault        // a capture's faults (Analyze)
@@ -123,6 +126,7 @@ func (a *Analyzer) Add(ev *parser.Event) {
 		m.noteResume(prev, t)
 	}
 
+	a.checkSafety(m, ev, t)
 	switch ev.Kind {
 	case parser.BecameFollower:
 		a.becameFollower(m, ev, t)
@@ -205,10 +209,14 @@ func isRestart(k parser.Kind) bool { return k == parser.NewRaft || k == parser.S
 
 // when returns the event's time, made usable: a zero time takes the member's
 // (or the stream's) last time, and a member's own times never go backwards
-// (raft's std-logger has 1 s resolution next to capnslog's µs).
+// (raft's std-logger has 1 s resolution next to capnslog's µs). An event
+// moved by more than a second is counted (Input.Misplaced): never silently.
 func (a *Analyzer) when(ev *parser.Event, m *member) time.Time {
 	t := ev.Time
 	if m != nil && !m.lastSeen.IsZero() && (t.IsZero() || t.Before(m.lastSeen)) {
+		if !t.IsZero() && m.lastSeen.Sub(t) > time.Second {
+			a.misplace(ev.Input)
+		}
 		t = m.lastSeen
 	}
 	if t.IsZero() {
@@ -253,4 +261,14 @@ func (a *Analyzer) index(id parser.ID) int32 {
 		return ix
 	}
 	return -1
+}
+
+func (a *Analyzer) misplace(input int) {
+	if input < 0 || input > 1<<20 {
+		return
+	}
+	for input >= len(a.misplaced) {
+		a.misplaced = append(a.misplaced, 0)
+	}
+	a.misplaced[input]++
 }

@@ -58,14 +58,18 @@ func (a *Analyzer) findSource(input int, name string) *source {
 	if i := a.lastSrc; i < len(a.sources) && a.sources[i].input == input && a.sources[i].name == name {
 		return &a.sources[i]
 	}
-	for i := range a.sources {
-		s := &a.sources[i]
-		if s.input == input && s.name == name {
-			a.lastSrc = i
-			return s
-		}
+	if i, ok := a.srcIx[srcKey{input, name}]; ok {
+		a.lastSrc = i
+		return &a.sources[i]
 	}
 	return nil
+}
+
+// srcKey finds a source in Analyzer.srcIx: many members, each its own
+// source, cost no scan of the sources per line.
+type srcKey struct {
+	input int
+	name  string
 }
 
 // newSource adds the source (input, name), or returns nil past maxSources.
@@ -75,6 +79,10 @@ func (a *Analyzer) newSource(input int, name string, member int32) *source {
 	}
 	a.sources = append(a.sources, source{input: input, name: name, member: member, cur: member})
 	a.lastSrc = len(a.sources) - 1
+	if a.srcIx == nil {
+		a.srcIx = make(map[srcKey]int)
+	}
+	a.srcIx[srcKey{input, name}] = a.lastSrc
 	return &a.sources[a.lastSrc]
 }
 

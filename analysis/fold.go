@@ -63,7 +63,18 @@ type episodes struct {
 	closed []*episode    // kept: the pinned ones, then those not yet looked at
 	pinned int           // how many of closed are pinned
 	folds  []*fold       // the folded ones, per member and class
-	folded int           // episodes folded, into folds or (needed by no finding) away
+	foldOf map[foldKey]*fold
+	folded int // episodes folded, into folds or (needed by no finding) away
+	// waiting is how many episodes the last compact left waiting: the next
+	// waits for as many more, so that a log of many members, whose
+	// episodes of the last minutes all wait, costs no pass over them per
+	// episode.
+	waiting int
+}
+
+type foldKey struct {
+	subject int32
+	class   uint8
 }
 
 // fold aggregates the folded episodes of one member and class: the class is
@@ -93,7 +104,7 @@ func (a *Analyzer) episode(es *episodes, cur **episode, subject int32, t time.Ti
 // closeEpisode keeps a closed episode, folding when a batch is full.
 func (a *Analyzer) closeEpisode(es *episodes, e *episode) {
 	es.closed = append(es.closed, e)
-	if len(es.closed)-es.pinned > foldBatch {
+	if len(es.closed)-es.pinned > foldBatch+es.waiting {
 		a.compact(es)
 	}
 }
@@ -129,7 +140,7 @@ func (a *Analyzer) compact(es *episodes) {
 		}
 		keep = append(keep[:0], keep[n:]...)
 	}
-	es.pinned = len(keep)
+	es.pinned, es.waiting = len(keep), len(wait)
 	keep = append(keep, wait...)
 	clear(es.closed[len(keep):])
 	es.closed = keep
@@ -176,16 +187,15 @@ func (a *Analyzer) fold(es *episodes, e *episode) {
 	case slowHints:
 		class = slowClass(e)
 	}
-	var fo *fold
-	for _, x := range es.folds {
-		if x.subject == e.subject && x.class == class {
-			fo = x
-			break
-		}
-	}
+	k := foldKey{e.subject, class}
+	fo := es.foldOf[k]
 	if fo == nil {
+		if es.foldOf == nil {
+			es.foldOf = make(map[foldKey]*fold)
+		}
 		fo = &fold{subject: e.subject, class: class, first: e, worst: e, last: e}
 		es.folds = append(es.folds, fo)
+		es.foldOf[k] = fo
 	}
 	fo.n++
 	fo.reporters |= e.reporters

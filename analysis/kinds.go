@@ -17,6 +17,7 @@ const (
 	ClockDrift          = "clock-drift"
 	Shutdown            = "shutdown"
 	Recovery            = "recovery"
+	SafetyViolation     = "safety-violation"
 	// Healthy is the verdict when nothing worse than info was found.
 	Healthy = "healthy"
 	// NoData is the verdict when the inputs hold no etcd line that makes an
@@ -31,7 +32,8 @@ const (
 type kind struct {
 	name string
 	// rank orders the kinds of one severity for the verdict: the one that
-	// explains the most comes first (0).
+	// explains the most comes first (0; safety-violation's -1 comes before
+	// all). The ranks are consecutive.
 	rank int
 	// detect returns the kind's findings, once, at Finish. It may use what a
 	// detector above it in the table left in facts.
@@ -85,6 +87,9 @@ var kinds = []kind{
 		weigh: byCount, noun: splitVoteNoun, worst: "The longest"},
 	{name: Shutdown, rank: 13, detect: (*Analyzer).detectShutdowns,
 		weigh: byCount, noun: shutdownNoun},
+	// rank -1: a broken raft safety rule outranks every other finding.
+	{name: SafetyViolation, rank: -1, detect: (*Analyzer).detectSafety, explain: (*Analyzer).diagSafety,
+		noun: safetyNoun},
 }
 
 // byName finds a kind's entry in the table (filled by init: the table's

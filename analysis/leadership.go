@@ -85,7 +85,7 @@ func (a *Analyzer) observeLeader(l *member, term uint64, t time.Time, ev *parser
 		a.splits.leader(term)
 	}
 	if rec.leader != l.ix {
-		return nil // two leaders for one term: a misread line; keep the first
+		return nil // two leaders for one term: keep the first (safety.go reports it when both lines are the leaders' own)
 	}
 	if t.Before(rec.start) {
 		rec.start = t

@@ -120,6 +120,7 @@ func TestRealRuns(t *testing.T) {
 				}
 				checkStops(t, r)
 				checkCampaigns(t, r)
+				checkSafe(t, r)
 				rn.checkReturns(t, r)
 			})
 		}
@@ -179,6 +180,7 @@ func TestComposeRuns(t *testing.T) {
 				checkExpect(t, r, []expect{{kind: loop, member: c3}, {kind: other, absent: true}, {kind: SlowLeader, absent: true}})
 				checkStops(t, r)
 				checkCampaigns(t, r)
+				checkSafe(t, r)
 				var stopped []parser.ID
 				for _, f := range findings(r, Shutdown) {
 					if strings.Contains(f.Summary, "cluster was stopped") {
@@ -220,6 +222,7 @@ func TestLab34(t *testing.T) {
 			t.Run(dir+"/"+o.name, func(t *testing.T) {
 				r := o.run(t, logs...)
 				checkExpect(t, r, es)
+				checkSafe(t, r)
 				if r.Diagnosis.Verdict != QuorumLoss {
 					t.Errorf("verdict %s, want quorum-loss", r.Diagnosis.Verdict)
 				}

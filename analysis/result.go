@@ -55,6 +55,10 @@ type Input struct {
 	Events    int64  `json:"events"`
 	Skipped   int64  `json:"skipped"`
 	Malformed int64  `json:"malformed"`
+	// Misplaced counts the events placed later than their time says: more
+	// than a second before their member's event before them (the analysis
+	// keeps a member's times from going back). Zero for a log in order.
+	Misplaced int64 `json:"misplaced,omitempty"`
 	// Errors holds the first few malformed lines as "file:line: why".
 	Errors []string `json:"errors,omitempty"`
 }

@@ -27,6 +27,11 @@ type stopGroup struct {
 	leaders     []int32 // members that were leader when they stopped
 	ev          []evLine
 	clusterWide bool
+	// restart is the first time a member of the group started again after
+	// a stop from start on (zero: none did), and in its members as a set:
+	// with thousands of members, no pass over them per shutdown.
+	restart time.Time
+	in      map[int32]bool
 }
 
 // stopBook keeps the shutdowns as they come; Finish groups them, once every
@@ -108,18 +113,16 @@ func (a *Analyzer) groupStops() {
 			g = nil
 		}
 		if g == nil {
-			g = &stopGroup{start: r.t}
+			g = &stopGroup{start: r.t, in: map[int32]bool{}}
 		}
 		g.end = r.t
-		seen := false
-		for _, ix := range g.members {
-			seen = seen || ix == r.member
-		}
-		if !seen {
+		if !g.in[r.member] {
+			g.in[r.member] = true
 			g.members = append(g.members, r.member)
 			if r.leader {
 				g.leaders = append(g.leaders, r.member)
 			}
+			a.noteRestart(g, r.member)
 		}
 		g.ev = append(g.ev, r.ev)
 	}
@@ -131,17 +134,21 @@ func (a *Analyzer) groupStops() {
 // restartedIn reports whether a member of g started again after its stop in
 // g and by t: the stops so far were not one stop of the cluster.
 func (a *Analyzer) restartedIn(g *stopGroup, t time.Time) bool {
-	for _, ix := range g.members {
-		for _, d := range a.mem[ix].downs {
-			if !d.to.IsZero() && !d.from.Before(g.start) && !d.to.After(t) {
-				return true
-			}
+	return !g.restart.IsZero() && !g.restart.After(t)
+}
+
+// noteRestart takes the new member ix's first start after g began into
+// g.restart.
+func (a *Analyzer) noteRestart(g *stopGroup, ix int32) {
+	for _, d := range a.mem[ix].downs {
+		if !d.to.IsZero() && !d.from.Before(g.start) && (g.restart.IsZero() || d.to.Before(g.restart)) {
+			g.restart = d.to
 		}
 	}
-	return false
 }
 
 func (a *Analyzer) closeStops(g *stopGroup) {
+	g.in = nil
 	g.clusterWide = !a.survived(g)
 	if len(a.stops.groups) < maxEpisodes {
 		a.stops.groups = append(a.stops.groups, g)

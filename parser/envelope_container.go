@@ -88,6 +88,7 @@ func (r *Reader) joinPartial(first []byte) []byte {
 		}
 		r.line++
 		r.stats.Lines++
+		r.stats.Continued++
 		r.joined = append(r.joined, next[n:]...)
 		if !partial {
 			return r.joined

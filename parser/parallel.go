@@ -243,6 +243,7 @@ type stream struct {
 	cur     *chunk
 	i       int
 	lastKey int64
+	times   timeOrder
 	lines   int64 // lines of the chunks consumed so far
 	shut    shutdowns
 	stats   Stats
@@ -422,6 +423,7 @@ func (s *stream) patch() bool {
 		return true
 	}
 	s.stats.Events--
+	s.stats.Records++ // a repeated shutdown line
 	s.i++
 	return false
 }
@@ -442,6 +444,9 @@ func (s *stream) absorb(c *chunk) {
 	s.stats.Malformed += r.stats.Malformed
 	s.span.absorb(&r.span)
 	s.guessed.absorb(&r.guess)
+	s.stats.Records += r.stats.Records
+	s.stats.Glued += r.stats.Glued
+	s.stats.Continued += r.stats.Continued
 	for f := range s.recs {
 		s.recs[f] += r.recs[f]
 	}
@@ -470,6 +475,9 @@ func (s *stream) emit(fn func(*Event)) {
 	e := s.current()
 	if !e.Time.IsZero() {
 		s.lastKey = e.Time.UnixNano()
+		if !s.seqMode {
+			s.times.step(s.lastKey, &s.stats)
+		}
 	}
 	fn(e)
 }

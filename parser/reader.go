@@ -38,7 +38,22 @@ type Stats struct {
 	Events    int64
 	Skipped   int64 // noise: non-log lines, panics, elisions, protobuf warnings
 	Malformed int64
+	// Records counts the valid records that make no event (most lines of a
+	// log), and the repeated shutdown lines dropped. With Glued and
+	// Continued, every line is counted once:
+	// Lines + Glued == Events + Skipped + Malformed + Records + Continued.
+	Records int64
+	// Glued counts the records found after another on one line (zap
+	// records glued together): each is counted as a line of its own.
+	Glued int64
+	// Continued counts the partial lines (CRI "P") joined to the line after
+	// them, whose record counts once.
+	Continued int64
 	Errors    []SyntaxError // the first few malformed lines
+	// Backward and Forward count the events (of Read, in line order) whose
+	// time is before, or after, that of the last timed event before them: a
+	// newest-first input is mostly backward steps, a shuffled one both.
+	Backward, Forward int64
 	// YearFrom says where the year of year-less stamps came from: "option"
 	// (Options.Year), Options.ReferenceName (or "reference time"), "stamp in
 	// the input" or "current year"; empty when the input had none.
@@ -61,4 +76,23 @@ type SyntaxError struct {
 
 func (e *SyntaxError) Error() string {
 	return e.File + ":" + itoa(e.Line) + ": " + e.Msg
+}
+
+// timeOrder counts an input's steps back and forth in time (Stats.Backward,
+// Stats.Forward), from event to event in line order.
+type timeOrder struct {
+	last  int64 // the last timed event's time, in ns
+	timed bool
+}
+
+func (o *timeOrder) step(t int64, st *Stats) {
+	switch {
+	case !o.timed:
+		o.timed = true
+	case t < o.last:
+		st.Backward++
+	case t > o.last:
+		st.Forward++
+	}
+	o.last = t
 }

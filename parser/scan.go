@@ -53,6 +53,7 @@ type Reader struct {
 	stats Stats
 	span  span // line times (see span.go)
 	guess span
+	order timeOrder
 	recs  [recFormats]int64
 
 	// chunk mode (see Read): lines come from chunk; the in-order pass
@@ -110,6 +111,7 @@ func (r *Reader) Scan() bool {
 		if len(r.rest) > 0 {
 			p := r.rest
 			r.rest = nil
+			r.stats.Glued++
 			kept = r.handleRecord(r.restLine, &r.restF, p)
 		} else {
 			line, ok := r.nextLine()
@@ -118,8 +120,15 @@ func (r *Reader) Scan() bool {
 			}
 			kept = r.handle(line)
 		}
-		if kept && (r.chunked || r.shut.keep(&r.ev)) {
+		if kept && !r.chunked && !r.shut.keep(&r.ev) {
+			r.stats.Records++ // a repeated shutdown line
+			continue
+		}
+		if kept {
 			r.stats.Events++
+			if !r.chunked && !r.ev.Time.IsZero() {
+				r.order.step(r.ev.Time.UnixNano(), &r.stats)
+			}
 			return true
 		}
 	}
@@ -359,6 +368,7 @@ func (r *Reader) handleRecord(line []byte, f *framed, payload []byte) bool {
 	}
 	if kind == KindNone {
 		r.timeLine(rec, f)
+		r.stats.Records++
 		return false
 	}
 	if !fromRaft {

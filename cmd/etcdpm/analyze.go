@@ -191,6 +191,24 @@ func (c *analyzeCmd) Run(e *env) error {
 			return err
 		}
 		res, stats, err = analyzeSources(e.ctx, names, srcs, capt)
+		if err == nil {
+			// out of time order: read forwards again, or refuse
+			again, rerr := reorder(e.ctx, ins, stats, func(msg string) { warn(e.stderr, msg) })
+			if rerr != nil {
+				return rerr
+			}
+			if again != nil {
+				for i := range ins {
+					ins[i].c.Close()
+					srcs[i].R = again[i].r
+				}
+				ins = again
+				res, stats, err = analyzeSources(e.ctx, names, srcs, capt)
+			}
+		}
+		if res != nil {
+			warnMisplaced(res, func(msg string) { warn(e.stderr, msg) })
+		}
 	}
 	// An input that fails part way (a truncated .gz, an I/O error) does not
 	// cost the others: the analysis of what was read is written, and the
