@@ -143,7 +143,10 @@ func (a *Analyzer) Add(ev *parser.Event) {
 		a.respondedTo(ev.Peer, m)
 	case parser.HigherTermMessage:
 		a.higherTerm(m, ev, t)
-	case parser.LowerTermMessage, parser.VoteTally, parser.NoLeaderDrop, parser.CannotCampaign:
+	case parser.LowerTermMessage:
+		m.bumpTerm(ev.Term, t, a.opts.MaxSeriesPoints)
+		a.staleLeader(m, ev, t)
+	case parser.VoteTally, parser.NoLeaderDrop, parser.CannotCampaign:
 		m.bumpTerm(ev.Term, t, a.opts.MaxSeriesPoints)
 	case parser.CheckQuorumStepDown:
 		a.checkQuorumStepDown(m, ev, t)

@@ -261,6 +261,9 @@ func (a *Analyzer) voteRequest(m *member, ev *parser.Event, t time.Time) {
 		s.ev.add(ev, t, a.seq)
 	}
 	m.infl.request(ev, t, a.seq)
+	if ev.LogTerm > 0 {
+		m.reqLogTerm = ev.LogTerm
+	}
 }
 
 func (a *Analyzer) voteResponse(m *member, ev *parser.Event, t time.Time, granted bool) {

@@ -14,6 +14,9 @@ type leadership struct {
 	start    time.Time // the earliest line that shows it
 	own      bool      // the leader logged its own election
 	inferred bool      // only implied (a MsgTimeoutNow from it, say)
+	// fromBefore: elected before the logs begin (see past.go); start is the
+	// first line.
+	fromBefore bool
 
 	end    time.Time // the leader's own step-down line
 	reason endReason
@@ -128,6 +131,9 @@ func (a *Analyzer) ledLast(m *member) *leadership {
 // ownEnd records the end of m's current leadership from m's own line.
 func (a *Analyzer) ownEnd(m *member, t time.Time, ev *parser.Event, why endReason) {
 	rec := a.ledLast(m)
+	if rec == nil && why == endStepDown && ev.Kind == parser.LeaderLost {
+		rec = a.pastLeader(m, m.formerTerm(ev.Term), ev) // "lost leader <itself>"
+	}
 	if rec == nil || !rec.end.IsZero() {
 		return
 	}
@@ -211,6 +217,9 @@ func (a *Analyzer) leaderChanged(m *member, ev *parser.Event, t time.Time) {
 		m.lead = 0
 		a.tl.add(ev, m, t, a.seq)
 	}
+	if ev.Peer2 != 0 && ev.Peer2 != m.id && m.lead != ev.Peer2 {
+		a.lostPast(ev.Peer2, m, t, ev)
+	}
 	if ev.Peer != 0 {
 		a.follow(m, ev.Peer, ev.Term, t, ev)
 	}
@@ -227,6 +236,7 @@ func (a *Analyzer) leaderLost(m *member, ev *parser.Event, t time.Time) {
 		if m.lead == ev.Peer {
 			term = m.leadTerm
 		}
+		a.lostPast(ev.Peer, m, t, ev)
 		a.loss(ev.Peer, term, m, t)
 	}
 	m.lead = 0

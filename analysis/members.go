@@ -27,6 +27,8 @@ type member struct {
 	downs               []span      // known down intervals (shutdown or kill to restart)
 
 	term, maxTerm uint64
+	prevTerm      uint64 // its term before the last line that raised it
+	reqLogTerm    uint64 // the log term of its latest vote request
 	state         State     // raft role from its own lines
 	lead          parser.ID // the leader it follows, 0 for none
 	leadTerm      uint64
@@ -183,6 +185,9 @@ func (m *member) bumpTerm(term uint64, t time.Time, max int) {
 }
 
 func (m *member) setTerm(term uint64) {
+	if term != m.term {
+		m.prevTerm = m.term
+	}
 	m.term = term
 	if term > m.maxTerm {
 		m.maxTerm = term
