@@ -27,8 +27,8 @@ type member struct {
 	downs               []span      // known down intervals (shutdown or kill to restart)
 
 	term, maxTerm uint64
-	prevTerm      uint64 // its term before the last line that raised it
-	reqLogTerm    uint64 // the log term of its latest vote request
+	prevTerm      uint64    // its term before the last line that raised it
+	reqLogTerm    uint64    // the log term of its latest vote request
 	state         State     // raft role from its own lines
 	lead          parser.ID // the leader it follows, 0 for none
 	leadTerm      uint64
