@@ -26,7 +26,7 @@ type facts struct {
 func (a *Analyzer) Finish() *Result {
 	end := a.clock
 	for _, m := range a.mem {
-		m.camp.open = false // an election still running is neither won nor lost
+		a.closeOpen(m, end)
 		a.endStreak(m, end, streakOpen)
 		if m.slowEp != nil {
 			a.closeEpisode(&a.slow, m.slowEp)

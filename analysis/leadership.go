@@ -226,6 +226,7 @@ func (a *Analyzer) leaderChanged(m *member, ev *parser.Event, t time.Time) {
 }
 
 func (a *Analyzer) leaderLost(m *member, ev *parser.Event, t time.Time) {
+	m.lostLeader = true
 	m.bumpTerm(ev.Term, t, a.opts.MaxSeriesPoints)
 	switch ev.Peer {
 	case 0:
@@ -243,6 +244,7 @@ func (a *Analyzer) leaderLost(m *member, ev *parser.Event, t time.Time) {
 }
 
 func (a *Analyzer) higherTerm(m *member, ev *parser.Event, t time.Time) {
+	m.adopted = true
 	m.bumpTerm(ev.Term, t, a.opts.MaxSeriesPoints)
 	if ev.Msg == parser.MsgVote || ev.Msg == parser.MsgPreVote {
 		a.respondedTo(ev.Peer, m)

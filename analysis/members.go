@@ -42,11 +42,14 @@ type member struct {
 
 	marks        marks        // when its leadership changed, it campaigned, stopped or restarted (see fold.go)
 	unreachSince time.Time    // first report of it unreachable after its last line
+	unrSpans     []span       // when peers reported it unreachable (bounded; see noteUnreach)
 	reach        []reachPoint // streams established with peers (bounded)
 
 	peers              []parser.ID // the members it sends vote requests to
 	preVote            int8        // from its start line: 1 on, -1 off
 	sawPre, sawPlain   bool        // pre-candidate seen; timeout-driven candidate without pre-vote seen
+	adopted            bool        // it took a higher term from another member's message
+	lostLeader         bool        // its lines say it lost a leader
 	version            string
 	campaigns, timesLd int
 

@@ -58,3 +58,35 @@ func TestLeadershipsFromBefore(t *testing.T) {
 		}
 	}
 }
+
+// verdicts runs the public excerpts and checks each one's verdict.
+func verdicts(t *testing.T, want map[string]string) {
+	t.Helper()
+	for num, v := range want {
+		if r := public(t, num); r.Diagnosis.Verdict != v {
+			t.Errorf("%s: verdict %s, want %s:\n%s", num, r.Diagnosis.Verdict, v, dump(r))
+		}
+	}
+}
+
+// Campaigns the excerpt cut (its first lines are vote requests or a
+// self-vote), the one still open at the end, and the failed elections a
+// first request's term implies over its log term all count; two failed
+// attempts make a loop (013: c53a at 530480, 530481). A quorum is lost when
+// fewer than a quorum are known up and the peers not shown down or
+// unreachable could not elect a leader without the campaigner either: 004
+// (every peer's stream lost, one campaign at 249 over log term 239), 005 (4
+// members, one grant: 420c runs, 2558 and 7538 silent), 012 (the one peer's
+// prober fails), 023 (ca93's prober fails, 189c silent), 003 (two members).
+// A member whose silent peers would make a quorum may be cut off from a
+// working majority: a loop, not a quorum loss (010, 027).
+func TestOpenAndImpliedCampaigns(t *testing.T) {
+	verdicts(t, map[string]string{
+		"003": QuorumLoss, "004": QuorumLoss, "005": QuorumLoss, "012": QuorumLoss, "023": QuorumLoss,
+		"010": CandidacyLoop, "013": CandidacyLoop, "027": CandidacyLoop,
+	})
+	r := public(t, "004")
+	if q := findings(r, QuorumLoss); len(q) != 1 || q[0].Count < 10 {
+		t.Errorf("004: quorum loss %v, want one counting the 9 elections term 249 implies over log term 239 and the one logged", q)
+	}
+}

@@ -16,6 +16,7 @@ func (a *Analyzer) unreachableHint(reporter *member, ev *parser.Event, t time.Ti
 	if reporter != nil && !reporter.up {
 		return // a stopping member losing its own connections
 	}
+	s.noteUnreach(t)
 	conn := ev.Kind == parser.StreamLost || ev.Kind == parser.PeerInactive
 	if conn && (s.unreachSince.IsZero() || s.unreachSince.Before(s.lastSeen)) {
 		s.unreachSince = t
