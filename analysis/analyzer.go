@@ -141,6 +141,7 @@ func (a *Analyzer) Add(ev *parser.Event) {
 	case parser.VoteCast, parser.VoteRefused, parser.VoteIgnoredLease:
 		m.bumpTerm(ev.Term, t, a.opts.MaxSeriesPoints)
 		a.respondedTo(ev.Peer, m)
+		a.asked(ev.Peer, ev.Term, ev, t)
 	case parser.HigherTermMessage:
 		a.higherTerm(m, ev, t)
 	case parser.LowerTermMessage:

@@ -92,6 +92,7 @@ func (a *Analyzer) openCampaign(m *member, ev *parser.Event, t time.Time, termBe
 		m.campaigns += n
 	}
 	m.camp = campaign{open: true, start: t, termBefore: termBefore, term: termBefore, transfer: transfer}
+	m.electionEv.set(ev, t, a.seq)
 	m.campaigns++
 	a.campMarks.add(t)
 	s := m.streak
@@ -129,7 +130,7 @@ func (a *Analyzer) closeCampaign(m *member, t time.Time, won bool) {
 	switch {
 	case c.cand:
 		s.failedCand++
-	case c.pre:
+	case c.pre || m.sawPre && !c.transfer: // with pre-vote, an election that logged only its start was one
 		s.failedPre++
 	}
 	if s.firstFail.IsZero() {

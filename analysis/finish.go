@@ -20,6 +20,7 @@ type facts struct {
 	streaks []*streak   // the streaks that may be loops (see loopStreaks)
 	windows []*qlWindow // the quorum-loss windows (left by quorumLosses)
 	changes []Finding   // the unplanned leader changes (left by detectLeaderChanges)
+	found   []Finding   // the findings of the detectors run so far
 }
 
 // Finish ends the analysis and returns its Result. Call it once.
@@ -61,6 +62,7 @@ func (a *Analyzer) Finish() *Result {
 	var fs []Finding
 	for i := range kinds {
 		fs = append(fs, kinds[i].detect(a, &f)...)
+		f.found = fs
 	}
 	for i := range fs {
 		if fs[i].Members == nil {

@@ -17,6 +17,7 @@ const (
 	ClockDrift          = "clock-drift"
 	Shutdown            = "shutdown"
 	Recovery            = "recovery"
+	ElectionUnresolved  = "election-unresolved"
 	// Healthy is the verdict when nothing worse than info was found.
 	Healthy = "healthy"
 	// NoData is the verdict when the inputs hold no etcd line that makes an
@@ -85,6 +86,9 @@ var kinds = []kind{
 		weigh: byCount, noun: splitVoteNoun, worst: "The longest"},
 	{name: Shutdown, rank: 13, detect: (*Analyzer).detectShutdowns,
 		weigh: byCount, noun: shutdownNoun},
+	// detectUnresolved runs last: it reads f.found.
+	{name: ElectionUnresolved, rank: 15, detect: (*Analyzer).detectUnresolved, explain: (*Analyzer).diagUnresolved,
+		noun: unresolvedNoun},
 }
 
 // byName finds a kind's entry in the table (filled by init: the table's

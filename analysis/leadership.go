@@ -226,7 +226,8 @@ func (a *Analyzer) leaderChanged(m *member, ev *parser.Event, t time.Time) {
 }
 
 func (a *Analyzer) leaderLost(m *member, ev *parser.Event, t time.Time) {
-	m.lostLeader = true
+	m.lostAt, m.lostID, m.lostTerm = t, ev.Peer, ev.Term
+	m.electionEv.set(ev, t, a.seq)
 	m.bumpTerm(ev.Term, t, a.opts.MaxSeriesPoints)
 	switch ev.Peer {
 	case 0:
@@ -248,6 +249,7 @@ func (a *Analyzer) higherTerm(m *member, ev *parser.Event, t time.Time) {
 	m.bumpTerm(ev.Term, t, a.opts.MaxSeriesPoints)
 	if ev.Msg == parser.MsgVote || ev.Msg == parser.MsgPreVote {
 		a.respondedTo(ev.Peer, m)
+		a.asked(ev.Peer, ev.PeerTerm, ev, t)
 	}
 	if ev.Peer != 0 {
 		a.drag(m, ev, t)

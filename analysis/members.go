@@ -49,7 +49,12 @@ type member struct {
 	preVote            int8        // from its start line: 1 on, -1 off
 	sawPre, sawPlain   bool        // pre-candidate seen; timeout-driven candidate without pre-vote seen
 	adopted            bool        // it took a higher term from another member's message
-	lostLeader         bool        // its lines say it lost a leader
+	lostAt             time.Time   // its last "lost leader" line
+	lostID             parser.ID   // the leader it lost then
+	lostTerm           uint64      // at that term
+	askedAt            time.Time   // when a peer last logged its vote request
+	askedTerm          uint64      // the term it asked for
+	electionEv         evLine      // its latest campaign start, loss of a leader, or vote request a peer logged
 	version            string
 	campaigns, timesLd int
 

@@ -90,3 +90,15 @@ func TestOpenAndImpliedCampaigns(t *testing.T) {
 		t.Errorf("004: quorum loss %v, want one counting the 9 elections term 249 implies over log term 239 and the one logged", q)
 	}
 }
+
+// An election the logs end before deciding is no loop and not healthy
+// either: 022's one pre-vote round, cut 3 ms after its requests; 035's peer
+// asking for votes at terms 2 and 3 with no leader after; 037's candidate
+// that lost its leader.
+func TestElectionUnresolved(t *testing.T) {
+	verdicts(t, map[string]string{"022": ElectionUnresolved, "035": ElectionUnresolved, "037": ElectionUnresolved})
+	r := public(t, "022")
+	if len(findings(r, PreVoteLoop))+len(findings(r, CandidacyLoop)) > 0 {
+		t.Errorf("022: a loop from one round cut at the end of the logs:\n%s", dump(r))
+	}
+}
