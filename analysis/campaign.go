@@ -283,6 +283,7 @@ func (a *Analyzer) voteRequest(m *member, ev *parser.Event, t time.Time) {
 	m.infl.request(ev, t, a.seq)
 	if ev.LogTerm > 0 {
 		m.reqLogTerm = ev.LogTerm
+		m.maxReqLogTerm = max(m.maxReqLogTerm, ev.LogTerm)
 	}
 }
 

@@ -21,6 +21,7 @@ type facts struct {
 	windows []*qlWindow // the quorum-loss windows (left by quorumLosses)
 	changes []Finding   // the unplanned leader changes (left by detectLeaderChanges)
 	found   []Finding   // the findings of the detectors run so far
+	atStart uint64      // members whose campaigns are a cluster that never formed (left by noQuorumAtStart)
 }
 
 // Finish ends the analysis and returns its Result. Call it once.

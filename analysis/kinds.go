@@ -18,6 +18,7 @@ const (
 	Shutdown            = "shutdown"
 	Recovery            = "recovery"
 	ElectionUnresolved  = "election-unresolved"
+	NoQuorumAtStart     = "no-quorum-at-start"
 	// Healthy is the verdict when nothing worse than info was found.
 	Healthy = "healthy"
 	// NoData is the verdict when the inputs hold no etcd line that makes an
@@ -54,40 +55,43 @@ type kind struct {
 }
 
 var kinds = []kind{
+	// noQuorumAtStart leaves f.atStart for quorumLosses.
+	{name: NoQuorumAtStart, rank: 1, detect: (*Analyzer).noQuorumAtStart, explain: (*Analyzer).diagNoStart,
+		noun: noStartNoun},
 	// quorumLosses leaves f.windows for recovery and leader-change.
 	{name: QuorumLoss, rank: 0, detect: (*Analyzer).quorumLosses, explain: (*Analyzer).diagQuorumLoss,
 		noun: quorumLossNoun, worst: "The longest"},
-	{name: CandidacyLoop, rank: 5, detect: (*Analyzer).candidacyLoops, explain: (*Analyzer).diagLoop,
+	{name: CandidacyLoop, rank: 7, detect: (*Analyzer).candidacyLoops, explain: (*Analyzer).diagLoop,
 		weigh: byCount, noun: candidacyLoopNoun},
-	{name: PreVoteLoop, rank: 6, detect: (*Analyzer).preVoteLoops, explain: (*Analyzer).diagLoop,
+	{name: PreVoteLoop, rank: 8, detect: (*Analyzer).preVoteLoops, explain: (*Analyzer).diagLoop,
 		weigh: byCount, noun: preVoteLoopNoun},
-	{name: Recovery, rank: 14, detect: (*Analyzer).detectRecoveries,
+	{name: Recovery, rank: 16, detect: (*Analyzer).detectRecoveries,
 		noun: recoveryNoun, worst: "The longest"},
-	{name: DisruptiveRejoin, rank: 3, detect: (*Analyzer).detectRejoins, explain: (*Analyzer).diagRejoin,
+	{name: DisruptiveRejoin, rank: 4, detect: (*Analyzer).detectRejoins, explain: (*Analyzer).diagRejoin,
 		key: keyOrdered, weigh: byTerms, noun: rejoinNoun},
-	{name: CheckQuorumStepDown, rank: 2, detect: (*Analyzer).detectStepDowns, explain: (*Analyzer).diagStepDown,
+	{name: CheckQuorumStepDown, rank: 3, detect: (*Analyzer).detectStepDowns, explain: (*Analyzer).diagStepDown,
 		weigh: byCount, noun: stepDownNoun},
-	{name: LeadershipTransfer, rank: 12, detect: (*Analyzer).detectTransfers, explain: (*Analyzer).diagTransfer,
+	{name: LeadershipTransfer, rank: 14, detect: (*Analyzer).detectTransfers, explain: (*Analyzer).diagTransfer,
 		key: keyOrdered, noun: transferNoun, worstInfo: "The slowest"},
 	// detectLeaderChanges leaves f.changes for leader-flapping.
-	{name: LeaderChange, rank: 4, detect: (*Analyzer).detectLeaderChanges, explain: (*Analyzer).diagLeaderChange,
+	{name: LeaderChange, rank: 5, detect: (*Analyzer).detectLeaderChanges, explain: (*Analyzer).diagLeaderChange,
 		key: keyOrdered, noun: leaderChangeNoun, worst: "The longest"},
-	{name: LeaderFlapping, rank: 1, detect: (*Analyzer).detectFlapping, explain: (*Analyzer).diagFlapping,
+	{name: LeaderFlapping, rank: 2, detect: (*Analyzer).detectFlapping, explain: (*Analyzer).diagFlapping,
 		weigh: byCount, noun: flappingNoun},
-	{name: SlowLeader, rank: 9, detect: (*Analyzer).detectSlow, explain: (*Analyzer).diagSlow,
+	{name: SlowLeader, rank: 11, detect: (*Analyzer).detectSlow, explain: (*Analyzer).diagSlow,
 		noun: slowNoun},
-	{name: PeerUnreachable, rank: 11, detect: (*Analyzer).detectUnreachable, explain: (*Analyzer).diagUnreachable,
+	{name: PeerUnreachable, rank: 13, detect: (*Analyzer).detectUnreachable, explain: (*Analyzer).diagUnreachable,
 		key: keyFirst, noun: unreachableNoun, worst: "The longest"},
-	{name: ClockDrift, rank: 10, detect: (*Analyzer).detectDrift, explain: (*Analyzer).diagDrift,
+	{name: ClockDrift, rank: 12, detect: (*Analyzer).detectDrift, explain: (*Analyzer).diagDrift,
 		key: keyOrdered, noun: driftNoun, worst: "The largest"},
-	{name: TermInflation, rank: 7, detect: (*Analyzer).detectInflation, explain: (*Analyzer).diagInflation,
+	{name: TermInflation, rank: 9, detect: (*Analyzer).detectInflation, explain: (*Analyzer).diagInflation,
 		weigh: byCount, noun: inflationNoun},
-	{name: SplitVote, rank: 8, detect: (*Analyzer).detectSplitVotes, explain: (*Analyzer).diagSplitVote,
+	{name: SplitVote, rank: 10, detect: (*Analyzer).detectSplitVotes, explain: (*Analyzer).diagSplitVote,
 		weigh: byCount, noun: splitVoteNoun, worst: "The longest"},
-	{name: Shutdown, rank: 13, detect: (*Analyzer).detectShutdowns,
+	{name: Shutdown, rank: 15, detect: (*Analyzer).detectShutdowns,
 		weigh: byCount, noun: shutdownNoun},
 	// detectUnresolved runs last: it reads f.found.
-	{name: ElectionUnresolved, rank: 15, detect: (*Analyzer).detectUnresolved, explain: (*Analyzer).diagUnresolved,
+	{name: ElectionUnresolved, rank: 6, detect: (*Analyzer).detectUnresolved, explain: (*Analyzer).diagUnresolved,
 		noun: unresolvedNoun},
 }
 

@@ -29,6 +29,7 @@ type member struct {
 	term, maxTerm uint64
 	prevTerm      uint64    // its term before the last line that raised it
 	reqLogTerm    uint64    // the log term of its latest vote request
+	maxReqLogTerm uint64    // the highest log term of its vote requests
 	state         State     // raft role from its own lines
 	lead          parser.ID // the leader it follows, 0 for none
 	leadTerm      uint64

@@ -102,3 +102,28 @@ func TestElectionUnresolved(t *testing.T) {
 		t.Errorf("022: a loop from one round cut at the end of the logs:\n%s", dump(r))
 	}
 }
+
+// A cluster that never formed: no leader anywhere and vote requests from a
+// log holding only the bootstrap entries, while the term ran on: 015 (one
+// request at term 131, log term 1), 025 (term 356, log term 1; its peer
+// answers with a cluster ID mismatch). A cold start whose first elections
+// split stays healthy once a leader is elected.
+func TestNoQuorumAtStart(t *testing.T) {
+	verdicts(t, map[string]string{"015": NoQuorumAtStart, "025": NoQuorumAtStart})
+	if r := public(t, "025"); len(findings(r, QuorumLoss)) > 0 {
+		t.Errorf("025: a quorum loss next to the cluster that never formed:\n%s", dump(r))
+	}
+	s := newScript("2024-05-01 10:00:00")
+	for _, m := range []parser.ID{etcd1, etcd2, etcd3} {
+		s.newRaft(m, 1)
+	}
+	s.at("+1s").campaign(etcd1, 1, 1, etcd2, etcd3)
+	s.at("+0s").campaign(etcd2, 1, 1, etcd1, etcd3)
+	s.at("+1s").campaign(etcd1, 2, 1, etcd2, etcd3)
+	s.at("+1s").campaign(etcd1, 3, 1, etcd2, etcd3)
+	s.voteFor(etcd2, 2, etcd1, 4).voteFor(etcd3, 1, etcd1, 4)
+	s.granted(etcd1, etcd2, 4).leader(etcd1, 4).elected(etcd2, etcd1, 4).elected(etcd3, etcd1, 4)
+	if r := analyze(t, s); len(findings(r, NoQuorumAtStart)) > 0 || r.Diagnosis.Verdict != Healthy {
+		t.Errorf("cold start electing at term 4: verdict %s\n%s", r.Diagnosis.Verdict, dump(r))
+	}
+}

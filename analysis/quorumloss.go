@@ -30,6 +30,9 @@ func (a *Analyzer) quorumLosses(f *facts) []Finding {
 	var ws []*qlWindow
 	k := min(max(f.q-2, 0), 3)
 	for _, s := range a.loopStreaks(f) {
+		if f.atStart&bit(s.member) != 0 {
+			continue
+		}
 		r := s.runs[k]
 		if r.best == 0 && s.failed == 0 { // failures only its term implies
 			r.bestStart, r.bestEnd = s.start, s.end
