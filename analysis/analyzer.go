@@ -142,6 +142,12 @@ func (a *Analyzer) Add(ev *parser.Event) {
 		m.bumpTerm(ev.Term, t, a.opts.MaxSeriesPoints)
 		a.respondedTo(ev.Peer, m)
 		a.asked(ev.Peer, ev.Term, ev, t)
+		switch ev.Kind {
+		case parser.VoteRefused:
+			a.suspectRefused(m, ev, t)
+		case parser.VoteIgnoredLease:
+			m.leaseBy, m.leaseAt = ev.Peer, t
+		}
 	case parser.HigherTermMessage:
 		a.higherTerm(m, ev, t)
 	case parser.LowerTermMessage:

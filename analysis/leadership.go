@@ -240,6 +240,7 @@ func (a *Analyzer) leaderLost(m *member, ev *parser.Event, t time.Time) {
 		}
 		a.lostPast(ev.Peer, m, t, ev)
 		a.loss(ev.Peer, term, m, t)
+		a.suspectLost(m, ev.Peer, t)
 	}
 	m.lead = 0
 }
@@ -253,6 +254,9 @@ func (a *Analyzer) higherTerm(m *member, ev *parser.Event, t time.Time) {
 	}
 	if ev.Peer != 0 {
 		a.drag(m, ev, t)
+	}
+	if m.state != StateLeader {
+		a.followerRejoin(m, ev, t)
 	}
 	if m.state == StateLeader {
 		a.rejoinCheck(m, ev, t)

@@ -56,6 +56,9 @@ type member struct {
 	askedAt            time.Time   // when a peer last logged its vote request
 	askedTerm          uint64      // the term it asked for
 	electionEv         evLine      // its latest campaign start, loss of a leader, or vote request a peer logged
+	leaseBy            parser.ID   // the last candidate whose vote it ignored for its leader's lease
+	leaseAt            time.Time
+	susp               suspect // a higher-term vote request that may depose its leader (rejoin.go)
 	version            string
 	campaigns, timesLd int
 

@@ -127,3 +127,25 @@ func TestNoQuorumAtStart(t *testing.T) {
 		t.Errorf("cold start electing at term 4: verdict %s\n%s", r.Diagnosis.Verdict, dump(r))
 	}
 }
+
+// A follower shows a disruptive rejoin as well as the leader: it had a
+// leader (a leader line, its lease ignoring the candidate's votes, or a
+// "lost leader" just before), received a vote request at a higher term,
+// refused it at that new term (the candidate's log is behind) and lost the
+// leader within an election timeout. 009: a9a2 sees 8664 depose 62e5; 011:
+// 6e5d sees 8dd5 (term 24) depose aaea.
+func TestFollowerSeesRejoin(t *testing.T) {
+	for _, c := range []struct{ num, by, leader string }{
+		{"009", "8664cabc218a3ab3", "62e53e5872987014"},
+		{"011", "8dd5c61e6c9005d4", "aaea08a65ef0ea"},
+	} {
+		r := public(t, c.num)
+		rs := findings(r, DisruptiveRejoin)
+		if len(rs) != 1 || !sameIDs(rs[0].Members, mustID(t, c.by), mustID(t, c.leader)) {
+			t.Errorf("%s: rejoins %v, want %s deposing %s\n%s", c.num, rs, c.by, c.leader, dump(r))
+		}
+		if r.Diagnosis.Verdict != DisruptiveRejoin {
+			t.Errorf("%s: verdict %s", c.num, r.Diagnosis.Verdict)
+		}
+	}
+}

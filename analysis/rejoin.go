@@ -17,6 +17,7 @@ type rejoin struct {
 	ev             evLine
 	byEv           []evLine
 	isolatedFrom   time.Time
+	seenBy         int32 // a follower whose lines show it (it refused the vote and lost the leader); -1: the leader's own
 }
 
 // rejoinCheck runs when leader l receives a message with a higher term.
@@ -28,7 +29,7 @@ func (a *Analyzer) rejoinCheck(l *member, ev *parser.Event, t time.Time) {
 		return // a leader was elected at a higher term: l was no longer the cluster's leader
 	}
 	p := a.member(ev.Peer)
-	r := &rejoin{leader: l.ix, by: p.ix, term: ev.Term, peerTerm: ev.PeerTerm, t: t, msg: ev.Msg}
+	r := &rejoin{leader: l.ix, by: p.ix, term: ev.Term, peerTerm: ev.PeerTerm, t: t, msg: ev.Msg, seenBy: -1}
 	if p.hasLogs {
 		s := p.streak
 		if s == nil || s.failed == 0 {
@@ -63,7 +64,104 @@ func (a *Analyzer) validRejoin(r *rejoin) bool {
 		return true
 	}
 	d := rec.decisiveLoss()
-	return d.IsZero() || !d.Before(r.t)
+	return d.IsZero() || !d.Before(r.t.Add(-rejoinWindow))
+}
+
+// rejoinWindow is how close (a default election timeout) a follower's loss
+// of its leader and a higher term from a member whose log is behind must be
+// for the one to be taken for the cause of the other.
+const rejoinWindow = time.Second
+
+// suspect is a higher-term vote request a follower received while it had a
+// leader, waiting for the proof that it deposed that leader: the follower
+// refusing the vote at the new term (the candidate's log is behind: it had
+// not voted at that term yet) and losing the leader within rejoinWindow.
+type suspect struct {
+	active, refused, lost bool
+	by, leader            int32 // leader -1: not known yet
+	t                     time.Time
+	term, peerTerm        uint64
+	ev                    evLine
+}
+
+// followerRejoin runs when m, not leader, receives a vote request with a
+// higher term: a member whose term its failed elections raised.
+func (a *Analyzer) followerRejoin(m *member, ev *parser.Event, t time.Time) {
+	if ev.Msg != parser.MsgVote || ev.Peer == 0 || ev.Peer == m.id || ev.PeerTerm <= ev.Term {
+		return
+	}
+	leader := int32(-1)
+	switch {
+	case m.lead != 0 && m.lead != m.id:
+		leader = a.index(m.lead)
+	case !m.lostAt.IsZero() && t.Sub(m.lostAt) <= rejoinWindow && m.lostID != 0 && m.lostID != ev.Peer:
+		leader = a.index(m.lostID)
+	case m.leaseBy == ev.Peer && t.Sub(m.leaseAt) <= 2*rejoinWindow:
+		// its lease held: it had a leader, not yet named
+	default:
+		return
+	}
+	s := &m.susp
+	*s = suspect{active: true, by: a.member(ev.Peer).ix, leader: leader, t: t, term: ev.Term, peerTerm: ev.PeerTerm, ev: s.ev}
+	s.lost = leader >= 0 && m.lead == 0
+	s.ev.set(ev, t, a.seq)
+}
+
+// suspectRefused: m refused the vote of ev.Peer.
+func (a *Analyzer) suspectRefused(m *member, ev *parser.Event, t time.Time) {
+	s := &m.susp
+	if s.active && a.index(ev.Peer) == s.by && ev.Term == s.peerTerm {
+		s.refused = true
+		a.confirmSuspect(m, t)
+	}
+}
+
+// suspectLost: m lost leader id.
+func (a *Analyzer) suspectLost(m *member, id parser.ID, t time.Time) {
+	s := &m.susp
+	if !s.active || id == 0 {
+		return
+	}
+	if ix := a.index(id); s.leader < 0 || s.leader == ix {
+		s.leader, s.lost = ix, true
+		a.confirmSuspect(m, t)
+	}
+}
+
+func (a *Analyzer) confirmSuspect(m *member, t time.Time) {
+	s := &m.susp
+	if t.Sub(s.t) > rejoinWindow {
+		s.active = false
+		return
+	}
+	if !s.refused || !s.lost || s.leader < 0 || len(a.rejoins) >= maxStreaks {
+		return
+	}
+	s.active = false
+	l, p := a.mem[s.leader], a.mem[s.by]
+	r := &rejoin{leader: l.ix, by: p.ix, term: s.term, peerTerm: s.peerTerm, t: s.t, msg: parser.MsgVote, seenBy: m.ix}
+	if rec := l.lastLed; rec != nil && rec.term <= s.term {
+		r.term = rec.term
+		if !rec.fromBefore && s.t.Sub(rec.start) < rejoinWindow {
+			return // elected a moment before: one round of elections, not a working leader deposed
+		}
+	}
+	for _, x := range a.rejoins {
+		if x.leader == r.leader && x.term == r.term {
+			return // its deposition is known: later requests are the campaign that followed
+		}
+	}
+	if p.hasLogs {
+		st := p.streak
+		if st == nil || st.failed == 0 {
+			return
+		}
+		r.failed, r.isolatedFrom = st.failed, st.start
+		r.byEv = cloneLines(st.ev.lines())
+	}
+	r.ev = s.ev
+	r.ev.text = append([]byte(nil), s.ev.text...)
+	a.rejoins = append(a.rejoins, r)
 }
 
 func (a *Analyzer) detectRejoins(f *facts) []Finding {
