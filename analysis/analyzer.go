@@ -147,6 +147,7 @@ func (a *Analyzer) Add(ev *parser.Event) {
 			a.suspectRefused(m, ev, t)
 		case parser.VoteIgnoredLease:
 			m.leaseBy, m.leaseAt = ev.Peer, t
+			a.leaseIgnored(ev, t)
 		}
 	case parser.HigherTermMessage:
 		a.higherTerm(m, ev, t)

@@ -22,6 +22,10 @@ type facts struct {
 	changes []Finding   // the unplanned leader changes (left by detectLeaderChanges)
 	found   []Finding   // the findings of the detectors run so far
 	atStart uint64      // members whose campaigns are a cluster that never formed (left by noQuorumAtStart)
+	// degraded: the members out of a cluster left on exactly a quorum, since
+	// degradedSince (left by detectDegraded).
+	degraded      uint64
+	degradedSince time.Time
 }
 
 // Finish ends the analysis and returns its Result. Call it once.

@@ -19,6 +19,7 @@ const (
 	Recovery            = "recovery"
 	ElectionUnresolved  = "election-unresolved"
 	NoQuorumAtStart     = "no-quorum-at-start"
+	Degraded            = "degraded"
 	// Healthy is the verdict when nothing worse than info was found.
 	Healthy = "healthy"
 	// NoData is the verdict when the inputs hold no etcd line that makes an
@@ -80,6 +81,9 @@ var kinds = []kind{
 		weigh: byCount, noun: flappingNoun},
 	{name: SlowLeader, rank: 11, detect: (*Analyzer).detectSlow, explain: (*Analyzer).diagSlow,
 		noun: slowNoun},
+	// detectDegraded leaves f.degraded for peer-unreachable.
+	{name: Degraded, rank: 6, detect: (*Analyzer).detectDegraded, explain: (*Analyzer).diagDegraded,
+		noun: degradedNoun},
 	{name: PeerUnreachable, rank: 13, detect: (*Analyzer).detectUnreachable, explain: (*Analyzer).diagUnreachable,
 		key: keyFirst, noun: unreachableNoun, worst: "The longest"},
 	{name: ClockDrift, rank: 12, detect: (*Analyzer).detectDrift, explain: (*Analyzer).diagDrift,
@@ -91,7 +95,7 @@ var kinds = []kind{
 	{name: Shutdown, rank: 15, detect: (*Analyzer).detectShutdowns,
 		weigh: byCount, noun: shutdownNoun},
 	// detectUnresolved runs last: it reads f.found.
-	{name: ElectionUnresolved, rank: 6, detect: (*Analyzer).detectUnresolved, explain: (*Analyzer).diagUnresolved,
+	{name: ElectionUnresolved, rank: 17, detect: (*Analyzer).detectUnresolved, explain: (*Analyzer).diagUnresolved,
 		noun: unresolvedNoun},
 }
 

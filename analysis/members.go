@@ -46,21 +46,26 @@ type member struct {
 	unrSpans     []span       // when peers reported it unreachable (bounded; see noteUnreach)
 	reach        []reachPoint // streams established with peers (bounded)
 
-	peers              []parser.ID // the members it sends vote requests to
-	preVote            int8        // from its start line: 1 on, -1 off
-	sawPre, sawPlain   bool        // pre-candidate seen; timeout-driven candidate without pre-vote seen
-	adopted            bool        // it took a higher term from another member's message
-	lostAt             time.Time   // its last "lost leader" line
-	lostID             parser.ID   // the leader it lost then
-	lostTerm           uint64      // at that term
-	askedAt            time.Time   // when a peer last logged its vote request
-	askedTerm          uint64      // the term it asked for
-	electionEv         evLine      // its latest campaign start, loss of a leader, or vote request a peer logged
-	leaseBy            parser.ID   // the last candidate whose vote it ignored for its leader's lease
-	leaseAt            time.Time
-	susp               suspect // a higher-term vote request that may depose its leader (rejoin.go)
-	version            string
-	campaigns, timesLd int
+	peers            []parser.ID // the members it sends vote requests to
+	preVote          int8        // from its start line: 1 on, -1 off
+	sawPre, sawPlain bool        // pre-candidate seen; timeout-driven candidate without pre-vote seen
+	adopted          bool        // it took a higher term from another member's message
+	lostAt           time.Time   // its last "lost leader" line
+	lostID           parser.ID   // the leader it lost then
+	lostTerm         uint64      // at that term
+	askedAt          time.Time   // when a peer last logged its vote request
+	askedTerm        uint64      // the term it asked for
+	electionEv       evLine      // its latest campaign start, loss of a leader, or vote request a peer logged
+	leaseBy          parser.ID   // the last candidate whose vote it ignored for its leader's lease
+	leaseAt          time.Time
+	// As a candidate: how often, from when to when, peers ignored its votes
+	// for their leader's lease.
+	leaseIgnored          int
+	leaseFirst, leaseLast time.Time
+	outEv                 evLine  // the latest line that shows it out (unreachable, or its vote ignored)
+	susp                  suspect // a higher-term vote request that may depose its leader (rejoin.go)
+	version               string
+	campaigns, timesLd    int
 
 	camp   campaign
 	streak *streak

@@ -149,3 +149,20 @@ func TestFollowerSeesRejoin(t *testing.T) {
 		}
 	}
 }
+
+// A leader holding on exactly a quorum when the logs end is degraded: 034
+// (11a9 leads at 145 with 189c while ca93 refuses connections), 024 (b627's
+// lease holds while 7572, its log behind, keeps asking for votes). It takes
+// the place of the peer-unreachable finding about the same member.
+func TestDegraded(t *testing.T) {
+	for _, c := range []struct{ num, out string }{{"034", "ca93d269ec463a6b"}, {"024", "75725aec4f01f35b"}} {
+		r := public(t, c.num)
+		f := only(t, r, Degraded)
+		if !hasMember(f, mustID(t, c.out)) || r.Diagnosis.Verdict != Degraded {
+			t.Errorf("%s: degraded %v, verdict %s; want it naming %s", c.num, f.Members, r.Diagnosis.Verdict, c.out)
+		}
+		if len(findings(r, PeerUnreachable)) > 0 {
+			t.Errorf("%s: peer-unreachable next to degraded", c.num)
+		}
+	}
+}
