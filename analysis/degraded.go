@@ -26,7 +26,7 @@ func (a *Analyzer) detectDegraded(f *facts) []Finding {
 		}
 	}
 	n := max(f.n, len(a.mem)) // every member the lines name
-	var lease *member // a follower whose lease holds in its last lines, its leader unnamed
+	var lease *member         // a follower whose lease holds in its last lines, its leader unnamed
 	if leader == nil {
 		for _, m := range a.mem {
 			if !m.leaseAt.IsZero() && m.lastSeen.Sub(m.leaseAt) < time.Second && at.Sub(m.lastSeen) < episodeGap && m.lead == 0 &&
@@ -70,7 +70,7 @@ func (a *Analyzer) detectDegraded(f *facts) []Finding {
 	} else {
 		sum = lease.label() + " still follows a leader (its lease holds)"
 	}
-	sum += " while " + a.names(out) + " " + map[bool]string{true: "is", false: "are"}[len(out) == 1] + " out since " + f.at(since) + " (" + a.outWhy(out) +
+	sum += " while " + a.names(out) + " " + beVerb(len(out)) + " out since " + f.at(since) + " (" + a.outWhy(out) +
 		"): the cluster runs on " + itoa(q) + " of " + itoa(n) + " members, exactly a quorum, so no failure can be " +
 		"tolerated until " + pronoun(len(out)) + " " + rejoinVerb(len(out)) + "."
 	for _, ix := range out {
@@ -137,6 +137,13 @@ func (a *Analyzer) outWhy(out []int32) string {
 		}
 	}
 	return "down or unreachable"
+}
+
+func beVerb(n int) string {
+	if n == 1 {
+		return "is"
+	}
+	return "are"
 }
 
 func pronoun(n int) string {
