@@ -56,6 +56,7 @@ type Analyzer struct {
 	waited    episodes // requests that failed or stalled for want of a leader
 	unreach   episodes
 	campMarks marks // when any member campaigned (see fold.go)
+	elections electionRing
 	stopMarks marks // when any member shut down
 	drifts    []*drift
 	tl        timeline

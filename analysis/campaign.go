@@ -171,6 +171,7 @@ func (a *Analyzer) endStreak(m *member, t time.Time, how streakEnd) {
 const maxStreaks = 10000
 
 func (a *Analyzer) electionStart(m *member, ev *parser.Event, t time.Time) {
+	a.followerTimeout(m, t)
 	c := &m.camp
 	// From etcd 3.5 raft logs "is starting a new election" after "received
 	// MsgTimeoutNow ... and starts an election": one campaign, not two.
@@ -217,6 +218,7 @@ func (a *Analyzer) becameCandidate(m *member, ev *parser.Event, t time.Time) {
 		m.sawPlain = true
 	}
 	m.camp.cand = true
+	a.elections.add(ev.Term, t)
 	if m.streak != nil {
 		m.streak.fullRound = true
 	}
@@ -351,6 +353,9 @@ func (a *Analyzer) impliedAttempts(m *member, ev *parser.Event) {
 	n := int(ev.Term - 1 - ev.LogTerm)
 	if n > maxImplied {
 		n = maxImplied
+	}
+	for i := 1; i <= n; i++ {
+		a.elections.add(ev.Term-uint64(i), a.start) // they were before its first line
 	}
 	s.inferred += n
 	m.campaigns += n

@@ -157,6 +157,7 @@ type detail struct {
 	rejoin   *rejoin     // disruptive-rejoin
 	stepDown *stepDown   // check-quorum-step-down
 	change   *changeInfo // leader-change
+	short    *leadership // leader-flapping from elections seconds apart: the short leadership
 }
 
 // principal picks the finding the verdict is about, by its index (-1: none):

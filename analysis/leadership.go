@@ -17,6 +17,10 @@ type leadership struct {
 	// fromBefore: elected before the logs begin (see past.go); start is the
 	// first line.
 	fromBefore bool
+	// A follower timed out on it (started an election while it followed it
+	// at its term): when, and who (see shortlead.go).
+	timeoutAt time.Time
+	timeoutBy int32
 
 	end    time.Time // the leader's own step-down line
 	reason endReason

@@ -166,3 +166,21 @@ func TestDegraded(t *testing.T) {
 		}
 	}
 }
+
+// Elections seconds apart flap even with one leader change in the lines: a
+// leader elected among three elections or more at distinct terms lasted
+// seconds before its own follower timed out on it. 008: terms 54-56, e337
+// led 3.3 s until 7752 timed out; 017: terms 56-59, 7752 led 2.7 s until
+// 305e timed out.
+func TestFlappingFromShortLeaders(t *testing.T) {
+	for _, c := range []struct{ num, leader, follower string }{
+		{"008", "e337a53965c9eed8", "7752c0b6a21319fe"},
+		{"017", "7752c0b6a21319fe", "305e2d98af38bb40"},
+	} {
+		r := public(t, c.num)
+		f := only(t, r, LeaderFlapping)
+		if !sameIDs(f.Members, mustID(t, c.leader), mustID(t, c.follower)) || f.Count < 3 || r.Diagnosis.Verdict != LeaderFlapping {
+			t.Errorf("%s: flapping %v x%d, verdict %s", c.num, f.Members, f.Count, r.Diagnosis.Verdict)
+		}
+	}
+}
