@@ -69,6 +69,7 @@ func (a *Analyzer) Finish() *Result {
 		fs = append(fs, kinds[i].detect(a, &f)...)
 		f.found = fs
 	}
+	demoteInflation(fs)
 	for i := range fs {
 		if fs[i].Members == nil {
 			fs[i].Members = []parser.ID{}

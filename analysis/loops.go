@@ -152,8 +152,11 @@ func (a *Analyzer) diagLoop(f *facts, p *Finding) Diagnosis {
 		d.Headline = m.label() + " campaigned " + plural(p.Count, "time", "times") +
 			" without pre-vote, raising its term to " + utoa(s.termTo)
 		ex.add("Without pre-vote every attempt raises the term; a member stuck like this deposes the leader when it " +
-			"comes back (a disruptive rejoin). Pre-vote, on by default from etcd 3.5, prevents both.")
-		d.Remedies = []string{remedyNetwork, remedyPreVote}
+			"comes back (a disruptive rejoin).")
+		if !a.preVoteShown(f) {
+			ex.add("Pre-vote, on by default from etcd 3.5, prevents both.")
+		}
+		d.Remedies = append([]string{remedyNetwork}, a.preVoteRemedies(f)...)
 	} else {
 		d.Headline = m.label() + " could not reach a leader and kept asking for pre-votes at term " + utoa(s.termFrom)
 		ex.add("With pre-vote its term stayed at " + utoa(s.termFrom) + ", so its return does not disturb the leader. " +

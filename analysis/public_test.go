@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/etcdpm/etcdpm/parser"
@@ -181,6 +182,38 @@ func TestFlappingFromShortLeaders(t *testing.T) {
 		f := only(t, r, LeaderFlapping)
 		if !sameIDs(f.Members, mustID(t, c.leader), mustID(t, c.follower)) || f.Count < 3 || r.Diagnosis.Verdict != LeaderFlapping {
 			t.Errorf("%s: flapping %v x%d, verdict %s", c.num, f.Members, f.Count, r.Diagnosis.Verdict)
+		}
+	}
+}
+
+// Term inflation is never the verdict over the finding that tells its cause
+// (012: 4042's term runs to 740 while its one peer's prober fails: the
+// quorum loss), and logs that show pre-vote on get no advice to turn it on.
+func TestInflationAndPreVoteAdvice(t *testing.T) {
+	r := public(t, "012")
+	if r.Diagnosis.Verdict != QuorumLoss {
+		t.Errorf("012: verdict %s", r.Diagnosis.Verdict)
+	}
+	for _, f := range findings(r, TermInflation) {
+		if f.Severity != Info {
+			t.Errorf("012: inflation %s next to the quorum loss", f.Severity)
+		}
+	}
+	dirs, _ := filepath.Glob("../testdata/real/*prevote-on")
+	if len(dirs) == 0 {
+		t.Skip("no pre-vote-on lab runs")
+	}
+	for _, d := range dirs {
+		logs, _ := filepath.Glob(filepath.Join(d, "n*.log"))
+		r := analyzeFiles(t, logs...)
+		texts := append([]string{r.Diagnosis.Headline, r.Diagnosis.Explanation}, r.Diagnosis.Remedies...)
+		for _, f := range r.Findings {
+			texts = append(texts, f.Summary)
+		}
+		for _, s := range texts {
+			if strings.Contains(s, remedyPreVote) || strings.Contains(s, "pre-vote would have") {
+				t.Errorf("%s: pre-vote advice with pre-vote on: %s", d, s)
+			}
 		}
 	}
 }

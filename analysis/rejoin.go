@@ -180,7 +180,11 @@ func (a *Analyzer) detectRejoins(f *facts) []Finding {
 			sum += ")"
 		}
 		sum += " and deposed the working leader " + l.label() + " (term " + utoa(r.term) + ") at " + f.at(r.t) +
-			" with a " + r.msg.String() + "; pre-vote would have kept its term."
+			" with a " + r.msg.String()
+		if !a.preVoteShown(f) {
+			sum += "; pre-vote would have kept its term"
+		}
+		sum += "."
 		fd := Finding{
 			Kind: DisruptiveRejoin, Severity: Warning, Members: a.ids(r.by, r.leader),
 			Start: r.t, End: r.t, Count: 1, TermFrom: r.term, TermTo: r.peerTerm,
@@ -195,7 +199,7 @@ func (a *Analyzer) detectRejoins(f *facts) []Finding {
 func (a *Analyzer) diagRejoin(f *facts, p *Finding) Diagnosis {
 	rj := p.detail.rejoin
 	if rj == nil {
-		return Diagnosis{Headline: p.Summary, Explanation: p.Summary, Remedies: []string{remedyPreVote}}
+		return Diagnosis{Headline: p.Summary, Explanation: p.Summary, Remedies: a.preVoteRemedies(f)}
 	}
 	by, l := a.mem[rj.by], a.mem[rj.leader]
 	d := Diagnosis{Headline: by.label() + " came back with a higher term and deposed the working leader " + l.label()}
@@ -216,10 +220,12 @@ func (a *Analyzer) diagRejoin(f *facts, p *Finding) Diagnosis {
 		ex.add(a.label(next.leader) + " was elected at term " + utoa(next.term) + " at " + f.at(next.start) + ".")
 	}
 	ex.br()
-	ex.add("The cluster worked before and after; the interruption is the price of running without pre-vote, " +
-		"which etcd 3.5 and later turn on by default.")
+	if !a.preVoteShown(f) {
+		ex.add("The cluster worked before and after; the interruption is the price of running without pre-vote, " +
+			"which etcd 3.5 and later turn on by default.")
+	}
 	d.Explanation = ex.String()
-	d.Remedies = []string{remedyPreVote, remedyNetwork}
+	d.Remedies = a.preVoteRemedies(f, remedyNetwork)
 	return d
 }
 
