@@ -82,7 +82,7 @@ func (a *Analyzer) Finish() *Result {
 	// The verdict is about one episode, among all of them; the findings then
 	// merge repeats (merge.go), and the verdict says when its own repeated.
 	r.Findings = fs
-	pi := principal(fs)
+	pi := principal(fs, r.Leaderless)
 	var p *Finding
 	if pi >= 0 {
 		p = &fs[pi]

@@ -1,5 +1,7 @@
 package analysis
 
+import "time"
+
 // Finding kinds.
 const (
 	QuorumLoss          = "quorum-loss"
@@ -161,8 +163,9 @@ type detail struct {
 }
 
 // principal picks the finding the verdict is about, by its index (-1: none):
-// the most severe, then the lowest rank, then the earliest.
-func principal(fs []Finding) int {
+// the most severe, then the one that caused the outage (see caused), then
+// the lowest rank, then the earliest.
+func principal(fs []Finding, windows []Window) int {
 	bi := -1
 	for i := range fs {
 		f := &fs[i]
@@ -173,6 +176,12 @@ func principal(fs []Finding) int {
 		best := &fs[bi]
 		if r, br := f.Severity.Rank(), best.Severity.Rank(); r != br {
 			if r < br {
+				bi = i
+			}
+			continue
+		}
+		if c, bc := caused(f, fs, windows), caused(best, fs, windows); c != bc {
+			if c {
 				bi = i
 			}
 			continue
@@ -188,4 +197,32 @@ func principal(fs []Finding) int {
 		}
 	}
 	return bi
+}
+
+// caused reports whether f explains the outage better than the static order
+// says: a disruptive rejoin whose deposition opened a leaderless window,
+// next to check-quorum step-downs that opened none (the step-down was etcd
+// doing as designed while the others elected a leader; the rejoin then cost
+// the cluster its leader).
+func caused(f *Finding, fs []Finding, windows []Window) bool {
+	if f.Kind != DisruptiveRejoin || !opensWindow(f, windows) {
+		return false
+	}
+	for i := range fs {
+		if fs[i].Kind == CheckQuorumStepDown && opensWindow(&fs[i], windows) {
+			return false
+		}
+	}
+	return true
+}
+
+// opensWindow reports whether a leaderless window of minWindow or more
+// begins within a second of f's start.
+func opensWindow(f *Finding, windows []Window) bool {
+	for _, w := range windows {
+		if d := w.Start.Sub(f.Start); d >= -time.Second && d <= time.Second && w.End.Sub(w.Start) >= minWindow {
+			return true
+		}
+	}
+	return false
 }

@@ -217,3 +217,25 @@ func TestInflationAndPreVoteAdvice(t *testing.T) {
 		}
 	}
 }
+
+// The verdict is the finding that cost the cluster its leader: in the lab's
+// leader-partition runs without pre-vote, the partitioned leader's
+// check-quorum step-down opened no leaderless window (the others had elected
+// a leader already), its return with a higher term did: disruptive-rejoin.
+// With pre-vote on there is no rejoin, and the step-down stays the verdict.
+func TestVerdictIsTheCause(t *testing.T) {
+	for _, v := range []string{"3.5.35", "3.6.16", "3.7.3"} {
+		for _, c := range []struct{ run, want string }{
+			{"leader-partition-prevote-off", DisruptiveRejoin},
+			{"leader-partition-prevote-on", CheckQuorumStepDown},
+		} {
+			logs, _ := filepath.Glob(filepath.Join("../testdata/real", v+"-"+c.run, "n*.log"))
+			if len(logs) == 0 {
+				t.Fatalf("%s-%s: no logs", v, c.run)
+			}
+			if r := analyzeFiles(t, logs...); r.Diagnosis.Verdict != c.want {
+				t.Errorf("%s-%s: verdict %s, want %s", v, c.run, r.Diagnosis.Verdict, c.want)
+			}
+		}
+	}
+}
