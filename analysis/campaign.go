@@ -92,7 +92,9 @@ func (a *Analyzer) openCampaign(m *member, ev *parser.Event, t time.Time, termBe
 		m.campaigns += n
 	}
 	m.camp = campaign{open: true, start: t, termBefore: termBefore, term: termBefore, transfer: transfer}
-	m.electionEv.set(ev, t, a.seq)
+	if m.streak == nil {
+		m.electionEv.set(ev, t, a.seq) // a streak's first campaign: a storm copies no line
+	}
 	m.campaigns++
 	a.campMarks.add(t)
 	s := m.streak

@@ -98,7 +98,9 @@ func (a *Analyzer) leaseIgnored(ev *parser.Event, t time.Time) {
 	}
 	p.leaseIgnored++
 	p.leaseLast = t
-	p.outEv.set(ev, t, a.seq)
+	if p.leaseIgnored == 1 {
+		p.outEv.set(ev, t, a.seq)
+	}
 }
 
 // outSince returns since when m is out at t: shown down or unreachable in

@@ -72,8 +72,8 @@ func (a *Analyzer) shownOut(p *member, from, to time.Time) bool {
 const unreachSlack = 5 * time.Second
 
 // noteUnreach records a report of m unreachable at t, joining reports less
-// than episodeGap apart.
-func (m *member) noteUnreach(t time.Time) {
+// than episodeGap apart; true when the report begins a new span.
+func (m *member) noteUnreach(t time.Time) bool {
 	const maxSpans = 64
 	if n := len(m.unrSpans); n > 0 {
 		last := &m.unrSpans[n-1]
@@ -81,7 +81,7 @@ func (m *member) noteUnreach(t time.Time) {
 			if t.After(last.to) {
 				last.to = t
 			}
-			return
+			return false
 		}
 		if n == maxSpans {
 			copy(m.unrSpans, m.unrSpans[1:])
@@ -89,4 +89,5 @@ func (m *member) noteUnreach(t time.Time) {
 		}
 	}
 	m.unrSpans = append(m.unrSpans, span{t, t})
+	return true
 }

@@ -16,8 +16,9 @@ func (a *Analyzer) unreachableHint(reporter *member, ev *parser.Event, t time.Ti
 	if reporter != nil && !reporter.up {
 		return // a stopping member losing its own connections
 	}
-	s.noteUnreach(t)
-	s.outEv.set(ev, t, a.seq)
+	if s.noteUnreach(t) {
+		s.outEv.set(ev, t, a.seq)
+	}
 	conn := ev.Kind == parser.StreamLost || ev.Kind == parser.PeerInactive
 	if conn && (s.unreachSince.IsZero() || s.unreachSince.Before(s.lastSeen)) {
 		s.unreachSince = t

@@ -94,5 +94,7 @@ func (a *Analyzer) asked(candidate parser.ID, term uint64, ev *parser.Event, t t
 		return
 	}
 	c.askedAt, c.askedTerm = t, term
-	c.electionEv.set(ev, t, a.seq)
+	if c.campaigns == 0 {
+		c.electionEv.set(ev, t, a.seq) // its own lines do not show its campaign
+	}
 }
