@@ -70,9 +70,9 @@ func (a *Analyzer) detectDegraded(f *facts) []Finding {
 	} else {
 		sum = lease.label() + " still follows a leader (its lease holds)"
 	}
-	sum += " while " + a.names(out) + " " + beVerb(len(out)) + " out since " + f.at(since) + " (" + a.outWhy(out) +
+	sum += " while " + a.names(out) + " " + agree(len(out), "is", "are") + " out since " + f.at(since) + " (" + a.outWhy(out) +
 		"): the cluster runs on " + itoa(q) + " of " + itoa(n) + " members, exactly a quorum, so no failure can be " +
-		"tolerated until " + pronoun(len(out)) + " " + rejoinVerb(len(out)) + "."
+		"tolerated until " + agree(len(out), "it rejoins", "they rejoin") + "."
 	for _, ix := range out {
 		ev = append(ev, one(a.mem[ix].outEv))
 	}
@@ -141,25 +141,12 @@ func (a *Analyzer) outWhy(out []int32) string {
 	return "down or unreachable"
 }
 
-func beVerb(n int) string {
+// agree picks the word that agrees with a count: one, or many.
+func agree(n int, one, many string) string {
 	if n == 1 {
-		return "is"
+		return one
 	}
-	return "are"
-}
-
-func pronoun(n int) string {
-	if n == 1 {
-		return "it"
-	}
-	return "they"
-}
-
-func rejoinVerb(n int) string {
-	if n == 1 {
-		return "rejoins"
-	}
-	return "rejoin"
+	return many
 }
 
 func (a *Analyzer) diagDegraded(f *facts, p *Finding) Diagnosis {

@@ -55,7 +55,7 @@ func (a *Analyzer) noQuorumAtStart(f *facts) []Finding {
 	}
 	peers := ixsOf(asked &^ f.atStart)
 	sum := "No leader was ever elected: " + a.names(who) + " campaigned from " + f.at(first) + " up to term " +
-		utoa(termTo) + " with nothing in " + hisTheir(len(who)) + " log but the bootstrap entries (log term 1)"
+		utoa(termTo) + " with nothing in " + agree(len(who), "its", "their") + " log but the bootstrap entries (log term 1)"
 	if len(peers) > 0 {
 		sum += ", asking " + a.names(peers) + " for votes that never made a quorum"
 	}
@@ -65,13 +65,6 @@ func (a *Analyzer) noQuorumAtStart(f *facts) []Finding {
 		Start: first, End: f.end, Count: len(who), TermFrom: 1, TermTo: termTo,
 		Summary: sum, Evidence: a.evidenceOf(a.opts.MaxEvidence, ev...),
 	}}
-}
-
-func hisTheir(n int) string {
-	if n == 1 {
-		return "its"
-	}
-	return "their"
 }
 
 func (a *Analyzer) diagNoStart(f *facts, p *Finding) Diagnosis {
