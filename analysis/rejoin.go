@@ -204,6 +204,9 @@ func (a *Analyzer) diagRejoin(f *facts, p *Finding) Diagnosis {
 	by, l := a.mem[rj.by], a.mem[rj.leader]
 	d := Diagnosis{Headline: by.label() + " came back with a higher term and deposed the working leader " + l.label()}
 	var ex para
+	if rj.seenBy >= 0 && !by.hasLogs {
+		return a.diagRejoinSeen(f, p, d)
+	}
 	s := by.label() + " was cut off from the others"
 	if !rj.isolatedFrom.IsZero() {
 		s += " from " + f.at(rj.isolatedFrom)
@@ -234,4 +237,29 @@ func rejoinNoun(w *repeats) (string, string) {
 		return w.a.label(w.ixs[0]) + " came back with a higher term and deposed the leader " + w.a.label(w.ixs[1]), ""
 	}
 	return "A member that came back with a higher term deposed the leader", " (" + w.names + ")"
+}
+
+// diagRejoinSeen explains a rejoin that only a follower's lines show: the
+// rejoining member's own lines are not in the logs.
+func (a *Analyzer) diagRejoinSeen(f *facts, p *Finding, d Diagnosis) Diagnosis {
+	rj := p.detail.rejoin
+	by, l, w := a.mem[rj.by], a.mem[rj.leader], a.mem[rj.seenBy]
+	var ex para
+	ex.add(by.label() + " asked for votes at term " + utoa(rj.peerTerm) + " while " + l.label() + " led at term " +
+		utoa(rj.term) + ": its term had run ahead of the cluster's, which only failed elections do, so it had not been " +
+		"hearing from the leader.")
+	ex.add("Its log was behind: " + w.label() + " refused it the vote at " + f.at(rj.t) + ". It could not win, but its " +
+		"higher term alone was enough: " + w.label() + " adopted it and dropped its leader " + l.label() +
+		" (Raft makes every member, the leader too, yield to a higher term), and the cluster had to elect a leader again.")
+	if next := a.nextLeader(rj.term, rj.t); next != nil {
+		ex.add(a.label(next.leader) + " was elected at term " + utoa(next.term) + " at " + f.at(next.start) + ".")
+	}
+	if !a.preVoteShown(f) {
+		ex.add("With pre-vote a member first asks whether it could win, and raises its term only when a quorum says " +
+			"yes: " + by.label() + " would have kept its term and the leader.")
+	}
+	d.Explanation = ex.String()
+	d.Remedies = a.preVoteRemedies(f, "Find why "+by.label()+" could not hear from the leader: "+
+		"its logs, and the network between it and the others (peer port 2380).")
+	return d
 }
