@@ -360,6 +360,7 @@ func (a *Analyzer) impliedAttempts(m *member, ev *parser.Event) {
 		a.elections.add(ev.Term-uint64(i), a.start) // they were before its first line
 	}
 	s.inferred += n
+	s.termFrom = min(s.termFrom, ev.Term-1-uint64(n))
 	m.campaigns += n
 }
 

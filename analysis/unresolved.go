@@ -62,7 +62,11 @@ func (a *Analyzer) detectUnresolved(f *facts) []Finding {
 	case 3:
 		sum = who.label() + " asked its peers for votes at term " + utoa(term) + " at " + f.at(at)
 	default:
-		sum = who.label() + " started an election at term " + utoa(term) + " at " + f.at(at)
+		what := " started an election at term "
+		if who.camp.pre && !who.camp.cand {
+			what = " asked for pre-votes at term "
+		}
+		sum = who.label() + what + utoa(term) + " at " + f.at(at)
 	}
 	sum += "; the logs end " + dur(f.end.Sub(at)) + " later, before any leader was elected."
 	fd := Finding{
