@@ -60,6 +60,7 @@ type Analyzer struct {
 	waited    episodes // requests that failed or stalled for want of a leader
 	unreach   episodes
 	campMarks marks // when any member campaigned (see fold.go)
+	elections electionRing
 	stopMarks marks // when any member shut down
 	drifts    []*drift
 	safety    safetyBook
@@ -150,9 +151,20 @@ func (a *Analyzer) Add(ev *parser.Event) {
 	case parser.VoteCast, parser.VoteRefused, parser.VoteIgnoredLease:
 		m.bumpTerm(ev.Term, t, a.opts.MaxSeriesPoints)
 		a.respondedTo(ev.Peer, m)
+		a.asked(ev.Peer, ev.Term, ev, t)
+		switch ev.Kind {
+		case parser.VoteRefused:
+			a.suspectRefused(m, ev, t)
+		case parser.VoteIgnoredLease:
+			m.leaseBy, m.leaseAt = ev.Peer, t
+			a.leaseIgnored(ev, t)
+		}
 	case parser.HigherTermMessage:
 		a.higherTerm(m, ev, t)
-	case parser.LowerTermMessage, parser.VoteTally, parser.NoLeaderDrop, parser.CannotCampaign:
+	case parser.LowerTermMessage:
+		m.bumpTerm(ev.Term, t, a.opts.MaxSeriesPoints)
+		a.staleLeader(m, ev, t)
+	case parser.VoteTally, parser.NoLeaderDrop, parser.CannotCampaign:
 		m.bumpTerm(ev.Term, t, a.opts.MaxSeriesPoints)
 	case parser.CheckQuorumStepDown:
 		a.checkQuorumStepDown(m, ev, t)

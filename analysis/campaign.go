@@ -16,6 +16,7 @@ type campaign struct {
 	term       uint64 // the highest term it reached
 	pre, cand  bool
 	transfer   bool
+	cut        bool   // its start is before the logs: opened from a vote request, a self-vote or a tally
 	responders uint64 // peers that answered it or logged its request
 }
 
@@ -31,6 +32,8 @@ type streak struct {
 	failed     int       // campaigns that ended without a win
 	failedCand int       // ... having become candidate (term raised)
 	failedPre  int       // ... having stayed pre-candidate (term kept)
+	fullRound  bool      // a campaign of it shows its start (became candidate or pre-candidate)
+	resp       uint64    // the peers that answered the campaigns of its quorum-loss window (see quorumLosses)
 	firstFail  time.Time
 	lastFail   time.Time
 	outcome    streakEnd
@@ -46,11 +49,10 @@ type streak struct {
 }
 
 type silentRun struct {
-	cur, best           int
-	curStart            time.Time
-	bestStart, bestEnd  time.Time
-	bestFrom, bestUntil uint64
-	curFrom             uint64
+	cur, best          int
+	curStart           time.Time
+	bestStart, bestEnd time.Time
+	curResp, bestResp  uint64 // the peers that answered its campaigns
 }
 
 type streakEnd uint8
@@ -62,8 +64,17 @@ const (
 	streakStopped
 )
 
-// minLoop is the number of failed campaigns in a row that makes a loop.
-const minLoop = 3
+// minLoop is the number of failed campaigns in a row that makes a loop: a
+// member that timed out twice without a leader is not a one-off election.
+const minLoop = 2
+
+// maxImplied caps the failed elections a first vote request's term lead over
+// its log implies (see impliedAttempts), so texts stay sane.
+const maxImplied = 10
+
+// answerWait is how long a campaign's requests wait for answers before one
+// still open when the logs end counts as failed: a default election timeout.
+const answerWait = time.Second
 
 // openCampaign starts a campaign of m. Call it before m's term takes the
 // line's: without pre-vote each failed campaign raises the term by one, so a
@@ -81,6 +92,9 @@ func (a *Analyzer) openCampaign(m *member, ev *parser.Event, t time.Time, termBe
 		m.campaigns += n
 	}
 	m.camp = campaign{open: true, start: t, termBefore: termBefore, term: termBefore, transfer: transfer}
+	if m.streak == nil {
+		m.electionEv.set(ev, t, a.seq) // a streak's first campaign: a storm copies no line
+	}
 	m.campaigns++
 	a.campMarks.add(t)
 	s := m.streak
@@ -118,7 +132,7 @@ func (a *Analyzer) closeCampaign(m *member, t time.Time, won bool) {
 	switch {
 	case c.cand:
 		s.failedCand++
-	case c.pre:
+	case c.pre || m.sawPre && !c.transfer: // with pre-vote, an election that logged only its start was one
 		s.failedPre++
 	}
 	if s.firstFail.IsZero() {
@@ -133,12 +147,12 @@ func (a *Analyzer) closeCampaign(m *member, t time.Time, won bool) {
 			continue
 		}
 		if r.cur == 0 {
-			r.curStart, r.curFrom = c.start, c.termBefore
+			r.curStart, r.curResp = c.start, 0
 		}
 		r.cur++
+		r.curResp |= c.responders
 		if r.cur > r.best {
-			r.best, r.bestStart, r.bestEnd = r.cur, r.curStart, c.start
-			r.bestFrom, r.bestUntil = r.curFrom, c.term
+			r.best, r.bestStart, r.bestEnd, r.bestResp = r.cur, r.curStart, c.start, r.curResp
 		}
 	}
 }
@@ -151,7 +165,7 @@ func (a *Analyzer) endStreak(m *member, t time.Time, how streakEnd) {
 	}
 	m.streak = nil
 	s.outcome, s.endAt = how, t
-	if s.failed >= minLoop && len(a.streaks) < maxStreaks {
+	if s.attempts() >= 1 && len(a.streaks) < maxStreaks {
 		a.streaks = append(a.streaks, s)
 	}
 }
@@ -159,6 +173,7 @@ func (a *Analyzer) endStreak(m *member, t time.Time, how streakEnd) {
 const maxStreaks = 10000
 
 func (a *Analyzer) electionStart(m *member, ev *parser.Event, t time.Time) {
+	a.followerTimeout(m, t)
 	c := &m.camp
 	// From etcd 3.5 raft logs "is starting a new election" after "received
 	// MsgTimeoutNow ... and starts an election": one campaign, not two.
@@ -179,6 +194,9 @@ func (a *Analyzer) becamePreCandidate(m *member, ev *parser.Event, t time.Time) 
 	}
 	m.camp.pre = true
 	m.sawPre = true
+	if m.streak != nil {
+		m.streak.fullRound = true
+	}
 	if ev.Term > m.camp.term {
 		m.camp.term = ev.Term
 	}
@@ -202,6 +220,10 @@ func (a *Analyzer) becameCandidate(m *member, ev *parser.Event, t time.Time) {
 		m.sawPlain = true
 	}
 	m.camp.cand = true
+	a.elections.add(ev.Term, t)
+	if m.streak != nil {
+		m.streak.fullRound = true
+	}
 	if ev.Term > m.camp.term {
 		m.camp.term = ev.Term
 	}
@@ -248,6 +270,8 @@ func (a *Analyzer) becameFollower(m *member, ev *parser.Event, t time.Time) {
 }
 
 func (a *Analyzer) voteRequest(m *member, ev *parser.Event, t time.Time) {
+	a.cutCampaign(m, ev, t)
+	a.impliedAttempts(m, ev)
 	m.bumpTerm(ev.Term, t, a.opts.MaxSeriesPoints)
 	if ev.Peer != 0 && ev.Peer != m.id {
 		m.addPeer(ev.Peer)
@@ -261,9 +285,16 @@ func (a *Analyzer) voteRequest(m *member, ev *parser.Event, t time.Time) {
 		s.ev.add(ev, t, a.seq)
 	}
 	m.infl.request(ev, t, a.seq)
+	if ev.LogTerm > 0 {
+		m.reqLogTerm = ev.LogTerm
+		m.maxReqLogTerm = max(m.maxReqLogTerm, ev.LogTerm)
+	}
 }
 
 func (a *Analyzer) voteResponse(m *member, ev *parser.Event, t time.Time, granted bool) {
+	if ev.Peer == m.id && granted {
+		a.cutCampaign(m, ev, t) // its own vote
+	}
 	m.bumpTerm(ev.Term, t, a.opts.MaxSeriesPoints)
 	if ev.Peer == 0 || ev.Peer == m.id {
 		return
@@ -287,4 +318,64 @@ func (a *Analyzer) respondedTo(candidate parser.ID, voter *member) {
 	if c.camp.open {
 		c.camp.responders |= bit(voter.ix)
 	}
+}
+
+// cutCampaign opens the campaign whose start the excerpt cut: a member whose
+// first campaign line is a vote request, its own vote or a tally was already
+// campaigning when the logs begin.
+func (a *Analyzer) cutCampaign(m *member, ev *parser.Event, t time.Time) {
+	if m.camp.open || m.campaigns > 0 || m.state == StateLeader || m.lead != 0 || ev.Term == 0 {
+		return
+	}
+	pre := ev.Msg == parser.MsgPreVote || ev.Msg == parser.MsgPreVoteResp
+	before := ev.Term // a pre-vote asks at the current term + 1
+	if !pre {
+		before--
+	}
+	a.openCampaign(m, ev, t, before, false)
+	c := &m.camp
+	c.cut, c.pre, c.cand = true, pre, !pre
+	if pre {
+		m.sawPre = true
+	}
+	c.term = ev.Term
+}
+
+// impliedAttempts counts the elections a member's first campaign implies
+// without pre-vote: a vote request at term T with log term L follows T-1-L
+// elections that failed since the last entry (a leader's first entry is at
+// its own term). Only for a member whose lines show no leader and no term
+// taken from another member before, so those terms were its own attempts.
+func (a *Analyzer) impliedAttempts(m *member, ev *parser.Event) {
+	s := m.streak
+	if s == nil || s.campaigns != 1 || s.inferred > 0 || m.campaigns != 1 || !m.camp.open || m.camp.transfer ||
+		ev.Msg != parser.MsgVote || m.sawPre || m.leadTerm != 0 || m.adopted || ev.LogTerm == 0 || ev.Term <= ev.LogTerm+1 {
+		return
+	}
+	n := int(ev.Term - 1 - ev.LogTerm)
+	if n > maxImplied {
+		n = maxImplied
+	}
+	for i := 1; i <= n; i++ {
+		a.elections.add(ev.Term-uint64(i), a.start) // they were before its first line
+	}
+	s.inferred += n
+	s.termFrom = min(s.termFrom, ev.Term-1-uint64(n))
+	m.campaigns += n
+}
+
+// closeOpen ends, at the end of the logs, the campaign m still runs: it
+// counts as failed when m had timed out before in the same streak, or when
+// its requests had an election timeout to be answered; a lone campaign the
+// logs cut right after its start is neither won nor lost.
+func (a *Analyzer) closeOpen(m *member, end time.Time) {
+	c := &m.camp
+	if !c.open {
+		return
+	}
+	if s := m.streak; s != nil && (s.campaigns > 1 || end.Sub(c.start) >= answerWait) {
+		a.closeCampaign(m, end, false)
+		return
+	}
+	c.open = false
 }

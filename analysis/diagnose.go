@@ -109,6 +109,16 @@ func (a *Analyzer) healthy(f *facts) Diagnosis {
 			logged = append(logged, m.ix)
 		}
 	}
+	campaigns := 0
+	for _, m := range a.mem {
+		campaigns += m.campaigns
+	}
+	if len(a.lead.list) == 0 && campaigns > 0 {
+		d.Headline = "Nothing to report: no leader shows in these logs, and nothing rises above information"
+		d.Explanation = "Members campaigned (" + plural(campaigns, "election", "elections") + ") as the cluster started " +
+			"or stopped, and the logs show nothing wrong."
+		return d
+	}
 	if len(a.lead.list) == 0 {
 		d.Headline = "Nothing to report: no election and no problem in these logs"
 		d.Explanation = "The logs show no leader election and nothing that rises above information."
@@ -121,7 +131,13 @@ func (a *Analyzer) healthy(f *facts) Diagnosis {
 			f.at(f.start) + " to " + f.at(f.end) + ".")
 	}
 	first := a.lead.list[0]
-	ex.add(a.label(first.leader) + " was leader at term " + utoa(first.term) + " from " + f.at(first.start) + ".")
+	switch l := a.mem[first.leader]; {
+	case first.own && l.campaigns == 1 && f.n == 1:
+		ex.add(l.label() + ", a cluster of one member, elected itself at term " + utoa(first.term) + " at once, at " +
+			f.at(first.start) + ".")
+	default:
+		ex.add(l.label() + " was leader at term " + utoa(first.term) + " from " + f.at(first.start) + ".")
+	}
 	var transfers, shutdowns, recoveries int
 	for _, fd := range f.r.Findings {
 		switch fd.Kind {

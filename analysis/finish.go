@@ -20,6 +20,12 @@ type facts struct {
 	streaks []*streak   // the streaks that may be loops (see loopStreaks)
 	windows []*qlWindow // the quorum-loss windows (left by quorumLosses)
 	changes []Finding   // the unplanned leader changes (left by detectLeaderChanges)
+	found   []Finding   // the findings of the detectors run so far
+	atStart uint64      // members whose campaigns are a cluster that never formed (left by noQuorumAtStart)
+	// degraded: the members out of a cluster left on exactly a quorum, since
+	// degradedSince (left by detectDegraded).
+	degraded      uint64
+	degradedSince time.Time
 }
 
 // Finish ends the analysis and returns its Result. Call it once.
@@ -27,7 +33,7 @@ func (a *Analyzer) Finish() *Result {
 	end := a.logsEnd()
 	a.cutAtGaps()
 	for _, m := range a.mem {
-		m.camp.open = false // an election still running is neither won nor lost
+		a.closeOpen(m, end)
 		a.endStreak(m, end, streakOpen)
 		if m.slowEp != nil {
 			a.closeEpisode(&a.slow, m.slowEp)
@@ -62,8 +68,10 @@ func (a *Analyzer) Finish() *Result {
 	var fs []Finding
 	for i := range kinds {
 		fs = append(fs, kinds[i].detect(a, &f)...)
+		f.found = fs
 	}
 	r.Leaderless = a.outsideGaps(r.Leaderless) // detectors add windows too
+	demoteInflation(fs)
 	for i := range fs {
 		if fs[i].Members == nil {
 			fs[i].Members = []parser.ID{}
@@ -76,7 +84,7 @@ func (a *Analyzer) Finish() *Result {
 	// The verdict is about one episode, among all of them; the findings then
 	// merge repeats (merge.go), and the verdict says when its own repeated.
 	r.Findings = fs
-	pi := principal(fs)
+	pi := principal(fs, r.Leaderless)
 	var p *Finding
 	if pi >= 0 {
 		p = &fs[pi]

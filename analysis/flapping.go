@@ -61,10 +61,13 @@ func (a *Analyzer) detectFlapping(f *facts) []Finding {
 		})
 		i = j + 1
 	}
-	return out
+	return append(out, a.shortLeaderships(f, out)...)
 }
 
 func (a *Analyzer) diagFlapping(f *facts, p *Finding) Diagnosis {
+	if p.detail.short != nil {
+		return a.diagShortLead(p)
+	}
 	d := Diagnosis{Headline: "Leader flapping: the leader changed " + plural(p.Count, "time", "times") + " in " +
 		dur(p.End.Sub(p.Start))}
 	var ex para

@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"slices"
 	"time"
 
 	"github.com/etcdpm/etcdpm/parser"
@@ -66,8 +67,11 @@ func (a *Analyzer) detectInflation(f *facts) []Finding {
 		}
 		sum := m.label() + "'s term reached " + utoa(in.term) + " while the last entry of its log is from term " +
 			utoa(in.logTerm) + ": " + utoa(in.maxGap) + " terms spent on elections that failed"
-		if m.preVoteSetting() <= 0 {
+		switch {
+		case m.preVote < 0:
 			sum += " (pre-vote off: each attempt raises the term)"
+		case m.preVote == 0 && m.sawPlain && !m.sawPre:
+			sum += " (its elections show no pre-vote round: without pre-vote each attempt raises the term)"
 		}
 		if len(in.dragged) > 0 {
 			sum += "; " + a.names(in.dragged) + " had to adopt it on return"
@@ -87,7 +91,51 @@ func (a *Analyzer) diagInflation(f *facts, p *Finding) Diagnosis {
 		"A term is spent on every election; a gap this large means many elections failed, which only happens "+
 			"without pre-vote. It does no harm by itself, but the member deposes any leader with a lower term when it "+
 			"gets through.",
-		remedyPreVote, remedyNetwork)
+		a.preVoteRemedies(f, remedyNetwork)...)
+}
+
+// preVoteShown reports whether the logs show pre-vote on: stated at start,
+// or a pre-candidate in some member's elections.
+func (a *Analyzer) preVoteShown(f *facts) bool {
+	if f.preVote > 0 {
+		return true
+	}
+	for _, m := range a.mem {
+		if m.sawPre || m.preVote > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// preVoteRemedies returns rs with the advice to turn pre-vote on first,
+// unless the logs show it on already.
+func (a *Analyzer) preVoteRemedies(f *facts, rs ...string) []string {
+	if a.preVoteShown(f) {
+		return rs
+	}
+	return append([]string{remedyPreVote}, rs...)
+}
+
+// demoteInflation leaves term inflation out of the verdict when another
+// finding about the same member tells its cause (a quorum loss, a cluster
+// that never formed, a loop, a rejoin, a member unreachable, a degraded
+// cluster): it is then kept as information.
+func demoteInflation(fs []Finding) {
+	for i := range fs {
+		if fs[i].Kind != TermInflation || fs[i].Severity == Info || len(fs[i].Members) == 0 {
+			continue
+		}
+		m := fs[i].Members[0]
+		for j := range fs {
+			switch fs[j].Kind {
+			case QuorumLoss, NoQuorumAtStart, CandidacyLoop, PreVoteLoop, DisruptiveRejoin, PeerUnreachable, Degraded:
+				if slices.Contains(fs[j].Members, m) {
+					fs[i].Severity = Info
+				}
+			}
+		}
+	}
 }
 
 func inflationNoun(w *repeats) (string, string) {

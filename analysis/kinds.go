@@ -1,5 +1,7 @@
 package analysis
 
+import "time"
+
 // Finding kinds.
 const (
 	QuorumLoss          = "quorum-loss"
@@ -18,6 +20,9 @@ const (
 	Shutdown            = "shutdown"
 	Recovery            = "recovery"
 	SafetyViolation     = "safety-violation"
+	ElectionUnresolved  = "election-unresolved"
+	NoQuorumAtStart     = "no-quorum-at-start"
+	Degraded            = "degraded"
 	// Healthy is the verdict when nothing worse than info was found.
 	Healthy = "healthy"
 	// NoData is the verdict when the inputs hold no etcd line that makes an
@@ -55,41 +60,50 @@ type kind struct {
 }
 
 var kinds = []kind{
+	// noQuorumAtStart leaves f.atStart for quorumLosses.
+	{name: NoQuorumAtStart, rank: 1, detect: (*Analyzer).noQuorumAtStart, explain: (*Analyzer).diagNoStart,
+		noun: noStartNoun},
 	// quorumLosses leaves f.windows for recovery and leader-change.
 	{name: QuorumLoss, rank: 0, detect: (*Analyzer).quorumLosses, explain: (*Analyzer).diagQuorumLoss,
 		noun: quorumLossNoun, worst: "The longest"},
-	{name: CandidacyLoop, rank: 5, detect: (*Analyzer).candidacyLoops, explain: (*Analyzer).diagLoop,
+	{name: CandidacyLoop, rank: 7, detect: (*Analyzer).candidacyLoops, explain: (*Analyzer).diagLoop,
 		weigh: byCount, noun: candidacyLoopNoun},
-	{name: PreVoteLoop, rank: 6, detect: (*Analyzer).preVoteLoops, explain: (*Analyzer).diagLoop,
+	{name: PreVoteLoop, rank: 8, detect: (*Analyzer).preVoteLoops, explain: (*Analyzer).diagLoop,
 		weigh: byCount, noun: preVoteLoopNoun},
-	{name: Recovery, rank: 14, detect: (*Analyzer).detectRecoveries,
+	{name: Recovery, rank: 16, detect: (*Analyzer).detectRecoveries,
 		noun: recoveryNoun, worst: "The longest"},
-	{name: DisruptiveRejoin, rank: 3, detect: (*Analyzer).detectRejoins, explain: (*Analyzer).diagRejoin,
+	{name: DisruptiveRejoin, rank: 4, detect: (*Analyzer).detectRejoins, explain: (*Analyzer).diagRejoin,
 		key: keyOrdered, weigh: byTerms, noun: rejoinNoun},
-	{name: CheckQuorumStepDown, rank: 2, detect: (*Analyzer).detectStepDowns, explain: (*Analyzer).diagStepDown,
+	{name: CheckQuorumStepDown, rank: 3, detect: (*Analyzer).detectStepDowns, explain: (*Analyzer).diagStepDown,
 		weigh: byCount, noun: stepDownNoun},
-	{name: LeadershipTransfer, rank: 12, detect: (*Analyzer).detectTransfers, explain: (*Analyzer).diagTransfer,
+	{name: LeadershipTransfer, rank: 14, detect: (*Analyzer).detectTransfers, explain: (*Analyzer).diagTransfer,
 		key: keyOrdered, noun: transferNoun, worstInfo: "The slowest"},
 	// detectLeaderChanges leaves f.changes for leader-flapping.
-	{name: LeaderChange, rank: 4, detect: (*Analyzer).detectLeaderChanges, explain: (*Analyzer).diagLeaderChange,
+	{name: LeaderChange, rank: 5, detect: (*Analyzer).detectLeaderChanges, explain: (*Analyzer).diagLeaderChange,
 		key: keyOrdered, noun: leaderChangeNoun, worst: "The longest"},
-	{name: LeaderFlapping, rank: 1, detect: (*Analyzer).detectFlapping, explain: (*Analyzer).diagFlapping,
+	{name: LeaderFlapping, rank: 2, detect: (*Analyzer).detectFlapping, explain: (*Analyzer).diagFlapping,
 		weigh: byCount, noun: flappingNoun},
-	{name: SlowLeader, rank: 9, detect: (*Analyzer).detectSlow, explain: (*Analyzer).diagSlow,
+	{name: SlowLeader, rank: 11, detect: (*Analyzer).detectSlow, explain: (*Analyzer).diagSlow,
 		noun: slowNoun},
-	{name: PeerUnreachable, rank: 11, detect: (*Analyzer).detectUnreachable, explain: (*Analyzer).diagUnreachable,
+	// detectDegraded leaves f.degraded for peer-unreachable.
+	{name: Degraded, rank: 6, detect: (*Analyzer).detectDegraded, explain: (*Analyzer).diagDegraded,
+		noun: degradedNoun},
+	{name: PeerUnreachable, rank: 13, detect: (*Analyzer).detectUnreachable, explain: (*Analyzer).diagUnreachable,
 		key: keyFirst, noun: unreachableNoun, worst: "The longest"},
-	{name: ClockDrift, rank: 10, detect: (*Analyzer).detectDrift, explain: (*Analyzer).diagDrift,
+	{name: ClockDrift, rank: 12, detect: (*Analyzer).detectDrift, explain: (*Analyzer).diagDrift,
 		key: keyOrdered, noun: driftNoun, worst: "The largest"},
-	{name: TermInflation, rank: 7, detect: (*Analyzer).detectInflation, explain: (*Analyzer).diagInflation,
+	{name: TermInflation, rank: 9, detect: (*Analyzer).detectInflation, explain: (*Analyzer).diagInflation,
 		weigh: byCount, noun: inflationNoun},
-	{name: SplitVote, rank: 8, detect: (*Analyzer).detectSplitVotes, explain: (*Analyzer).diagSplitVote,
+	{name: SplitVote, rank: 10, detect: (*Analyzer).detectSplitVotes, explain: (*Analyzer).diagSplitVote,
 		weigh: byCount, noun: splitVoteNoun, worst: "The longest"},
-	{name: Shutdown, rank: 13, detect: (*Analyzer).detectShutdowns,
+	{name: Shutdown, rank: 15, detect: (*Analyzer).detectShutdowns,
 		weigh: byCount, noun: shutdownNoun},
 	// rank -1: a broken raft safety rule outranks every other finding.
 	{name: SafetyViolation, rank: -1, detect: (*Analyzer).detectSafety, explain: (*Analyzer).diagSafety,
 		noun: safetyNoun},
+	// detectUnresolved runs last: it reads f.found.
+	{name: ElectionUnresolved, rank: 17, detect: (*Analyzer).detectUnresolved, explain: (*Analyzer).diagUnresolved,
+		noun: unresolvedNoun},
 }
 
 // byName finds a kind's entry in the table (filled by init: the table's
@@ -150,11 +164,13 @@ type detail struct {
 	rejoin   *rejoin     // disruptive-rejoin
 	stepDown *stepDown   // check-quorum-step-down
 	change   *changeInfo // leader-change
+	short    *leadership // leader-flapping from elections seconds apart: the short leadership
 }
 
 // principal picks the finding the verdict is about, by its index (-1: none):
-// the most severe, then the lowest rank, then the earliest.
-func principal(fs []Finding) int {
+// the most severe, then the one that caused the outage (see caused), then
+// the lowest rank, then the earliest.
+func principal(fs []Finding, windows []Window) int {
 	bi := -1
 	for i := range fs {
 		f := &fs[i]
@@ -165,6 +181,12 @@ func principal(fs []Finding) int {
 		best := &fs[bi]
 		if r, br := f.Severity.Rank(), best.Severity.Rank(); r != br {
 			if r < br {
+				bi = i
+			}
+			continue
+		}
+		if c, bc := caused(f, fs, windows), caused(best, fs, windows); c != bc {
+			if c {
 				bi = i
 			}
 			continue
@@ -180,4 +202,32 @@ func principal(fs []Finding) int {
 		}
 	}
 	return bi
+}
+
+// caused reports whether f explains the outage better than the static order
+// says: a disruptive rejoin whose deposition opened a leaderless window,
+// next to check-quorum step-downs that opened none (the step-down was etcd
+// doing as designed while the others elected a leader; the rejoin then cost
+// the cluster its leader).
+func caused(f *Finding, fs []Finding, windows []Window) bool {
+	if f.Kind != DisruptiveRejoin || !opensWindow(f, windows) {
+		return false
+	}
+	for i := range fs {
+		if fs[i].Kind == CheckQuorumStepDown && opensWindow(&fs[i], windows) {
+			return false
+		}
+	}
+	return true
+}
+
+// opensWindow reports whether a leaderless window of minWindow or more
+// begins within a second of f's start.
+func opensWindow(f *Finding, windows []Window) bool {
+	for _, w := range windows {
+		if d := w.Start.Sub(f.Start); d >= -time.Second && d <= time.Second && w.End.Sub(w.Start) >= minWindow {
+			return true
+		}
+	}
+	return false
 }

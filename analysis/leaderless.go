@@ -10,7 +10,7 @@ import (
 func (a *Analyzer) coldAt(t time.Time) bool {
 	var last time.Time
 	for _, rec := range a.lead.list {
-		if rec.start.Before(t) && rec.start.After(last) {
+		if (rec.start.Before(t) || rec.fromBefore && rec.start.Equal(t)) && rec.start.After(last) {
 			last = rec.start
 		}
 	}

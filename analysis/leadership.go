@@ -14,6 +14,13 @@ type leadership struct {
 	start    time.Time // the earliest line that shows it
 	own      bool      // the leader logged its own election
 	inferred bool      // only implied (a MsgTimeoutNow from it, say)
+	// fromBefore: elected before the logs begin (see past.go); start is the
+	// first line.
+	fromBefore bool
+	// A follower timed out on it (started an election while it followed it
+	// at its term): when, and who (see shortlead.go).
+	timeoutAt time.Time
+	timeoutBy int32
 
 	end    time.Time // the leader's own step-down line
 	reason endReason
@@ -128,6 +135,9 @@ func (a *Analyzer) ledLast(m *member) *leadership {
 // ownEnd records the end of m's current leadership from m's own line.
 func (a *Analyzer) ownEnd(m *member, t time.Time, ev *parser.Event, why endReason) {
 	rec := a.ledLast(m)
+	if rec == nil && why == endStepDown && ev.Kind == parser.LeaderLost {
+		rec = a.pastLeader(m, m.formerTerm(ev.Term), ev) // "lost leader <itself>"
+	}
 	if rec == nil || !rec.end.IsZero() {
 		return
 	}
@@ -211,12 +221,17 @@ func (a *Analyzer) leaderChanged(m *member, ev *parser.Event, t time.Time) {
 		m.lead = 0
 		a.tl.add(ev, m, t, a.seq)
 	}
+	if ev.Peer2 != 0 && ev.Peer2 != m.id && m.lead != ev.Peer2 {
+		a.lostPast(ev.Peer2, m, t, ev)
+	}
 	if ev.Peer != 0 {
 		a.follow(m, ev.Peer, ev.Term, t, ev)
 	}
 }
 
 func (a *Analyzer) leaderLost(m *member, ev *parser.Event, t time.Time) {
+	m.lostAt, m.lostID, m.lostTerm = t, ev.Peer, ev.Term
+	m.electionEv.set(ev, t, a.seq)
 	m.bumpTerm(ev.Term, t, a.opts.MaxSeriesPoints)
 	switch ev.Peer {
 	case 0:
@@ -227,18 +242,25 @@ func (a *Analyzer) leaderLost(m *member, ev *parser.Event, t time.Time) {
 		if m.lead == ev.Peer {
 			term = m.leadTerm
 		}
+		a.lostPast(ev.Peer, m, t, ev)
 		a.loss(ev.Peer, term, m, t)
+		a.suspectLost(m, ev.Peer, t)
 	}
 	m.lead = 0
 }
 
 func (a *Analyzer) higherTerm(m *member, ev *parser.Event, t time.Time) {
+	m.adopted = true
 	m.bumpTerm(ev.Term, t, a.opts.MaxSeriesPoints)
 	if ev.Msg == parser.MsgVote || ev.Msg == parser.MsgPreVote {
 		a.respondedTo(ev.Peer, m)
+		a.asked(ev.Peer, ev.PeerTerm, ev, t)
 	}
 	if ev.Peer != 0 {
 		a.drag(m, ev, t)
+	}
+	if m.state != StateLeader {
+		a.followerRejoin(m, ev, t)
 	}
 	if m.state == StateLeader {
 		a.rejoinCheck(m, ev, t)

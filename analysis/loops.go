@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"slices"
 	"time"
 )
 
@@ -12,7 +13,7 @@ const bootstrapGrace = 30 * time.Second
 // cluster's first leader (or the first after a whole-cluster stop), short
 // enough to be members starting a few seconds apart.
 func (a *Analyzer) bootstrapStreak(s *streak, end time.Time) bool {
-	if !a.coldAt(s.start) {
+	if !a.coldAt(s.start) || a.runningBefore(a.mem[s.member]) {
 		return false
 	}
 	until := s.endAt
@@ -22,10 +23,22 @@ func (a *Analyzer) bootstrapStreak(s *streak, end time.Time) bool {
 	return until.Sub(s.start) <= bootstrapGrace
 }
 
+// runningBefore reports whether m ran with a cluster before the logs begin:
+// no start line of its own, and vote requests whose log term (above 1, the
+// bootstrap entries) shows a leader once wrote to it.
+func (a *Analyzer) runningBefore(m *member) bool {
+	return m.startLine.IsZero() && m.reqLogTerm > 1
+}
+
 // stopTail reports whether s is a member campaigning while the whole cluster
-// was being stopped (the last member alone for a moment).
+// was being stopped (the last member alone for a moment), or while it was
+// shutting down itself (its handover waiting on peers already gone).
 func (a *Analyzer) stopTail(s *streak) bool {
+	stopping := a.mem[s.member].stoppingAt(s.start)
 	for _, g := range a.stops.groups {
+		if stopping && g.clusterWide && !g.start.After(s.start) && slices.Contains(g.members, s.member) {
+			return true
+		}
 		if g.clusterWide && !s.start.Before(g.start.Add(-time.Second)) && !s.start.After(g.end.Add(2*time.Second)) {
 			return true
 		}
@@ -50,7 +63,7 @@ func (a *Analyzer) loopStreaks(f *facts) []*streak {
 
 // candidacyLoops reports the streaks with minLoop failed candidacies or more.
 func (a *Analyzer) candidacyLoops(f *facts) []Finding {
-	return a.loops(f, func(s *streak) int { return s.failedCand }, a.candidacyLoop)
+	return a.loops(f, func(s *streak) int { return s.failedCand + s.inferred }, a.candidacyLoop)
 }
 
 // preVoteLoops reports the streaks with minLoop failed pre-votes or more.
@@ -139,8 +152,11 @@ func (a *Analyzer) diagLoop(f *facts, p *Finding) Diagnosis {
 		d.Headline = m.label() + " campaigned " + plural(p.Count, "time", "times") +
 			" without pre-vote, raising its term to " + utoa(s.termTo)
 		ex.add("Without pre-vote every attempt raises the term; a member stuck like this deposes the leader when it " +
-			"comes back (a disruptive rejoin). Pre-vote, on by default from etcd 3.5, prevents both.")
-		d.Remedies = []string{remedyNetwork, remedyPreVote}
+			"comes back (a disruptive rejoin).")
+		if !a.preVoteShown(f) {
+			ex.add("Pre-vote, on by default from etcd 3.5, prevents both.")
+		}
+		d.Remedies = append([]string{remedyNetwork}, a.preVoteRemedies(f)...)
 	} else {
 		d.Headline = m.label() + " could not reach a leader and kept asking for pre-votes at term " + utoa(s.termFrom)
 		ex.add("With pre-vote its term stayed at " + utoa(s.termFrom) + ", so its return does not disturb the leader. " +

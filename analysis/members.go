@@ -27,6 +27,9 @@ type member struct {
 	downs               []span      // known down intervals (shutdown or kill to restart)
 
 	term, maxTerm uint64
+	prevTerm      uint64    // its term before the last line that raised it
+	reqLogTerm    uint64    // the log term of its latest vote request
+	maxReqLogTerm uint64    // the highest log term of its vote requests
 	state         State     // raft role from its own lines
 	lead          parser.ID // the leader it follows, 0 for none
 	leadTerm      uint64
@@ -41,13 +44,29 @@ type member struct {
 
 	marks        marks        // when its leadership changed, it campaigned, stopped or restarted (see fold.go)
 	unreachSince time.Time    // first report of it unreachable after its last line
+	unrSpans     []span       // when peers reported it unreachable (bounded; see noteUnreach)
 	reach        []reachPoint // streams established with peers (bounded)
 
-	peers              []parser.ID // the members it sends vote requests to
-	preVote            int8        // from its start line: 1 on, -1 off
-	sawPre, sawPlain   bool        // pre-candidate seen; timeout-driven candidate without pre-vote seen
-	version            string
-	campaigns, timesLd int
+	peers            []parser.ID // the members it sends vote requests to
+	preVote          int8        // from its start line: 1 on, -1 off
+	sawPre, sawPlain bool        // pre-candidate seen; timeout-driven candidate without pre-vote seen
+	adopted          bool        // it took a higher term from another member's message
+	lostAt           time.Time   // its last "lost leader" line
+	lostID           parser.ID   // the leader it lost then
+	lostTerm         uint64      // at that term
+	askedAt          time.Time   // when a peer last logged its vote request
+	askedTerm        uint64      // the term it asked for
+	electionEv       evLine      // its latest campaign start, loss of a leader, or vote request a peer logged
+	leaseBy          parser.ID   // the last candidate whose vote it ignored for its leader's lease
+	leaseAt          time.Time
+	// As a candidate: how often, from when to when, peers ignored its votes
+	// for their leader's lease.
+	leaseIgnored          int
+	leaseFirst, leaseLast time.Time
+	outEv                 evLine  // the latest line that shows it out (unreachable, or its vote ignored)
+	susp                  suspect // a higher-term vote request that may depose its leader (rejoin.go)
+	version               string
+	campaigns, timesLd    int
 
 	camp   campaign
 	streak *streak
@@ -184,6 +203,9 @@ func (m *member) bumpTerm(term uint64, t time.Time, max int) {
 }
 
 func (m *member) setTerm(term uint64) {
+	if term != m.term {
+		m.prevTerm = m.term
+	}
 	m.term = term
 	if term > m.maxTerm {
 		m.maxTerm = term

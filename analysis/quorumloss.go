@@ -28,18 +28,21 @@ func (w *qlWindow) endOr(end time.Time) time.Time {
 func (a *Analyzer) quorumLosses(f *facts) []Finding {
 	var out []Finding
 	var ws []*qlWindow
-	k := f.q - 2
-	if k < 0 {
-		k = 0
-	}
-	if k > 3 {
-		k = 3
-	}
+	k := min(max(f.q-2, 0), 3)
 	for _, s := range a.loopStreaks(f) {
-		r := s.runs[k]
-		if r.best < minLoop || a.cutOff(r.bestStart, r.bestEnd, s.member) {
+		if f.atStart&bit(s.member) != 0 {
 			continue
 		}
+		r := s.runs[k]
+		if r.best == 0 && s.failed == 0 { // failures only its term implies
+			r.bestStart, r.bestEnd = s.start, s.end
+		} else if r.best == 0 {
+			continue
+		}
+		if a.cutOff(r.bestStart, r.bestEnd, s.member) || !a.noQuorum(f, s, r.bestResp, r.bestStart, r.bestEnd) {
+			continue
+		}
+		s.resp = r.bestResp
 		before, after := a.around(r.bestStart, r.bestEnd)
 		var w *qlWindow
 		for _, x := range ws {
@@ -88,7 +91,7 @@ func (a *Analyzer) quorumLoss(f *facts, w *qlWindow) Finding {
 	var ev [][]evLine
 	for _, s := range w.streaks {
 		m := a.mem[s.member]
-		campaigners |= bit(s.member)
+		campaigners |= bit(s.member) | s.resp
 		cluster |= bit(s.member)
 		for _, p := range m.peers {
 			cluster |= bit(a.index(p))
@@ -403,7 +406,7 @@ func (m *member) killedNear(at time.Time) time.Time {
 func (a *Analyzer) qlMembers(w *qlWindow) (up, missing []int32, n int) {
 	var campaigners, cluster uint64
 	for _, s := range w.streaks {
-		campaigners |= bit(s.member)
+		campaigners |= bit(s.member) | s.resp
 		cluster |= bit(s.member)
 		for _, p := range a.mem[s.member].peers {
 			cluster |= bit(a.index(p))

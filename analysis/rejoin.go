@@ -17,6 +17,7 @@ type rejoin struct {
 	ev             evLine
 	byEv           []evLine
 	isolatedFrom   time.Time
+	seenBy         int32 // a follower whose lines show it (it refused the vote and lost the leader); -1: the leader's own
 }
 
 // rejoinCheck runs when leader l receives a message with a higher term.
@@ -28,7 +29,7 @@ func (a *Analyzer) rejoinCheck(l *member, ev *parser.Event, t time.Time) {
 		return // a leader was elected at a higher term: l was no longer the cluster's leader
 	}
 	p := a.member(ev.Peer)
-	r := &rejoin{leader: l.ix, by: p.ix, term: ev.Term, peerTerm: ev.PeerTerm, t: t, msg: ev.Msg}
+	r := &rejoin{leader: l.ix, by: p.ix, term: ev.Term, peerTerm: ev.PeerTerm, t: t, msg: ev.Msg, seenBy: -1}
 	if p.hasLogs {
 		s := p.streak
 		if s == nil || s.failed == 0 {
@@ -63,7 +64,104 @@ func (a *Analyzer) validRejoin(r *rejoin) bool {
 		return true
 	}
 	d := rec.decisiveLoss()
-	return d.IsZero() || !d.Before(r.t)
+	return d.IsZero() || !d.Before(r.t.Add(-rejoinWindow))
+}
+
+// rejoinWindow is how close (a default election timeout) a follower's loss
+// of its leader and a higher term from a member whose log is behind must be
+// for the one to be taken for the cause of the other.
+const rejoinWindow = time.Second
+
+// suspect is a higher-term vote request a follower received while it had a
+// leader, waiting for the proof that it deposed that leader: the follower
+// refusing the vote at the new term (the candidate's log is behind: it had
+// not voted at that term yet) and losing the leader within rejoinWindow.
+type suspect struct {
+	active, refused, lost bool
+	by, leader            int32 // leader -1: not known yet
+	t                     time.Time
+	term, peerTerm        uint64
+	ev                    evLine
+}
+
+// followerRejoin runs when m, not leader, receives a vote request with a
+// higher term: a member whose term its failed elections raised.
+func (a *Analyzer) followerRejoin(m *member, ev *parser.Event, t time.Time) {
+	if ev.Msg != parser.MsgVote || ev.Peer == 0 || ev.Peer == m.id || ev.PeerTerm <= ev.Term {
+		return
+	}
+	leader := int32(-1)
+	switch {
+	case m.lead != 0 && m.lead != m.id:
+		leader = a.index(m.lead)
+	case !m.lostAt.IsZero() && t.Sub(m.lostAt) <= rejoinWindow && m.lostID != 0 && m.lostID != ev.Peer:
+		leader = a.index(m.lostID)
+	case m.leaseBy == ev.Peer && t.Sub(m.leaseAt) <= 2*rejoinWindow:
+		// its lease held: it had a leader, not yet named
+	default:
+		return
+	}
+	s := &m.susp
+	*s = suspect{active: true, by: a.member(ev.Peer).ix, leader: leader, t: t, term: ev.Term, peerTerm: ev.PeerTerm, ev: s.ev}
+	s.lost = leader >= 0 && m.lead == 0
+	s.ev.set(ev, t, a.seq)
+}
+
+// suspectRefused: m refused the vote of ev.Peer.
+func (a *Analyzer) suspectRefused(m *member, ev *parser.Event, t time.Time) {
+	s := &m.susp
+	if s.active && a.index(ev.Peer) == s.by && ev.Term == s.peerTerm {
+		s.refused = true
+		a.confirmSuspect(m, t)
+	}
+}
+
+// suspectLost: m lost leader id.
+func (a *Analyzer) suspectLost(m *member, id parser.ID, t time.Time) {
+	s := &m.susp
+	if !s.active || id == 0 {
+		return
+	}
+	if ix := a.index(id); s.leader < 0 || s.leader == ix {
+		s.leader, s.lost = ix, true
+		a.confirmSuspect(m, t)
+	}
+}
+
+func (a *Analyzer) confirmSuspect(m *member, t time.Time) {
+	s := &m.susp
+	if t.Sub(s.t) > rejoinWindow {
+		s.active = false
+		return
+	}
+	if !s.refused || !s.lost || s.leader < 0 || len(a.rejoins) >= maxStreaks {
+		return
+	}
+	s.active = false
+	l, p := a.mem[s.leader], a.mem[s.by]
+	r := &rejoin{leader: l.ix, by: p.ix, term: s.term, peerTerm: s.peerTerm, t: s.t, msg: parser.MsgVote, seenBy: m.ix}
+	if rec := l.lastLed; rec != nil && rec.term <= s.term {
+		r.term = rec.term
+		if !rec.fromBefore && s.t.Sub(rec.start) < rejoinWindow {
+			return // elected a moment before: one round of elections, not a working leader deposed
+		}
+	}
+	for _, x := range a.rejoins {
+		if x.leader == r.leader && x.term == r.term {
+			return // its deposition is known: later requests are the campaign that followed
+		}
+	}
+	if p.hasLogs {
+		st := p.streak
+		if st == nil || st.failed == 0 {
+			return
+		}
+		r.failed, r.isolatedFrom = st.failed, st.start
+		r.byEv = cloneLines(st.ev.lines())
+	}
+	r.ev = s.ev
+	r.ev.text = append([]byte(nil), s.ev.text...)
+	a.rejoins = append(a.rejoins, r)
 }
 
 func (a *Analyzer) detectRejoins(f *facts) []Finding {
@@ -82,7 +180,11 @@ func (a *Analyzer) detectRejoins(f *facts) []Finding {
 			sum += ")"
 		}
 		sum += " and deposed the working leader " + l.label() + " (term " + utoa(r.term) + ") at " + f.at(r.t) +
-			" with a " + r.msg.String() + "; pre-vote would have kept its term."
+			" with a " + r.msg.String()
+		if !a.preVoteShown(f) {
+			sum += "; pre-vote would have kept its term"
+		}
+		sum += "."
 		fd := Finding{
 			Kind: DisruptiveRejoin, Severity: Warning, Members: a.ids(r.by, r.leader),
 			Start: r.t, End: r.t, Count: 1, TermFrom: r.term, TermTo: r.peerTerm,
@@ -97,11 +199,14 @@ func (a *Analyzer) detectRejoins(f *facts) []Finding {
 func (a *Analyzer) diagRejoin(f *facts, p *Finding) Diagnosis {
 	rj := p.detail.rejoin
 	if rj == nil {
-		return Diagnosis{Headline: p.Summary, Explanation: p.Summary, Remedies: []string{remedyPreVote}}
+		return Diagnosis{Headline: p.Summary, Explanation: p.Summary, Remedies: a.preVoteRemedies(f)}
 	}
 	by, l := a.mem[rj.by], a.mem[rj.leader]
 	d := Diagnosis{Headline: by.label() + " came back with a higher term and deposed the working leader " + l.label()}
 	var ex para
+	if rj.seenBy >= 0 && !by.hasLogs {
+		return a.diagRejoinSeen(f, p, d)
+	}
 	s := by.label() + " was cut off from the others"
 	if !rj.isolatedFrom.IsZero() {
 		s += " from " + f.at(rj.isolatedFrom)
@@ -118,10 +223,12 @@ func (a *Analyzer) diagRejoin(f *facts, p *Finding) Diagnosis {
 		ex.add(a.label(next.leader) + " was elected at term " + utoa(next.term) + " at " + f.at(next.start) + ".")
 	}
 	ex.br()
-	ex.add("The cluster worked before and after; the interruption is the price of running without pre-vote, " +
-		"which etcd 3.5 and later turn on by default.")
+	if !a.preVoteShown(f) {
+		ex.add("The cluster worked before and after; the interruption is the price of running without pre-vote, " +
+			"which etcd 3.5 and later turn on by default.")
+	}
 	d.Explanation = ex.String()
-	d.Remedies = []string{remedyPreVote, remedyNetwork}
+	d.Remedies = a.preVoteRemedies(f, remedyNetwork)
 	return d
 }
 
@@ -130,4 +237,29 @@ func rejoinNoun(w *repeats) (string, string) {
 		return w.a.label(w.ixs[0]) + " came back with a higher term and deposed the leader " + w.a.label(w.ixs[1]), ""
 	}
 	return "A member that came back with a higher term deposed the leader", " (" + w.names + ")"
+}
+
+// diagRejoinSeen explains a rejoin that only a follower's lines show: the
+// rejoining member's own lines are not in the logs.
+func (a *Analyzer) diagRejoinSeen(f *facts, p *Finding, d Diagnosis) Diagnosis {
+	rj := p.detail.rejoin
+	by, l, w := a.mem[rj.by], a.mem[rj.leader], a.mem[rj.seenBy]
+	var ex para
+	ex.add(by.label() + " asked for votes at term " + utoa(rj.peerTerm) + " while " + l.label() + " led at term " +
+		utoa(rj.term) + ": its term had run ahead of the cluster's, which only failed elections do, so it had not been " +
+		"hearing from the leader.")
+	ex.add("Its log was behind: " + w.label() + " refused it the vote at " + f.at(rj.t) + ". It could not win, but its " +
+		"higher term alone was enough: " + w.label() + " adopted it and dropped its leader " + l.label() +
+		" (Raft makes every member, the leader too, yield to a higher term), and the cluster had to elect a leader again.")
+	if next := a.nextLeader(rj.term, rj.t); next != nil {
+		ex.add(a.label(next.leader) + " was elected at term " + utoa(next.term) + " at " + f.at(next.start) + ".")
+	}
+	if !a.preVoteShown(f) {
+		ex.add("With pre-vote a member first asks whether it could win, and raises its term only when a quorum says " +
+			"yes: " + by.label() + " would have kept its term and the leader.")
+	}
+	d.Explanation = ex.String()
+	d.Remedies = a.preVoteRemedies(f, "Find why "+by.label()+" could not hear from the leader: "+
+		"its logs, and the network between it and the others (peer port 2380).")
+	return d
 }

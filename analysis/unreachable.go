@@ -16,6 +16,9 @@ func (a *Analyzer) unreachableHint(reporter *member, ev *parser.Event, t time.Ti
 	if reporter != nil && !reporter.up {
 		return // a stopping member losing its own connections
 	}
+	if s.noteUnreach(t) {
+		s.outEv.set(ev, t, a.seq)
+	}
 	conn := ev.Kind == parser.StreamLost || ev.Kind == parser.PeerInactive
 	if conn && (s.unreachSince.IsZero() || s.unreachSince.Before(s.lastSeen)) {
 		s.unreachSince = t
@@ -107,6 +110,9 @@ func (a *Analyzer) detectUnreachable(f *facts) []Finding {
 	for _, e := range es {
 		if !unreachReported(e) || e.cutOffView || a.cutOffFrom(e, es) != nil {
 			continue
+		}
+		if f.degraded&bit(e.subject) != 0 && !e.end.Before(f.degradedSince) {
+			continue // the degraded finding tells it
 		}
 		m := a.mem[e.subject]
 		var class uint8
