@@ -123,8 +123,8 @@ func writeTable(w io.Writer, scores []Score) {
 	fmt.Fprintf(w, "dead one; the lines cannot tell. etcdpm calls it a candidacy or pre-vote loop, not a quorum loss,\n")
 	fmt.Fprintf(w, "so excerpts whose threads know the peers had stopped (010, 027) count as misses.\n\n")
 	fmt.Fprintf(w, "**%d of %d right.**\n\n", right, scored)
-	fmt.Fprintf(w, "| file | source | etcd | layout (detected) | events | expected | etcdpm | right |\n")
-	fmt.Fprintf(w, "| --- | --- | --- | --- | --- | --- | --- | --- |\n")
+	fmt.Fprintf(w, "| file | source | etcd | what the thread and the lines say happened | layout (detected) | events | expected | etcdpm | right |\n")
+	fmt.Fprintf(w, "| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
 	for _, s := range scores {
 		mark := "no"
 		switch {
@@ -133,8 +133,9 @@ func writeTable(w io.Writer, scores []Score) {
 		case s.Right:
 			mark = "yes"
 		}
-		fmt.Fprintf(w, "| %s | %s | %s | %s | %d | %s | %s | %s |\n", cell(s.File), cell(shortSource(s.Source)),
-			cell(short(s.Version, 40)), cell(s.Detected), s.Events, cell(s.Expected), cell(s.Verdict), mark)
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %d | %s | %s | %s |\n", cell(s.File), cell(shortSource(s.Source)),
+			cell(short(s.Version, 40)), cell(short(firstSentence(s.Justification), 160)), cell(s.Detected), s.Events,
+			cell(s.Expected), cell(s.Verdict), mark)
 	}
 }
 
@@ -147,6 +148,14 @@ func shortSource(u string) string {
 		}
 	}
 	return u
+}
+
+// firstSentence is s up to its first ". " (the justification's summary).
+func firstSentence(s string) string {
+	if i := strings.Index(s, ". "); i >= 0 {
+		return s[:i+1]
+	}
+	return s
 }
 
 func short(s string, n int) string {
