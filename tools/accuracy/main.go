@@ -139,6 +139,28 @@ func writeTable(w io.Writer, scores []Score) {
 	}
 }
 
+// notesMark starts the hand-written part of docs/accuracy.md (why the
+// misses miss), which -w keeps as it is.
+const notesMark = "<!-- notes: written by hand, kept by -w -->"
+
+// notes returns the hand-written part of doc, from notesMark on, with a
+// blank line before it; nothing when doc has none.
+func notes(doc []byte) []byte {
+	i := bytes.Index(doc, []byte(notesMark))
+	if i < 0 {
+		return nil
+	}
+	return append([]byte("\n"), doc[i:]...)
+}
+
+// generated returns the part of doc that writeTable makes.
+func generated(doc []byte) []byte {
+	if i := bytes.Index(doc, []byte("\n"+notesMark)); i >= 0 {
+		return doc[:i]
+	}
+	return doc
+}
+
 // shortSource turns a GitHub URL into owner/repo#N.
 func shortSource(u string) string {
 	u = strings.TrimPrefix(u, "https://github.com/")
@@ -181,6 +203,11 @@ func run(dir, doc string, write bool, stdout io.Writer) error {
 	var b bytes.Buffer
 	writeTable(&b, scores)
 	if write {
+		old, err := os.ReadFile(doc)
+		if err != nil && !os.IsNotExist(err) {
+			return err
+		}
+		b.Write(notes(old))
 		return os.WriteFile(doc, b.Bytes(), 0o644)
 	}
 	_, err = stdout.Write(b.Bytes())
