@@ -89,7 +89,7 @@ type htmlPage struct {
 	StoryOmitted int
 	HasFocus     bool // the charts open zoomed to the incident
 	HasChart     bool
-	HasMetrics   bool // a capture's metrics, drawn under the term chart
+	HasMetrics   bool     // a capture's metrics, drawn under the term chart
 	Notes        []string // what the charts left out
 
 	Findings        []htmlFinding
