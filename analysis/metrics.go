@@ -156,7 +156,7 @@ func (e *slowMetrics) disk() bool {
 
 // sentences says what the metrics showed, with the numbers: "etcd1's WAL
 // fsync p99 reached 850 ms at 10:02:03, above the 100 ms heartbeat interval".
-func (e *slowMetrics) sentences(f *facts, name string, peer func(string) string) string {
+func (e *slowMetrics) sentences(f *facts, name string, peer func(string) string, faulted func(string) bool) string {
 	l := heartbeatInterval.Seconds()
 	hb := dur(heartbeatInterval) + " heartbeat interval"
 	var ss []string
@@ -171,8 +171,12 @@ func (e *slowMetrics) sentences(f *facts, name string, peer func(string) string)
 		ss = append(ss, fmt.Sprintf("%s failed to send %s on time (etcd_server_heartbeat_send_failures_total)", name, plural(n, "heartbeat", "heartbeats")))
 	}
 	if e.rtt > l {
-		s := fmt.Sprintf("the peer round-trip time p99 from %s to %s reached %s at %s, above the %s", name, peer(e.rttTo), secs(e.rtt), f.at(e.rttAt), hb)
-		if !e.disk() {
+		to := peer(e.rttTo)
+		s := fmt.Sprintf("the peer round-trip time p99 from %s to %s reached %s at %s, above the %s", name, to, secs(e.rtt), f.at(e.rttAt), hb)
+		switch {
+		case faulted(to):
+			s += ", while the capture's fault held " + to
+		case !e.disk():
 			s += ": the network, not the disk, delayed its heartbeats"
 		}
 		ss = append(ss, s)
@@ -228,7 +232,18 @@ func (a *Analyzer) metricsFindings(f *facts, fs []Finding) []Finding {
 		if ix >= 0 {
 			name = a.label(ix)
 		}
-		text := e.sentences(f, name, peer)
+		// A peer a fault stopped, froze or cut off answers late: that is the
+		// fault, not the network.
+		faulted := func(who string) bool {
+			return slices.ContainsFunc(a.faults, func(ft Fault) bool {
+				end := ft.End
+				if end.IsZero() {
+					end = e.rttAt
+				}
+				return a.faultMember(ft.Target) == who && !ft.Start.After(e.rttAt) && !end.Before(e.rttAt.Add(-metricsGap))
+			})
+		}
+		text := e.sentences(f, name, peer, faulted)
 		severity := Info
 		if e.disk() || e.heartbeatFailures > 0 || e.rtt > slowHeartbeat.Seconds() {
 			severity = Warning

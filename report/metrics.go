@@ -144,13 +144,13 @@ func metricsScaffold() map[string]any {
 			"axisLabel": map[string]any{"show": labels, "hideOverlap": true},
 		}
 	}
-	yAxis := func(i int, name string, log bool) map[string]any {
+	yAxis := func(i int, name string, log bool, min float64) map[string]any {
 		y := map[string]any{
 			"type": "value", "gridIndex": i, "name": name, "nameLocation": "middle", "nameGap": 52,
 			"splitLine": map[string]any{"show": true},
 		}
 		if log {
-			y["type"], y["logBase"], y["min"] = "log", 10, 0.1
+			y["type"], y["logBase"], y["min"] = "log", 10, min
 		} else {
 			y["minInterval"] = 1
 		}
@@ -163,7 +163,7 @@ func metricsScaffold() map[string]any {
 		"tooltip":   map[string]any{"show": true, "trigger": "item", "enterable": false},
 		"grid":      []any{grid(40, 150), grid(232, 100), grid(374, 56)},
 		"xAxis":     []any{xAxis(0, false), xAxis(1, false), xAxis(2, true)},
-		"yAxis":     []any{yAxis(0, "disk p99 (ms)", true), yAxis(1, "peer RTT p99 (ms)", true), yAxis(2, "heartbeat fails", false)},
+		"yAxis":     []any{yAxis(0, "disk p99 (ms)", true, 0.1), yAxis(1, "peer RTT p99 (ms)", true, 0.01), yAxis(2, "heartbeat fails", false, 0)},
 		"dataZoom": []any{
 			map[string]any{"type": "inside", "filterMode": "none", "xAxisIndex": axes},
 			map[string]any{"type": "slider", "filterMode": "none", "xAxisIndex": axes, "show": false},

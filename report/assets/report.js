@@ -522,21 +522,28 @@
           xAxisIndex: x.axis, yAxisIndex: x.axis, metric: x.key
         };
         if (x.type === 'line') {
-          ser.showSymbol = pts.length <= 120;
+          // An interval without a sync or a probe has no p99: the line
+          // joins the intervals that had one, each marked.
+          ser.showSymbol = pts.length <= 300;
           ser.symbolSize = 4;
-          ser.connectNulls = false;
+          ser.connectNulls = true;
           ser.lineStyle = { width: x.dash === 'solid' ? 2 : 1.5, type: x.dash };
           if (k === 0 && x.key !== 'c') { ser.markLine = limit; }
         } else {
-          ser.barMaxWidth = 6;
+          ser.barWidth = 4;
         }
         series.push(ser);
       });
     });
+    series = series.concat(shadingSeries(false));
     opt.series = series;
     opt.legend.data = legendData(series);
     opt.useUTC = true;
     opt.axisPointer = { link: [{ xAxisIndex: 'all' }] };
+    // The heartbeat interval's line stays in view above the data.
+    [0, 1].forEach(function (i) {
+      opt.yAxis[i].max = function (v) { return Math.pow(10, Math.ceil(Math.log10(Math.max(v.max, data.heartbeatMs * 1.5)))); };
+    });
     opt.xAxis.forEach(function (ax) {
       ax.min = base + data.start;
       ax.max = base + data.end;
