@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/etcdpm/etcdpm/capdir"
+	"github.com/etcdpm/etcdpm/parser"
 )
 
 // metricsFixture is a real capture with metrics: three embedded etcd 3.6
@@ -172,5 +173,66 @@ func TestMetricsBounded(t *testing.T) {
 	}
 	if peak != 0.9 || hb != 3 {
 		t.Errorf("peak %g, heartbeat failures %g after merging; want 0.9 and 3 kept", peak, hb)
+	}
+}
+
+// TestMetricsStrengthenLogs: a real capture with logs and metrics (`etcdpm
+// repro -s leader-pause --hold 20s`, etcd 3.6.16, etcd1 frozen 20 s). etcd3,
+// the new leader, logged late heartbeats and its metrics say it failed to
+// send 2 on time: the slow-leader finding from its logs carries the
+// metrics' numbers and evidence, and no second finding is raised for it.
+func TestMetricsStrengthenLogs(t *testing.T) {
+	dir := "../testdata/metrics/leader-pause"
+	c, err := capdir.Read(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var srcs []parser.Source
+	for i, p := range c.Logs {
+		f, err := os.Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		srcs = append(srcs, parser.Source{R: f, Opts: parser.Options{Name: filepath.Base(p), Input: i, TZ: time.UTC}})
+	}
+	analyze := func(ms []MetricsSeries) *Result {
+		r, _, err := Analyze(context.Background(), srcs, c.Faults, c.Status, Options{Start: c.Start, End: c.End, Metrics: ms})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range srcs {
+			s.R.(*os.File).Seek(0, 0)
+		}
+		return r
+	}
+	without, with := analyze(nil), analyze(c.Metrics)
+	if n, m := len(findings(without, SlowLeader)), len(findings(with, SlowLeader)); n != m || n == 0 {
+		t.Fatalf("%d slow-leader findings without metrics, %d with: want the same, some\n%s", n, m, dump(with))
+	}
+	var got *Finding
+	for i, f := range findings(with, SlowLeader) {
+		if strings.Contains(f.Summary, "Metrics:") {
+			if got != nil {
+				t.Errorf("two findings strengthened: %q", f.Summary)
+			}
+			got = &findings(with, SlowLeader)[i]
+		}
+	}
+	if got == nil {
+		t.Fatalf("no finding carries the metrics\n%s", dump(with))
+	}
+	if want := "etcd3 failed to send 2 heartbeats on time (etcd_server_heartbeat_send_failures_total)"; !strings.Contains(got.Summary, want) {
+		t.Errorf("summary %q\nwants %q", got.Summary, want)
+	}
+	if !strings.HasPrefix(got.Summary, "etcd3 (leader) was slow at ") || !strings.Contains(got.Summary, "heartbeats late by up to") {
+		t.Errorf("summary %q: want the logs' words first", got.Summary)
+	}
+	last := got.Evidence[len(got.Evidence)-1]
+	if last.Input != capdir.MetricsFile || !strings.Contains(last.Text, "etcd_server_heartbeat_send_failures_total rose by 2") {
+		t.Errorf("last evidence %+v: want the metric", last)
+	}
+	if len(with.Metrics) != 3 {
+		t.Errorf("%d members' metrics in the result, want 3", len(with.Metrics))
 	}
 }

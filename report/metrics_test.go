@@ -23,7 +23,7 @@ import (
 // leader-pause --hold 20s` on the local backend (etcd 3.6.16), etcd1 frozen
 // from 07:40:06 to 07:40:26, its logs, status polls and a scrape of each
 // member's /metrics every second.
-const metricsCapture = "testdata/capture-metrics-pause"
+const metricsCapture = "../testdata/metrics/leader-pause"
 
 // analyzeCapture analyzes a capture directory as `etcdpm analyze DIR` does.
 func analyzeCapture(t testing.TB, dir string) *analysis.Result {

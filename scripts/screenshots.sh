@@ -11,7 +11,7 @@
 #              loss of 254 campaigns, made by tools/genlogs (20 MiB, seed 1)
 #
 # and docs/report-metrics.png, the charts of a capture with metrics
-# (report/testdata/capture-metrics-pause), scrolled to the term chart and the
+# (testdata/metrics/leader-pause), scrolled to the term chart and the
 # metrics chart under it: headless Chromium's --screenshot cannot scroll, so
 # report's TestBrowserMetrics shoots it (chromedp) and -update keeps it.
 #
