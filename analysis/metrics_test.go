@@ -6,7 +6,9 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"maps"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -19,13 +21,30 @@ import (
 // members scraped every second, n2 leading, n1 restarted part way.
 const metricsFixture = "../capdir/testdata/metrics-restart"
 
-func analyzeMetrics(t *testing.T, dir string) *Result {
+// analyzeMetrics analyzes the capture in dir, its logs if it has any, as
+// `etcdpm analyze DIR` does; without its metrics when metrics is false.
+func analyzeMetrics(t *testing.T, dir string, metrics ...bool) *Result {
 	t.Helper()
 	c, err := capdir.Read(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, _, err := Analyze(context.Background(), nil, c.Faults, c.Status, Options{Start: c.Start, End: c.End, Metrics: c.Metrics})
+	var srcs []parser.Source
+	for i, p := range c.Logs {
+		if _, err := os.Stat(p); err != nil && len(c.Logs) == 1 {
+			break // logs.txt, named by default: a capture of metrics only
+		}
+		f, err := os.Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { f.Close() })
+		srcs = append(srcs, parser.Source{R: f, Opts: parser.Options{Name: filepath.Base(p), Input: i, TZ: time.UTC}})
+	}
+	if len(metrics) > 0 && !metrics[0] {
+		c.Metrics = nil
+	}
+	res, _, err := Analyze(context.Background(), srcs, c.Faults, c.Status, Options{Start: c.Start, End: c.End, Metrics: c.Metrics})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,10 +90,11 @@ func TestMetricsRealCapture(t *testing.T) {
 	}
 }
 
-// scaledCapture copies the fixture with the WAL fsync histogram of member
-// name scaled by k: every observation k times slower (bounds and sums times
-// k, counts kept), as a disk k times slower would have made them.
-func scaledCapture(t *testing.T, name string, k float64) string {
+// scaledCapture copies the fixture with the WAL fsync histogram (or, with
+// rtt, the peer RTT histograms) of member name scaled by k: every
+// observation k times slower (bounds and sums times k, counts kept), as a
+// disk (a network) k times slower would have made them.
+func scaledCapture(t *testing.T, name string, k float64, rtt ...bool) string {
 	t.Helper()
 	dir := t.TempDir()
 	for _, f := range []string{"meta.json"} {
@@ -99,11 +119,17 @@ func scaledCapture(t *testing.T, name string, k float64) string {
 		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
 			t.Fatal(err)
 		}
-		if h := r.Metrics; r.Name == name && h != nil && h.WALFsync != nil {
-			for i := range h.WALFsync.Buckets {
-				h.WALFsync.Buckets[i].LE *= k
+		if m := r.Metrics; r.Name == name && m != nil {
+			hs := []*capdir.Histogram{m.WALFsync}
+			if len(rtt) > 0 && rtt[0] {
+				hs = slices.Collect(maps.Values(m.PeerRTT))
 			}
-			h.WALFsync.Sum *= k
+			for _, h := range hs {
+				for i := range h.Buckets {
+					h.Buckets[i].LE *= k
+				}
+				h.Sum *= k
+			}
 		}
 		b, _ := json.Marshal(r)
 		out.Write(append(b, '\n'))
@@ -182,31 +208,8 @@ func TestMetricsBounded(t *testing.T) {
 // send 2 on time: the slow-leader finding from its logs carries the
 // metrics' numbers and evidence, and no second finding is raised for it.
 func TestMetricsStrengthenLogs(t *testing.T) {
-	dir := "../testdata/metrics/leader-pause"
-	c, err := capdir.Read(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var srcs []parser.Source
-	for i, p := range c.Logs {
-		f, err := os.Open(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer f.Close()
-		srcs = append(srcs, parser.Source{R: f, Opts: parser.Options{Name: filepath.Base(p), Input: i, TZ: time.UTC}})
-	}
-	analyze := func(ms []MetricsSeries) *Result {
-		r, _, err := Analyze(context.Background(), srcs, c.Faults, c.Status, Options{Start: c.Start, End: c.End, Metrics: ms})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, s := range srcs {
-			s.R.(*os.File).Seek(0, 0)
-		}
-		return r
-	}
-	without, with := analyze(nil), analyze(c.Metrics)
+	const dir = "../testdata/metrics/leader-pause"
+	without, with := analyzeMetrics(t, dir, false), analyzeMetrics(t, dir)
 	if n, m := len(findings(without, SlowLeader)), len(findings(with, SlowLeader)); n != m || n == 0 {
 		t.Fatalf("%d slow-leader findings without metrics, %d with: want the same, some\n%s", n, m, dump(with))
 	}
@@ -234,5 +237,23 @@ func TestMetricsStrengthenLogs(t *testing.T) {
 	}
 	if len(with.Metrics) != 3 {
 		t.Errorf("%d members' metrics in the result, want 3", len(with.Metrics))
+	}
+}
+
+// TestMetricsSlowNetwork: the leader's peer RTT p99 past the heartbeat
+// interval, its disk fast, points at the network.
+func TestMetricsSlowNetwork(t *testing.T) {
+	r := analyzeMetrics(t, scaledCapture(t, "n2", 2000, true))
+	fs := findings(r, SlowLeader)
+	if len(fs) != 1 {
+		t.Fatalf("%d slow-leader findings, want 1\n%s", len(fs), dump(r))
+	}
+	// n2's probes of 07:03:34 (2 a peer, up to 0.1 ms, times 2000).
+	want := "the peer round-trip time p99 from n2 to n3 reached 198ms at Dec 3 07:03:34, above the 100ms heartbeat interval: the network, not the disk, delayed its heartbeats"
+	if !strings.Contains(fs[0].Summary, want) {
+		t.Errorf("summary %q\nwants %q", fs[0].Summary, want)
+	}
+	if ev := fs[0].Evidence; len(ev) != 1 || !strings.Contains(ev[0].Text, `etcd_network_peer_round_trip_time_seconds{To="21ccae04e3bd2d67"} p99 198ms`) {
+		t.Errorf("evidence %+v: want the RTT metric", ev)
 	}
 }
