@@ -23,6 +23,9 @@ type Options struct {
 	// Start and End are a capture's span, when the inputs come from one: the
 	// Result's span covers it even where no line was logged.
 	Start, End time.Time
+	// Metrics are a capture's scraped metrics (metrics.jsonl), per member:
+	// the slow-leader finding reads them, and Result.Metrics draws them.
+	Metrics []MetricsSeries
 }
 
 // Analyzer builds a Result from events. It is not safe for concurrent use.

@@ -55,7 +55,7 @@ func (a *Analyzer) Finish() *Result {
 	a.settleLeaderships(end)
 	f := a.facts(end)
 
-	r := &Result{Schema: Schema, Start: a.start, End: end, Faults: a.faults, Status: a.status, Gaps: a.gaps}
+	r := &Result{Schema: Schema, Start: a.start, End: end, Faults: a.faults, Status: a.status, Metrics: metricsResult(a.opts.Metrics), Gaps: a.gaps}
 	if s := a.opts.Start; !s.IsZero() && (r.Start.IsZero() || s.Before(r.Start)) {
 		r.Start = s
 	}

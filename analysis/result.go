@@ -45,6 +45,9 @@ type Result struct {
 	// Status its polled status, per member: inputs of Analyze, as given.
 	Faults []Fault        `json:"faults,omitempty"`
 	Status []StatusSeries `json:"status,omitempty"`
+	// Metrics are a capture's scraped metrics per member, as the report
+	// draws them: a point per scrape interval, at most 2000 per member.
+	Metrics []MemberMetrics `json:"metrics,omitempty"`
 }
 
 // Input describes one input and what reading it gave.

@@ -76,7 +76,8 @@ func (a *Analyzer) detectSlow(f *facts) []Finding {
 		}
 		return Info
 	}
-	return a.episodeFindings(f, &a.slow, items, sev, func(e *episode, _ uint8) Finding { return a.slowFinding(f, e) })
+	fs := a.episodeFindings(f, &a.slow, items, sev, func(e *episode, _ uint8) Finding { return a.slowFinding(f, e) })
+	return a.metricsFindings(f, fs)
 }
 
 // slowClass is the class of a slow episode's fold (see fold.go): 1 for a
@@ -156,7 +157,7 @@ func (a *Analyzer) slowNear(ix int32, from, to time.Time) *episode {
 func (a *Analyzer) diagSlow(f *facts, p *Finding) Diagnosis {
 	head := p.Summary
 	if len(p.Members) > 0 {
-		head = a.label(a.index(p.Members[0])) + " was slow"
+		head = a.metricsLabel(p.Members[0]) + " was slow"
 	}
 	return plain(p, head,
 		"A leader has to send heartbeats every heartbeat interval and sync its WAL before it answers; when its disk "+

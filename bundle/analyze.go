@@ -36,7 +36,7 @@ func analyze(ctx context.Context, dir, name string) (*analysis.Result, []string,
 		names[i] = path.Join(name, filepath.ToSlash(rel))
 		srcs[i] = parser.Source{R: f, Opts: parser.Options{Name: names[i], Input: i, TZ: time.UTC}}
 	}
-	res, _, err := analysis.Analyze(ctx, srcs, c.Faults, c.Status, analysis.Options{Inputs: names, Start: c.Start, End: c.End})
+	res, _, err := analysis.Analyze(ctx, srcs, c.Faults, c.Status, analysis.Options{Inputs: names, Start: c.Start, End: c.End, Metrics: c.Metrics})
 	if err != nil {
 		return nil, nil, fmt.Errorf("analyzing %s: %w", dir, err)
 	}

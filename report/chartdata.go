@@ -42,8 +42,12 @@ type chartData struct {
 	Events  []event `json:"events"`
 	// Focus is the incident's window, padded, the charts open on; nil
 	// when the incident fills the logs or there is none.
-	Focus   []int64 `json:"focus,omitempty"`
-	Omitted omitted `json:"omitted"`
+	Focus []int64 `json:"focus,omitempty"`
+	// Metrics are a capture's scraped metrics (metrics.go), drawn under
+	// the term chart against HeartbeatMS; none without metrics.
+	Metrics     []metricsSerie `json:"metrics,omitempty"`
+	HeartbeatMS int            `json:"heartbeatMs,omitempty"`
+	Omitted     omitted        `json:"omitted"`
 }
 
 type chartMember struct {
@@ -109,6 +113,7 @@ type omitted struct {
 	Faults     int `json:"faults"`
 	Gaps       int `json:"gaps"`
 	Members    int `json:"members"`
+	Metrics    int `json:"metrics,omitempty"`
 }
 
 // stateColors colour the swimlane, indexed by analysis.State.
@@ -303,6 +308,8 @@ func buildChartData(res *analysis.Result, ms *memberSet) *chartData {
 			Text: clip(e.Text, maxTipText),
 		})
 	}
+
+	chartMetrics(d, res, ms, off)
 
 	// Never marshal nil slices as null: report.js maps over them.
 	if d.Members == nil {

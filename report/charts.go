@@ -22,8 +22,9 @@ const (
 // keyed by the id of the element each chart goes in.
 func chartScaffold() map[string]map[string]any {
 	return map[string]map[string]any{
-		"chart-term":  termScaffold(),
-		"chart-state": stateScaffold(),
+		"chart-term":    termScaffold(),
+		"chart-state":   stateScaffold(),
+		"chart-metrics": metricsScaffold(),
 	}
 }
 

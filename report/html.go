@@ -89,6 +89,7 @@ type htmlPage struct {
 	StoryOmitted int
 	HasFocus     bool // the charts open zoomed to the incident
 	HasChart     bool
+	HasMetrics   bool     // a capture's metrics, drawn under the term chart
 	Notes        []string // what the charts left out
 
 	Findings        []htmlFinding
@@ -240,7 +241,8 @@ func newHTMLPage(res *analysis.Result, opts Options) (*htmlPage, error) {
 	// Chart data.
 	data := buildChartData(res, ms)
 	p.HasFocus = data.Focus != nil
-	p.HasChart = len(data.Terms) > 0 || len(data.Status) > 0 || len(data.Leaderless) > 0 || len(data.Faults) > 0
+	p.HasMetrics = len(data.Metrics) > 0
+	p.HasChart = len(data.Terms) > 0 || len(data.Status) > 0 || len(data.Leaderless) > 0 || len(data.Faults) > 0 || p.HasMetrics
 	om := data.Omitted
 	var left []string
 	for _, n := range []struct {
@@ -255,6 +257,7 @@ func newHTMLPage(res *analysis.Result, opts Options) (*htmlPage, error) {
 		{om.Faults, "shortest faults"},
 		{om.Gaps, "shortest log gaps"},
 		{om.Members, "members"},
+		{om.Metrics, "metrics intervals (evenly thinned)"},
 	} {
 		if n.n > 0 {
 			left = append(left, thousands(n.n)+" "+n.what)

@@ -138,6 +138,9 @@ type mdView struct {
 	EvidenceN  int
 	EvidenceOm int
 
+	Metrics   []metricsSummary // a row a member with scraped metrics
+	MetricsOm int
+
 	Members   []mdMember
 	MembersOm int
 	Inputs    []mdInput
@@ -274,6 +277,7 @@ func renderMarkdown(res *analysis.Result, opts Options, lim mdLimits) ([]byte, e
 		}
 	}
 
+	v.Metrics, v.MetricsOm = summarizeMetrics(res, ms, lim.Members)
 	for i, m := range ms.list {
 		if i == lim.Members {
 			v.MembersOm = len(ms.list) - i

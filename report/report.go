@@ -79,6 +79,9 @@ func newMemberSet(res *analysis.Result, clean func(name string) string) *memberS
 	for _, s := range res.Status {
 		ms.add(s.Member, s.Name)
 	}
+	for _, s := range res.Metrics {
+		ms.add(s.Member, s.Name)
+	}
 	for _, l := range res.Leaders {
 		ms.add(l.Member, "")
 	}

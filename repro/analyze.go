@@ -40,7 +40,7 @@ func analyzeDir(dir string) (*analysis.Result, error) {
 		srcs = append(srcs, parser.Source{R: f, Opts: parser.Options{Name: path, Input: i, TZ: time.UTC}})
 	}
 	res, _, err := analysis.Analyze(context.Background(), srcs, capt.Faults, capt.Status,
-		analysis.Options{Inputs: capt.Logs, Start: capt.Start, End: capt.End})
+		analysis.Options{Inputs: capt.Logs, Start: capt.Start, End: capt.End, Metrics: capt.Metrics})
 	if err != nil {
 		return nil, fmt.Errorf("reading the logs of %s: %w", dir, err)
 	}

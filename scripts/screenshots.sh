@@ -10,6 +10,11 @@
 #   storm      a long storm: 26 minutes of a 5-member cluster's logs with a quorum
 #              loss of 254 campaigns, made by tools/genlogs (20 MiB, seed 1)
 #
+# and docs/report-metrics.png, the charts of a capture with metrics
+# (testdata/metrics/leader-pause), scrolled to the term chart and the
+# metrics chart under it: headless Chromium's --screenshot cannot scroll, so
+# report's TestBrowserMetrics shoots it (chromedp) and -update keeps it.
+#
 # Usage: scripts/screenshots.sh [OUTDIR]   (default docs/; the HTML reports stay in a
 # temporary directory, kept with KEEP=1). Needs Go and Chromium ($ETCDPM_CHROMIUM,
 # else chromium or chromium-browser on PATH).
@@ -54,3 +59,6 @@ shot demo testdata/shared/seed/etcd-demo-compose-logs.txt
 shot quorum testdata/real/3.6.16-quorum-loss-prevote-off
 shot capture capture/testdata/recipe-prevote-off
 shot storm "$tmp/storm.log"
+ETCDPM_CHROMIUM=$browser CI=true go test -count=1 ./report -run '^TestBrowserMetrics$' -update >/dev/null
+[ "$out" = docs ] || cp docs/report-metrics.png "$out/report-metrics.png"
+echo "$out/report-metrics.png"

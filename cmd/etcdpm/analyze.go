@@ -291,6 +291,7 @@ func readCaptures(stderr io.Writer, inputs []string) (capdir.Capture, error) {
 		}
 		all.Faults = append(all.Faults, c.Faults...)
 		all.Status = append(all.Status, c.Status...)
+		all.Metrics = append(all.Metrics, c.Metrics...)
 		if all.Start.IsZero() || c.Start.Before(all.Start) {
 			all.Start = c.Start
 		}
@@ -304,7 +305,7 @@ func readCaptures(stderr io.Writer, inputs []string) (capdir.Capture, error) {
 // analyzeSources parses the sources on every core and analyzes their events
 // with the capture's faults and status.
 func analyzeSources(ctx context.Context, names []string, srcs []parser.Source, c capdir.Capture) (*analysis.Result, []parser.Stats, error) {
-	return analysis.Analyze(ctx, srcs, c.Faults, c.Status, analysis.Options{Inputs: names, Start: c.Start, End: c.End})
+	return analysis.Analyze(ctx, srcs, c.Faults, c.Status, analysis.Options{Inputs: names, Start: c.Start, End: c.End, Metrics: c.Metrics})
 }
 
 // output is where an output goes: stdout, or a file put in place whole by

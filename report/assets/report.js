@@ -494,6 +494,81 @@
     };
   }
 
+  // --- the metrics chart: under the term chart, on its time axis ----------
+  // A member's series share its name (one legend entry a member) and its
+  // colour; each point carries [time, value, index, serie].
+  var METRICS = [
+    { key: 'f', axis: 0, type: 'line', dash: 'solid', title: 'WAL fsync p99' },
+    { key: 'c', axis: 0, type: 'line', dash: 'dotted', title: 'backend commit p99' },
+    { key: 'r', axis: 1, type: 'line', dash: 'solid', title: 'peer RTT p99' },
+    { key: 'h', axis: 2, type: 'bar', dash: 'solid', title: 'heartbeat send failures' }
+  ];
+  function metricsOption() {
+    var opt = scaffold['chart-metrics'];
+    var series = [];
+    var limit = {
+      silent: true, symbol: 'none',
+      label: { show: true, position: 'insideEndTop', formatter: 'heartbeat interval ' + data.heartbeatMs + ' ms', color: '#b91c1c' },
+      lineStyle: { color: '#dc2626', type: 'dashed', width: 1.2 },
+      data: [{ yAxis: data.heartbeatMs }]
+    };
+    data.metrics.forEach(function (s, k) {
+      var m = member(s.m);
+      METRICS.forEach(function (x) {
+        var v = s[x.key] || [];
+        var pts = s.t.map(function (t, i) { return [base + t, v[i] > 0 ? v[i] : null, i, k]; });
+        var ser = {
+          id: 'metrics-' + x.key + '-' + s.m, name: m.label, type: x.type, data: pts, color: m.color,
+          xAxisIndex: x.axis, yAxisIndex: x.axis, metric: x.key
+        };
+        if (x.type === 'line') {
+          // An interval without a sync or a probe has no p99: the line
+          // joins the intervals that had one, each marked.
+          ser.showSymbol = pts.length <= 300;
+          ser.symbolSize = 4;
+          ser.connectNulls = true;
+          ser.lineStyle = { width: x.dash === 'solid' ? 2 : 1.5, type: x.dash };
+          if (k === 0 && x.key !== 'c') { ser.markLine = limit; }
+        } else {
+          ser.barWidth = 4;
+        }
+        series.push(ser);
+      });
+    });
+    series = series.concat(shadingSeries(false));
+    opt.series = series;
+    opt.legend.data = legendData(series);
+    opt.useUTC = true;
+    opt.axisPointer = { link: [{ xAxisIndex: 'all' }] };
+    // The heartbeat interval's line stays in view above the data.
+    [0, 1].forEach(function (i) {
+      opt.yAxis[i].max = function (v) { return Math.pow(10, Math.ceil(Math.log10(Math.max(v.max, data.heartbeatMs * 1.5)))); };
+    });
+    opt.xAxis.forEach(function (ax) {
+      ax.min = base + data.start;
+      ax.max = base + data.end;
+      ax.axisPointer = axisPointer();
+    });
+    opt.xAxis[2].axisLabel.formatter = TIME_LABELS;
+    opt.tooltip.formatter = metricsTip;
+    return opt;
+  }
+  function metricsTip(params) {
+    var v = params.value || [], s = data.metrics[v[3]];
+    if (!s) { return ''; }
+    var i = v[2], m = member(s.m);
+    function ms(x) { return x > 0 ? x + ' ms' : '–'; }
+    return tip(m.label, m.color, [
+      ['at', fmtTime(base + s.t[i])],
+      ['WAL fsync p99', ms(s.f[i])],
+      ['backend commit p99', ms(s.c[i])],
+      ['peer RTT p99', ms(s.r[i])],
+      ['heartbeat send failures', String(s.h[i])],
+      ['leader', s.l[i] ? 'yes' : 'no'],
+      ['restarted', s.x[i] ? 'yes' : '']
+    ]);
+  }
+
   // --- wiring -------------------------------------------------------------
   var lanes = Math.max(members.length, 1);
   var laneHeight = 34;
@@ -527,26 +602,36 @@
     });
   });
 
-  // Keep both time axes on the same window: both span [start, end], so the
+  // Keep every time axis on the same window: all span [start, end], so the
   // zoom percentages carry over.
-  var syncing = false;
-  function follow(from, to) {
-    from.on('datazoom', function () {
-      if (syncing) { return; }
-      var dz = from.getOption().dataZoom[0];
-      syncing = true;
-      to.dispatchAction({ type: 'dataZoom', start: dz.start, end: dz.end });
-      syncing = false;
-    });
-    from.on('restore', function () {
-      if (syncing) { return; }
-      syncing = true;
-      to.dispatchAction({ type: 'dataZoom', start: 0, end: 100 });
-      syncing = false;
+  var charts = [term, state];
+  var metricsEl = byId('chart-metrics');
+  if (metricsEl && data.metrics && data.metrics.length) {
+    var metrics = echarts.init(metricsEl, null, { renderer: 'canvas' });
+    metrics.setOption(metricsOption());
+    charts.push(metrics);
+    metrics.on('updateAxisPointer', function (e) {
+      var info = (e.axesInfo || []).filter(function (a) { return a.axisDim === 'x'; })[0];
+      if (info) { showReadout(info.value); }
     });
   }
-  follow(term, state);
-  follow(state, term);
+  var syncing = false;
+  function follow(from) {
+    function to(start, end) {
+      if (syncing) { return; }
+      syncing = true;
+      charts.forEach(function (c) {
+        if (c !== from) { c.dispatchAction({ type: 'dataZoom', start: start, end: end }); }
+      });
+      syncing = false;
+    }
+    from.on('datazoom', function () {
+      var dz = from.getOption().dataZoom[0];
+      to(dz.start, dz.end);
+    });
+    from.on('restore', function () { to(0, 100); });
+  }
+  charts.forEach(follow);
 
   // Open on the incident, the quiet minutes around it folded away; the
   // buttons show everything or go back.
@@ -557,6 +642,6 @@
     if (all) { all.addEventListener('click', function () { zoomTo(data.start, data.end); }); }
     if (inc) { inc.addEventListener('click', function () { zoomTo(data.focus[0], data.focus[1]); }); }
   }
-  window.addEventListener('resize', function () { term.resize(); state.resize(); });
+  window.addEventListener('resize', function () { charts.forEach(function (c) { c.resize(); }); });
   window.etcdpmReady = true;
 })();
