@@ -65,7 +65,7 @@ func All() []Scenario {
 		{"follower-partition", "", "cut a follower off from its peers, hold, heal", 6 * time.Second, followerPartition, false},
 		{"leader-partition", "", "cut the leader off from its peers, hold, heal", 6 * time.Second, leaderPartition, false},
 		{"slow-disk", "", "throttle the leader's disk writes under a write load, hold, lift the throttle", 0, slowDisk, true},
-		{"overloaded-leader", "", "starve the leader's CPU (0.05 CPU) under a write load, hold, lift the limit", 0, overloadedLeader, true},
+		{"overloaded-leader", "", "starve the leader's CPU (0.01 CPU) under a write load, hold, lift the limit", 0, overloadedLeader, true},
 		{"clean-stop", "", "no fault: write keys, read them back, stop the followers and the leader", 0, nil, false},
 	}
 }

@@ -54,7 +54,7 @@ var ErrCannotThrottle = errors.New("this cluster cannot limit a member's CPU or 
 // etcd logged slow fdatasyncs and late heartbeats (README: the repro scenarios).
 var (
 	slowDiskLimits   = Limits{WriteBps: 64 << 10, WriteIOps: 8}
-	overloadedLimits = Limits{CPUs: 0.05}
+	overloadedLimits = Limits{CPUs: 0.01}
 )
 
 // The write load during a throttle: loadWriters writers put loadValueSize-byte values under
