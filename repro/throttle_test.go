@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -22,11 +23,12 @@ import (
 type throttleCheck func(t *testing.T, name string, limited bool)
 
 // throttleRun runs a throttle scenario on b up to the data check with the capture on, checks the
-// throttled member with check during the hold and after it, and returns the capture directory
-// and the member.
-func throttleRun(t *testing.T, ctx context.Context, b backend, scenarioName string, check throttleCheck) (string, string) {
+// throttled member with check during the hold and after it, and returns the capture directory,
+// the member and b's close (which the test's cleanup calls too).
+func throttleRun(t *testing.T, ctx context.Context, b backend, scenarioName string, check throttleCheck) (string, string, func() error) {
 	t.Helper()
-	t.Cleanup(func() { b.close(context.WithoutCancel(ctx)) })
+	closeOnce := sync.OnceValue(func() error { return b.close(context.WithoutCancel(ctx)) })
+	t.Cleanup(func() { closeOnce() })
 	sc, ok := LookupScenario(scenarioName)
 	if !ok || !sc.Throttles() {
 		t.Fatalf("no throttle scenario %s", scenarioName)
@@ -65,7 +67,7 @@ func throttleRun(t *testing.T, ctx context.Context, b backend, scenarioName stri
 		t.Fatal("no throttle step")
 	}
 	check(t, throttled, false)
-	return dir, throttled
+	return dir, throttled, closeOnce
 }
 
 // checkThrottleLogs checks that the member's logs show what etcd logs of a slow disk or a
@@ -143,7 +145,6 @@ func TestComposeThrottles(t *testing.T) {
 			defer cancel()
 			project := stack.RandomName("etcdpm-repro-test")
 			b := &composeBackend{opts: &Options{ComposeFile: composeFile, Image: image, Project: project, Compose: &compose, Version: "test"}}
-			t.Cleanup(func() { checkNoLeftovers(t, compose, project) })
 			check := func(t *testing.T, member string, limited bool) {
 				info, err := b.docker.ContainerInspect(t.Context(), b.c.containers[member])
 				if err != nil {
@@ -167,7 +168,11 @@ func TestComposeThrottles(t *testing.T) {
 					t.Errorf("%s: write rule %q; want limited %v", member, rule, limited)
 				}
 			}
-			dir, member := throttleRun(t, ctx, b, name, check)
+			dir, member, closeBackend := throttleRun(t, ctx, b, name, check)
+			if err := closeBackend(); err != nil {
+				t.Error(err)
+			}
+			checkNoLeftovers(t, compose, project)
 			ms := checkThrottleLogs(t, dir, member)
 			t.Logf("%s: WAL fsync p99 at most %.3fs", member, maxFsync(ms))
 			if name == "slow-disk" && maxFsync(ms) < 0.5 {
@@ -211,7 +216,7 @@ func TestLocalThrottles(t *testing.T) {
 					t.Errorf("%s: cgroup %s holds %q; want limited %v", member, dir, v, limited)
 				}
 			}
-			dir, member := throttleRun(t, ctx, b, name, check)
+			dir, member, _ := throttleRun(t, ctx, b, name, check)
 			if left, _ := filepath.Glob(filepath.Join(cgroupRoot, "*", "etcdpm-"+member+"-*")); len(left) > 0 {
 				t.Errorf("cgroups left: %q", left)
 			}
