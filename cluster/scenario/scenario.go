@@ -64,7 +64,7 @@ func All() []Scenario {
 		{"leader-pause", "leader-freeze", "freeze the leader (docker pause, or SIGSTOP), hold, resume it", 5 * time.Second, leaderPause, false},
 		{"follower-partition", "", "cut a follower off from its peers, hold, heal", 6 * time.Second, followerPartition, false},
 		{"leader-partition", "", "cut the leader off from its peers, hold, heal", 6 * time.Second, leaderPartition, false},
-		{"slow-disk", "", "throttle the leader's disk writes under a write load, hold, lift the throttle", 0, slowDisk, true},
+		{"slow-disk", "", "throttle the leader's disk writes (64 KiB/s, 8 IO/s) under a write load, hold, lift it", 0, slowDisk, true},
 		{"overloaded-leader", "", "starve the leader's CPU (0.01 CPU) under a write load, hold, lift the limit", 0, overloadedLeader, true},
 		{"clean-stop", "", "no fault: write keys, read them back, stop the followers and the leader", 0, nil, false},
 	}
