@@ -10,6 +10,9 @@
 #   storm      a long storm: 26 minutes of a 5-member cluster's logs with a quorum
 #              loss of 254 campaigns, made by tools/genlogs (20 MiB, seed 1)
 #
+#   slow-disk  a real slow-disk reproduction (testdata/slow/slow-disk), 1400x2600: the
+#              page down to the metrics chart (WAL fsync p99 above the heartbeat interval)
+#
 # and docs/report-metrics.png, the charts of a capture with metrics
 # (testdata/metrics/leader-pause), scrolled to the term chart and the
 # metrics chart under it: headless Chromium's --screenshot cannot scroll, so
@@ -39,7 +42,7 @@ go build -o "$tmp/etcdpm" ./cmd/etcdpm
 go build -o "$tmp/genlogs" ./tools/genlogs
 "$tmp/genlogs" --format zap-json --size 20MiB --members 5 --seed 1 -o "$tmp/storm.log" >/dev/null
 
-shot() { # name input...
+shot() { # name input...  (HEIGHT: the window's height, default 900)
 	name=$1
 	shift
 	"$tmp/etcdpm" analyze -o "$tmp/report-$name.html" "$@" 2>/dev/null || {
@@ -49,7 +52,7 @@ shot() { # name input...
 	}
 	# The page draws its charts on load; give it time, then shoot.
 	"$browser" --headless --no-sandbox --disable-gpu --hide-scrollbars \
-		--window-size=1400,900 --virtual-time-budget=10000 \
+		--window-size=1400,${HEIGHT:-900} --virtual-time-budget=10000 \
 		--screenshot="$tmp/report-$name.png" "file://$tmp/report-$name.html" >/dev/null 2>&1
 	cp "$tmp/report-$name.png" "$out/report-$name.png"
 	echo "$out/report-$name.png ($(wc -c <"$tmp/report-$name.html") bytes of HTML)"
@@ -59,6 +62,9 @@ shot demo testdata/shared/seed/etcd-demo-compose-logs.txt
 shot quorum testdata/real/3.6.16-quorum-loss-prevote-off
 shot capture capture/testdata/recipe-prevote-off
 shot storm "$tmp/storm.log"
+# A real slow disk (testdata/slow/slow-disk: the leader's writes throttled), the whole page down
+# to the metrics chart under the term chart.
+HEIGHT=2600 shot slow-disk testdata/slow/slow-disk
 ETCDPM_CHROMIUM=$browser CI=true go test -count=1 ./report -run '^TestBrowserMetrics$' -update >/dev/null
 [ "$out" = docs ] || cp docs/report-metrics.png "$out/report-metrics.png"
 echo "$out/report-metrics.png"
