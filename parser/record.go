@@ -60,7 +60,7 @@ func (r *Reader) parseRecord(payload []byte, rec *record) (st status, why string
 			return st, why
 		}
 	case isDigit(c):
-		if len(p) >= 20 && p[10] == 'T' {
+		if len(p) >= 20 && p[10] == 'T' || len(p) >= 12 && p[10] == '.' && looksLikeEpochConsole(p) {
 			return r.parseZapConsole(p, rec)
 		}
 		if len(p) >= 19 && p[4] == '-' && p[10] == ' ' {
@@ -228,7 +228,9 @@ func (r *Reader) parseCapnslog(p []byte, rec *record) (status, string) {
 func (r *Reader) parseZapConsole(p []byte, rec *record) (status, string) {
 	st, n, ok := scanRFC3339(p)
 	if !ok {
-		return stMalformed, "bad zap console timestamp"
+		if st, n, ok = scanZapConsoleTime(p); !ok { // zone-less, epoch
+			return stMalformed, "bad zap console timestamp"
+		}
 	}
 	if n >= len(p) || (p[n] != '\t' && p[n] != ' ') {
 		return stNoise, ""
@@ -267,7 +269,7 @@ func (r *Reader) parseZapConsole(p []byte, rec *record) (status, string) {
 		msg = msg[:i]
 	}
 	rec.format = recZapConsole
-	rec.st, rec.lazy, rec.hasTime = st, true, true
+	rec.st, rec.lazy, rec.hasTime, rec.zoneless = st, true, true, !st.zoned
 	rec.msg = trimSpace(msg)
 	return stOK, ""
 }

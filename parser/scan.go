@@ -33,6 +33,7 @@ type Reader struct {
 	eof  bool
 
 	env      envelope
+	outer    outer // a prefix in front of the envelope (see envelope_outer.go)
 	detected bool
 	forced   bool     // the envelope was set by Options.Layout
 	variant  string   // envelope variant seen, e.g. "compose-v1"
@@ -155,6 +156,9 @@ func (r *Reader) Layout() string {
 	if r.variant != "" {
 		env = r.variant
 	}
+	if r.outer != outerNone {
+		env = outerNames[r.outer] + "/" + env
+	}
 	var recs []string
 	for f := recStdlog; f < recFormats; f++ {
 		if r.recs[f] > 0 {
@@ -185,7 +189,7 @@ func (r *Reader) detect() {
 		v.add(line)
 	}
 	if !r.forced {
-		r.env = v.best()
+		r.env, r.outer = v.best(), v.outer.best()
 	}
 	if r.env == envJournald {
 		r.sampleYear()
@@ -196,12 +200,14 @@ func (r *Reader) detect() {
 type envVote struct {
 	votes    [envCount]int
 	decisive int
+	outer    outerVote
 }
 
 func (v *envVote) add(line []byte) {
 	if bytes.IndexByte(line, 0x1b) >= 0 {
 		line = stripANSI(nil, line)
 	}
+	line = v.outer.add(line)
 	if env, ok := sniffEnvelope(line); ok {
 		v.votes[env]++
 		v.decisive++
@@ -313,7 +319,14 @@ func (r *Reader) handle(line []byte) bool {
 		r.ansi = stripANSI(r.ansi, line)
 		line = r.ansi
 	}
-	f, _ := r.unwrap(r.env, line)
+	inner, src := line, []byte(nil)
+	if r.outer != outerNone {
+		src, inner = r.unwrapOuter(line)
+	}
+	f, _ := r.unwrap(r.env, inner)
+	if f.source == nil {
+		f.source = src
+	}
 	return r.handleRecord(line, &f, f.payload)
 }
 
