@@ -16,10 +16,11 @@ const (
 	recZapConsole           // "2026-...Z<TAB>info<TAB>raft<TAB>caller<TAB>msg<TAB>{fields}"
 	recText                 // a bare message (journald's capnslog formatter)
 	recGoLog                // etcd 2.0/2.1 Go std log: "2015/08/20 15:43:27 raft: ..."
+	recShipperJSON          // zap's record re-encoded by a log shipper (see record_shipper.go)
 	recFormats
 )
 
-var recNames = [...]string{"", "raft-stdlog", "capnslog", "zap-json", "zap-console", "text", "go-log"}
+var recNames = [...]string{"", "raft-stdlog", "capnslog", "zap-json", "zap-console", "text", "go-log", "shipper-json"}
 
 // record is one etcd log record, taken apart. Slices alias the line.
 type record struct {
@@ -55,6 +56,8 @@ func (r *Reader) parseRecord(payload []byte, rec *record) (st status, why string
 	switch c := p[0]; {
 	case c == '{':
 		return r.parseZapJSON(p, rec)
+	case c == 't' && bytes.HasPrefix(p, []byte(`time="`)):
+		return r.parseLogrus(p, rec)
 	case c == 'r' && bytes.HasPrefix(p, []byte("raft")):
 		if st, why := r.parseStdlog(p, rec); st != stNoise {
 			return st, why
@@ -76,6 +79,9 @@ func (r *Reader) parseRecord(payload []byte, rec *record) (st status, why string
 		rec.format = recText
 		rec.msg = p
 		return stOK, ""
+	}
+	if cutGlued(p, rec) {
+		return stMalformed, "a record cut at the start of the line, whole records glued after it"
 	}
 	return stNoise, ""
 }

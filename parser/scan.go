@@ -42,6 +42,7 @@ type Reader struct {
 	ansi     []byte
 	unesc    []byte
 	msgBuf   []byte
+	wrapped  []byte // a record unquoted from its wrapper (see record_logrus.go)
 	line     int64
 	lastYear int
 
@@ -362,7 +363,7 @@ func (r *Reader) handleRecord(line []byte, f *framed, payload []byte) bool {
 	var h serverHint
 	if kind == KindNone && bad == "" {
 		switch rec.format {
-		case recZapJSON, recZapConsole:
+		case recZapJSON, recZapConsole, recShipperJSON:
 			if k := zapKind(rec.msg); k != KindNone {
 				parseZapFields(k, rec.fields, rec.fieldsAt, &h)
 			}
