@@ -16,7 +16,7 @@ const (
 	recZapConsole           // "2026-...Z<TAB>info<TAB>raft<TAB>caller<TAB>msg<TAB>{fields}"
 	recText                 // a bare message (journald's capnslog formatter)
 	recGoLog                // etcd 2.0/2.1 Go std log: "2015/08/20 15:43:27 raft: ..."
-	recShipperJSON          // zap's record re-encoded by a log shipper (see record_shipper.go)
+	recShipper              // zap's record re-encoded by a log shipper (see record_shipper.go)
 	recFormats
 )
 
@@ -71,6 +71,9 @@ func (r *Reader) parseRecord(payload []byte, rec *record) (st status, why string
 		}
 		if len(p) >= 20 && p[4] == '/' && p[7] == '/' && p[10] == ' ' && p[13] == ':' {
 			return r.parseGoLog(p, rec)
+		}
+		if len(p) >= 10 && p[2] == ':' && p[5] == ':' {
+			return r.parseGoLogFlags(p, rec, false)
 		}
 	}
 	// A bare raft or server message, as journald's capnslog formatter
@@ -166,6 +169,9 @@ func (r *Reader) parseGoLog(p []byte, rec *record) (status, string) {
 		return stMalformed, "bad Go log timestamp"
 	}
 	q := p[19:]
+	if len(q) > 0 && q[0] == '.' { // log.Lmicroseconds
+		return r.parseGoLogFlags(p, rec, true)
+	}
 	if len(q) == 0 || q[0] != ' ' {
 		return stNoise, ""
 	}

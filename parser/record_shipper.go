@@ -71,7 +71,7 @@ func (r *Reader) parseShipperJSON(p []byte, rec *record) (status, string) {
 	if rec.level == LevelUnknown {
 		rec.level = LevelInfo
 	}
-	rec.format, rec.hasTime, rec.msg, rec.fields = recShipperJSON, true, msg, p
+	rec.format, rec.hasTime, rec.msg, rec.fields = recShipper, true, msg, p
 	return stOK, ""
 }
 

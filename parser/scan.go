@@ -363,7 +363,7 @@ func (r *Reader) handleRecord(line []byte, f *framed, payload []byte) bool {
 	var h serverHint
 	if kind == KindNone && bad == "" {
 		switch rec.format {
-		case recZapJSON, recZapConsole, recShipperJSON:
+		case recZapJSON, recZapConsole, recShipper:
 			if k := zapKind(rec.msg); k != KindNone {
 				parseZapFields(k, rec.fields, rec.fieldsAt, &h)
 			}
