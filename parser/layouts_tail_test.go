@@ -227,3 +227,19 @@ func TestGoLogTimeOnly(t *testing.T) {
 		t.Errorf("dated: %+v", got)
 	}
 }
+
+// 028 (etcd-io/etcd#10355): PingCAP's PD embeds etcd and logs its raft and
+// rafthttp lines with Go's log flags, milliseconds and a bracketed level.
+func TestPDLogger(t *testing.T) {
+	evs, st := publicEvents(t, "028-etcd10355-pd-logger-prevote-never-elects.log", Options{})
+	if len(evs) != 10 || st.Malformed != 0 || st.Layout != "bare+go-log" {
+		t.Fatalf("%d events, stats %+v", len(evs), st)
+	}
+	peer := mustID(t, "b83a669e9ecde62d")
+	if e := evs[7]; e.Kind != PeerInactive || e.Peer != peer || e.Level != LevelInfo {
+		t.Errorf("event 8: %+v", e)
+	}
+	if e := evs[6]; e.Level != LevelError || e.Time.Format(time.RFC3339Nano) != "2018-12-21T22:18:35.917Z" {
+		t.Errorf("event 7: %+v", e)
+	}
+}

@@ -12,6 +12,9 @@ import (
 //	17:07:59.527067 raft.go:419: raft: 4ed8a71b21f7187a is starting a new election at term 1
 //	2014/12/05 17:07:59.527067 raft.go:419: raft: ...
 //
+// PingCAP's PD, which embeds etcd, logs the same way with milliseconds and
+// a level in brackets ("2018/12/21 22:18:33.768 raft.go:857: [info] ...").
+//
 // A time without a date takes the date of Options.ReferenceTime (the file's
 // mtime, a capture's meta), else today's, in Options.TZ.
 
@@ -74,10 +77,18 @@ func (r *Reader) parseGoLogFlags(p []byte, rec *record, dated bool) (status, str
 	} else if !dated {
 		return stNoise, "" // a bare clock is too common a start to take for a record
 	}
+	rec.level = LevelInfo
+	if lv, n := bracketLevel(q); n > 0 { // PD's logger: "[info] "
+		rec.level, q = lv, q[n:]
+	}
 	if c := bytes.Index(q, []byte(": ")); c > 0 && bytes.IndexByte(q[:c], ' ') < 0 && string(q[:c]) != "raft.node" {
 		q = q[c+2:]
+		// PD's capnslog adapter brackets the message: "rafthttp: [peer X became inactive]"
+		if len(q) > 2 && q[0] == '[' && q[len(q)-1] == ']' {
+			q = q[1 : len(q)-1]
+		}
 	}
-	rec.format, rec.level = recGoLog, LevelInfo
+	rec.format = recGoLog
 	rec.st, rec.lazy, rec.hasTime, rec.zoneless = st, true, true, true
 	rec.msg = q
 	return stOK, ""
@@ -91,4 +102,21 @@ func (r *Reader) goLogDate() (y, mo, d int) {
 	}
 	y, m, d := t.In(r.tz).Date()
 	return y, int(m), d
+}
+
+// bracketLevel reads a leading "[info] ", "[warning] ", ...: the level and
+// the length taken, 0 if none.
+func bracketLevel(b []byte) (Level, int) {
+	if len(b) < 4 || b[0] != '[' {
+		return LevelUnknown, 0
+	}
+	e := bytes.IndexByte(b[:min(len(b), 10)], ']')
+	if e < 0 || e+1 >= len(b) || b[e+1] != ' ' {
+		return LevelUnknown, 0
+	}
+	lv := shipperLevel(b[1:e])
+	if lv == LevelUnknown {
+		return LevelUnknown, 0
+	}
+	return lv, e + 2
 }
