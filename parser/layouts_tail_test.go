@@ -243,3 +243,31 @@ func TestPDLogger(t *testing.T) {
 		t.Errorf("event 7: %+v", e)
 	}
 }
+
+// The new layouts stay off the heap, once the Reader's buffers have grown.
+func TestTailLayoutsDoNotAllocate(t *testing.T) {
+	for _, c := range []struct {
+		outer outer
+		line  string
+	}{
+		{outerGrep, "\tLine 3721: 4bc7141c11bf71da became follower at term 156"},
+		{outerGrep, "logs/n1.log:12:raft2020/04/30 17:20:31 INFO: 4bc7141c11bf71da became follower at term 156"},
+		{outerMember, "(member-2) (19803): raft 2024/02/17 09:53:19 INFO: bf19ae4419db00dc became follower at term 7"},
+		{outerNone, "2022-10-28T09:12:25.024\tINFO\traft\tv3@v3.5.4/raft.go:715\t58538a766adc54bf became pre-candidate at term 4"},
+		{outerNone, "1666948345.024\tinfo\traft/raft.go:715\t58538a766adc54bf became pre-candidate at term 4"},
+		{outerNone, `{"message":"a691154c733f3752 became pre-candidate at term 18","severity":"info","timestamp":"2023-05-17T14:25:01.439+00:00"}`},
+		{outerNone, `time="2024-01-26 12:16:11" level=info msg="{\"level\":\"info\",\"ts\":\"2024-01-26T12:16:11.536Z\",\"msg\":\"a3ec072c51c0d67b became pre-candidate at term 254\"}" compo>`},
+		{outerNone, "17:07:59.527113 raft.go:372: raft: 4ed8a71b21f7187a became candidate at term 2"},
+		{outerNone, "2018/12/21 22:18:35.917 log.go:88: [info] rafthttp: [peer b83a669e9ecde62d became inactive]"},
+	} {
+		r := NewReader(strings.NewReader(""), Options{ReferenceTime: time.Date(2014, 12, 5, 0, 0, 0, 0, time.UTC)})
+		r.outer = c.outer
+		line := []byte(c.line)
+		if !r.handle(line) {
+			t.Errorf("%q: no event", line)
+		}
+		if n := testing.AllocsPerRun(100, func() { r.handle(line) }); n != 0 {
+			t.Errorf("%q: %v allocations per line", line, n)
+		}
+	}
+}

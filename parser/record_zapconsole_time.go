@@ -16,17 +16,17 @@ func scanZapConsoleTime(b []byte) (stamp, int, bool) {
 	return scanEpochStamp(b)
 }
 
-// scanZonelessISO takes apart "2006-01-02T15:04:05[.frac]" not followed by a zone.
+// scanZonelessISO takes apart "2006-01-02T15:04:05[.frac]" not followed by a
+// zone: capnslog's wall clock with a 'T' for the space.
 func scanZonelessISO(b []byte) (stamp, int, bool) {
-	var st stamp
 	if len(b) < 19 || b[10] != 'T' {
-		return st, 0, false
+		return stamp{}, 0, false
 	}
-	var ok bool
-	if st.y, st.mo, st.d, ok = parseDate(b, '-'); !ok {
-		return st, 0, false
-	}
-	if st.h, st.mi, st.s, ok = parseClock(b[11:]); !ok || !validDate(st.y, st.mo, st.d, st.h, st.mi, st.s) {
+	var wall [19]byte
+	copy(wall[:], b)
+	wall[10] = ' '
+	st, _, ok := scanCapnslogTime(wall[:])
+	if !ok {
 		return st, 0, false
 	}
 	var fn int
