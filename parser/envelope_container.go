@@ -209,5 +209,5 @@ func looksLikeRecordStart(b []byte) bool {
 		_, _, _, ok := parseDate(b, b[4])
 		return ok
 	}
-	return looksLikeRaftMessage(b)
+	return looksLikeRaftMessage(b) || looksLikeGoLogClock(b)
 }

@@ -110,6 +110,7 @@ func (r *Reader) sampleYear() {
 	saved, month := r.stats, r.lastMonth
 	var rec record
 	for _, line := range r.sample {
+		_, line = r.unwrapOuter(line)
 		f, _ := r.unwrap(r.env, line)
 		if f.hasTime && f.exact {
 			r.lastYear = f.when().Year()

@@ -253,6 +253,10 @@ type Event struct {
 	Granted  int     // VoteTally: votes
 	Rejected int     // VoteTally: rejections
 
+	// The candidate's [logterm: N, index: N] on VoteCast, VoteRefused and
+	// VoteIgnoredLease lines (LogTerm and Index are then the voter's own).
+	PeerLogTerm, PeerIndex uint64
+
 	Duration time.Duration // heartbeat exceeded, fdatasync took, apply took, clock drift, transfer took
 	Failed   bool          // SlowApply: the request ended in an error (it waited on a leader, not on the disk)
 	PreVote  int8          // ServerStart: 1 on, -1 off, 0 unknown

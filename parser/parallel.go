@@ -128,6 +128,7 @@ func (c *chunk) parse() {
 		opts:     c.s.opts,
 		tz:       c.s.tz,
 		env:      c.s.env,
+		outer:    c.s.outer,
 		detected: true,
 		chunked:  true,
 		chunk:    c.data,
@@ -251,6 +252,7 @@ type stream struct {
 	guessed span
 	recs    [recFormats]int64
 	variant string
+	outer   outer      // the prefix in front of the envelope, if any
 	seq     *seqReader // for layouts that cannot be cut (journald short)
 	seqMode bool       // the in-order pass reads seq
 }
@@ -375,7 +377,7 @@ func (s *stream) layout(data []byte) bool {
 			}
 			v.add(bytes.TrimSuffix(line, []byte("\r")))
 		}
-		s.env = v.best()
+		s.env, s.outer = v.best(), v.outer.best()
 	}
 	return !sequential(s.env)
 }
@@ -487,7 +489,7 @@ func (s *stream) finalStats() Stats {
 		return s.seq.rd.Stats()
 	}
 	st := s.stats
-	r := Reader{env: s.env, variant: s.variant, recs: s.recs}
+	r := Reader{env: s.env, outer: s.outer, variant: s.variant, recs: s.recs}
 	st.Layout = r.Layout()
 	spanStats(&st, &s.span, &s.guessed)
 	return st
@@ -507,6 +509,7 @@ func (q *seqReader) run(s *stream) {
 	opts := s.opts
 	opts.Layout = envNames[s.env]
 	q.rd = NewReader(q.r, opts)
+	q.rd.outer = s.outer
 	q.ch = make(chan *batch, 4)
 	go func() {
 		defer close(q.ch)

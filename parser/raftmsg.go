@@ -220,9 +220,9 @@ func parseLogtermLine(c cursor, ev *Event, self ID) (Kind, ID, string) {
 	}
 	ev.Peer = c.hex()
 	c.lit(" [logterm: ")
-	c.uint()
+	ev.PeerLogTerm = c.uint()
 	c.lit(", index: ")
-	c.uint()
+	ev.PeerIndex = c.uint()
 	c.lit("] at term ")
 	ev.Term = c.uint()
 	if !c.ok {

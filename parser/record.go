@@ -16,10 +16,11 @@ const (
 	recZapConsole           // "2026-...Z<TAB>info<TAB>raft<TAB>caller<TAB>msg<TAB>{fields}"
 	recText                 // a bare message (journald's capnslog formatter)
 	recGoLog                // etcd 2.0/2.1 Go std log: "2015/08/20 15:43:27 raft: ..."
+	recShipper              // zap's record re-encoded by a log shipper (see record_shipper.go)
 	recFormats
 )
 
-var recNames = [...]string{"", "raft-stdlog", "capnslog", "zap-json", "zap-console", "text", "go-log"}
+var recNames = [...]string{"", "raft-stdlog", "capnslog", "zap-json", "zap-console", "text", "go-log", "shipper-json"}
 
 // record is one etcd log record, taken apart. Slices alias the line.
 type record struct {
@@ -55,12 +56,14 @@ func (r *Reader) parseRecord(payload []byte, rec *record) (st status, why string
 	switch c := p[0]; {
 	case c == '{':
 		return r.parseZapJSON(p, rec)
+	case c == 't' && bytes.HasPrefix(p, []byte(`time="`)):
+		return r.parseLogrus(p, rec)
 	case c == 'r' && bytes.HasPrefix(p, []byte("raft")):
 		if st, why := r.parseStdlog(p, rec); st != stNoise {
 			return st, why
 		}
 	case isDigit(c):
-		if len(p) >= 20 && p[10] == 'T' {
+		if len(p) >= 20 && p[10] == 'T' || len(p) >= 12 && p[10] == '.' && looksLikeEpochConsole(p) {
 			return r.parseZapConsole(p, rec)
 		}
 		if len(p) >= 19 && p[4] == '-' && p[10] == ' ' {
@@ -69,6 +72,9 @@ func (r *Reader) parseRecord(payload []byte, rec *record) (st status, why string
 		if len(p) >= 20 && p[4] == '/' && p[7] == '/' && p[10] == ' ' && p[13] == ':' {
 			return r.parseGoLog(p, rec)
 		}
+		if len(p) >= 10 && p[2] == ':' && p[5] == ':' {
+			return r.parseGoLogFlags(p, rec, false)
+		}
 	}
 	// A bare raft or server message, as journald's capnslog formatter
 	// stores it.
@@ -76,6 +82,9 @@ func (r *Reader) parseRecord(payload []byte, rec *record) (st status, why string
 		rec.format = recText
 		rec.msg = p
 		return stOK, ""
+	}
+	if cutGlued(p, rec) {
+		return stMalformed, "a record cut at the start of the line, whole records glued after it"
 	}
 	return stNoise, ""
 }
@@ -160,6 +169,9 @@ func (r *Reader) parseGoLog(p []byte, rec *record) (status, string) {
 		return stMalformed, "bad Go log timestamp"
 	}
 	q := p[19:]
+	if len(q) > 0 && q[0] == '.' { // log.Lmicroseconds
+		return r.parseGoLogFlags(p, rec, true)
+	}
 	if len(q) == 0 || q[0] != ' ' {
 		return stNoise, ""
 	}
@@ -228,7 +240,9 @@ func (r *Reader) parseCapnslog(p []byte, rec *record) (status, string) {
 func (r *Reader) parseZapConsole(p []byte, rec *record) (status, string) {
 	st, n, ok := scanRFC3339(p)
 	if !ok {
-		return stMalformed, "bad zap console timestamp"
+		if st, n, ok = scanZapConsoleTime(p); !ok { // zone-less, epoch
+			return stMalformed, "bad zap console timestamp"
+		}
 	}
 	if n >= len(p) || (p[n] != '\t' && p[n] != ' ') {
 		return stNoise, ""
@@ -267,7 +281,7 @@ func (r *Reader) parseZapConsole(p []byte, rec *record) (status, string) {
 		msg = msg[:i]
 	}
 	rec.format = recZapConsole
-	rec.st, rec.lazy, rec.hasTime = st, true, true
+	rec.st, rec.lazy, rec.hasTime, rec.zoneless = st, true, true, !st.zoned
 	rec.msg = trimSpace(msg)
 	return stOK, ""
 }

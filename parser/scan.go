@@ -33,6 +33,7 @@ type Reader struct {
 	eof  bool
 
 	env      envelope
+	outer    outer // a prefix in front of the envelope (see envelope_outer.go)
 	detected bool
 	forced   bool     // the envelope was set by Options.Layout
 	variant  string   // envelope variant seen, e.g. "compose-v1"
@@ -41,6 +42,7 @@ type Reader struct {
 	ansi     []byte
 	unesc    []byte
 	msgBuf   []byte
+	wrapped  []byte // a record unquoted from its wrapper (see record_logrus.go)
 	line     int64
 	lastYear int
 
@@ -155,6 +157,9 @@ func (r *Reader) Layout() string {
 	if r.variant != "" {
 		env = r.variant
 	}
+	if r.outer != outerNone {
+		env = outerNames[r.outer] + "/" + env
+	}
 	var recs []string
 	for f := recStdlog; f < recFormats; f++ {
 		if r.recs[f] > 0 {
@@ -185,7 +190,7 @@ func (r *Reader) detect() {
 		v.add(line)
 	}
 	if !r.forced {
-		r.env = v.best()
+		r.env, r.outer = v.best(), v.outer.best()
 	}
 	if r.env == envJournald {
 		r.sampleYear()
@@ -196,12 +201,14 @@ func (r *Reader) detect() {
 type envVote struct {
 	votes    [envCount]int
 	decisive int
+	outer    outerVote
 }
 
 func (v *envVote) add(line []byte) {
 	if bytes.IndexByte(line, 0x1b) >= 0 {
 		line = stripANSI(nil, line)
 	}
+	line = v.outer.add(line)
 	if env, ok := sniffEnvelope(line); ok {
 		v.votes[env]++
 		v.decisive++
@@ -313,7 +320,14 @@ func (r *Reader) handle(line []byte) bool {
 		r.ansi = stripANSI(r.ansi, line)
 		line = r.ansi
 	}
-	f, _ := r.unwrap(r.env, line)
+	inner, src := line, []byte(nil)
+	if r.outer != outerNone {
+		src, inner = r.unwrapOuter(line)
+	}
+	f, _ := r.unwrap(r.env, inner)
+	if f.source == nil {
+		f.source = src
+	}
 	return r.handleRecord(line, &f, f.payload)
 }
 
@@ -349,7 +363,7 @@ func (r *Reader) handleRecord(line []byte, f *framed, payload []byte) bool {
 	var h serverHint
 	if kind == KindNone && bad == "" {
 		switch rec.format {
-		case recZapJSON, recZapConsole:
+		case recZapJSON, recZapConsole, recShipper:
 			if k := zapKind(rec.msg); k != KindNone {
 				parseZapFields(k, rec.fields, rec.fieldsAt, &h)
 			}

@@ -9,6 +9,9 @@ func (r *Reader) parseZapJSON(p []byte, rec *record) (status, string) {
 		if jsonEnd(p) > 0 {
 			return stMalformed, "bytes after the JSON record's closing brace"
 		}
+		if end[len(end)-1] == '>' { // cut by a pager
+			return r.parseCutZapJSON(end[:len(end)-1], rec)
+		}
 		return stMalformed, "truncated JSON record"
 	}
 	// Records glued on one line ("...}{"level":...): read the first, and
@@ -73,7 +76,7 @@ func (r *Reader) parseZapJSON(p []byte, rec *record) (status, string) {
 		return stMalformed, "zap JSON record without msg"
 	}
 	if !haveMsg || !haveLevel {
-		return stNoise, "" // some other JSON
+		return r.parseShipperJSON(p, rec) // some other JSON, or zap's renamed
 	}
 	rec.format = recZapJSON
 	rec.fields, rec.fieldsAt = p, it.i
