@@ -41,6 +41,7 @@ func InputStats(names []string, stats []parser.Stats) []Input {
 		ins[i] = Input{
 			Layout: st.Layout, Lines: st.Lines, Events: st.Events,
 			Skipped: st.Skipped, Malformed: st.Malformed,
+			YearFrom: st.YearFrom,
 		}
 		if i < len(names) {
 			ins[i].Name = names[i]

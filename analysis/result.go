@@ -62,6 +62,10 @@ type Input struct {
 	// than a second before their member's event before them (the analysis
 	// keeps a member's times from going back). Zero for a log in order.
 	Misplaced int64 `json:"misplaced,omitempty"`
+	// YearFrom says where the year of year-less stamps (journald short, etcd
+	// 2.x) came from: "stamp in the input", "capture meta", "file mtime",
+	// "current year"; empty when the input has none.
+	YearFrom string `json:"year_from,omitempty"`
 	// Errors holds the first few malformed lines as "file:line: why".
 	Errors []string `json:"errors,omitempty"`
 }

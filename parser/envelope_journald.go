@@ -64,17 +64,27 @@ func (r *Reader) journaldTime(line []byte) (f framed, n int, ok bool) {
 }
 
 // syslogYear is the year of a year-less "Jan _2" stamp: Options.Year; else
-// the latest year that does not put the stamp more than a day after
-// Options.ReferenceTime; else the year of a dated stamp in the same input
-// (one of the first lines', then the last event's), moved on when the months
-// wrap from December to January; else the current year. Stats.YearFrom
-// says which.
+// the year of a dated stamp in the same input (one of the first lines', then
+// the last event's), moved on when the months wrap from December to
+// January; else the latest year that does not put the stamp more than a day
+// after Options.ReferenceTime (a file's mtime, a capture's end: weaker than
+// the input's own stamps, since a copied file loses its mtime); else the
+// current year. Stats.YearFrom says which.
 func (r *Reader) syslogYear(mo, d int) int {
 	o := &r.opts
 	switch {
 	case o.Year != 0:
 		r.stats.YearFrom = "option"
 		return o.Year
+	case r.lastYear != 0:
+		if r.lastMonth >= 11 && mo <= 2 {
+			r.lastYear++
+		}
+		r.lastMonth = mo
+		if r.stats.YearFrom == "" {
+			r.stats.YearFrom = "stamp in the input"
+		}
+		return r.lastYear
 	case !o.ReferenceTime.IsZero():
 		ref := o.ReferenceTime.In(r.tz)
 		y := ref.Year()
@@ -86,15 +96,6 @@ func (r *Reader) syslogYear(mo, d int) int {
 			r.stats.YearFrom = "reference time"
 		}
 		return y
-	case r.lastYear != 0:
-		if r.lastMonth >= 11 && mo <= 2 {
-			r.lastYear++
-		}
-		r.lastMonth = mo
-		if r.stats.YearFrom == "" {
-			r.stats.YearFrom = "stamp in the input"
-		}
-		return r.lastYear
 	}
 	r.stats.YearFrom = "current year"
 	return time.Now().In(r.tz).Year()

@@ -20,9 +20,9 @@ type Options struct {
 	// (see ReferenceTime).
 	Year int
 	// ReferenceTime is a time at or shortly after the input's last line (the
-	// file's mtime, the end of a capture): a year-less stamp takes the latest
-	// year that does not put it more than a day after it. Zero means none:
-	// the year of a dated stamp in the input is used, else the current year.
+	// file's mtime, the end of a capture): when no dated stamp in the input
+	// gives the year, a year-less stamp takes the latest year that does not
+	// put it more than a day after it. Zero means none: the current year.
 	ReferenceTime time.Time
 	// ReferenceName says where ReferenceTime came from ("file mtime",
 	// "capture meta"), for Stats.YearFrom.

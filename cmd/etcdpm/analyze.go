@@ -159,6 +159,7 @@ func (c *analyzeCmd) Run(e *env) error {
 		srcs[i] = parser.Source{R: in.r, Opts: parser.Options{
 			Name: in.name, Source: in.source, Input: i, Layout: c.Layout, TZ: loc, MaxErrors: maxErrors,
 		}}
+		srcs[i].Opts.ReferenceTime, srcs[i].Opts.ReferenceName = in.reference()
 	}
 
 	// Both outputs are opened before reading, so that a path that cannot be
@@ -222,6 +223,7 @@ func (c *analyzeCmd) Run(e *env) error {
 		return err
 	}
 	reportMalformed(e.stderr, names, stats)
+	reportYears(e.stderr, names, stats)
 	if err := checkEmpty(e.stderr, names, stats, c.Layout); err != nil {
 		return err
 	}
@@ -358,6 +360,19 @@ func reportMalformed(w io.Writer, names []string, stats []parser.Stats) {
 			warn(w, names[i]+": "+lines(more, "more malformed line"))
 		} else if more > 0 {
 			warn(w, names[i]+": "+lines(more, "malformed line"))
+		}
+	}
+}
+
+// reportYears says, for each input whose timestamps carry no year, where
+// the year came from when it is only a guess (the file's mtime, or the
+// current year): the times may be off by a year, and a span across New Year
+// with them.
+func reportYears(w io.Writer, names []string, stats []parser.Stats) {
+	for i, st := range stats {
+		switch st.YearFrom {
+		case "file mtime", "current year":
+			warn(w, names[i]+": its timestamps carry no year; the year is taken from the "+st.YearFrom)
 		}
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/etcdpm/etcdpm/capdir"
 	"github.com/etcdpm/etcdpm/report"
 )
 
@@ -31,6 +32,26 @@ type input struct {
 	// info is the etcd_info of the must-gather this input is the first log
 	// of, if any.
 	info *etcdInfo
+}
+
+// reference is the time year-less stamps are read against when the input
+// has no dated stamp of its own: its capture's end (meta.json), else the
+// file's mtime; zero for stdin and FIFOs.
+func (in *input) reference() (time.Time, string) {
+	if in.capture != "" {
+		if m, err := capdir.ReadMeta(in.capture); err == nil {
+			if m.End != nil && !m.End.IsZero() {
+				return *m.End, "capture meta"
+			}
+			if !m.Start.IsZero() {
+				return m.Start, "capture meta"
+			}
+		}
+	}
+	if in.fi != nil && in.fi.Mode().IsRegular() {
+		return in.fi.ModTime(), "file mtime"
+	}
+	return time.Time{}, ""
 }
 
 // openInputs opens files, the log files of directories (see expand), and "-"
