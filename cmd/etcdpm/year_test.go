@@ -37,7 +37,7 @@ func TestYearFromMtime(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		stdin, arg, from string
-		year           int
+		year             int
 	}{
 		{"", path, "file mtime", 2017},
 		{string(lines), "-", "current year", time.Now().Year()},
