@@ -59,6 +59,7 @@ type KubeSession struct {
 	logs    podLogs
 	relist  time.Duration // how often the pods are listed again
 	backoff time.Duration // before a log stream is opened again
+	dial    dialFunc      // nil: etcd's client (the tests' fake cluster else)
 
 	logFile *capdir.LineFile
 
@@ -168,7 +169,12 @@ func (s *KubeSession) Run(ctx context.Context) (*Summary, error) {
 	if s.opts.MetricsInterval >= 0 {
 		popts.MetricsPath, popts.MetricsInterval = filepath.Join(s.dir, capdir.MetricsFile), s.opts.MetricsInterval
 	}
-	poller, err := StartPoller(filepath.Join(s.dir, capdir.StatusFile), names, s.opts.Endpoints, popts)
+	var poller *Poller
+	if s.dial != nil {
+		poller, err = startPoller(filepath.Join(s.dir, capdir.StatusFile), names, s.opts.Endpoints, s.dial)
+	} else {
+		poller, err = StartPoller(filepath.Join(s.dir, capdir.StatusFile), names, s.opts.Endpoints, popts)
+	}
 	if err != nil {
 		cancel(err)
 		s.wg.Wait()

@@ -115,7 +115,7 @@ func (s *KubeSession) writeEvents() error {
 		if err != nil {
 			continue
 		}
-		f.Add(append(b, '\n'))
+		f.Add(b)
 	}
 	n, _ := f.Counts()
 	s.mu.Lock()

@@ -52,9 +52,9 @@ func (f *podFollower) run(ctx context.Context) {
 	if f.restarts > 0 {
 		f.read(ctx, &corev1.PodLogOptions{Container: f.container, Previous: true, Timestamps: true})
 	}
-	for ctx.Err() == nil {
+	for resume := false; ctx.Err() == nil; resume = true {
 		opts := &corev1.PodLogOptions{Container: f.container, Follow: true, Timestamps: true}
-		if !f.last.IsZero() {
+		if resume && !f.last.IsZero() {
 			opts.SinceTime = &metav1.Time{Time: f.last}
 		}
 		f.read(ctx, opts)
@@ -99,7 +99,7 @@ func (f *podFollower) read(ctx context.Context, opts *corev1.PodLogOptions) {
 	prefix := []byte("[pod/" + f.pod + "/" + f.container + "] ")
 	from, skip := f.last, f.atLast
 	br := bufio.NewReaderSize(rc, 64<<10)
-	var buf []byte
+	var buf, out []byte
 	for {
 		line, err := br.ReadSlice('\n')
 		if errors.Is(err, bufio.ErrBufferFull) {
@@ -110,12 +110,9 @@ func (f *podFollower) read(ctx context.Context, opts *corev1.PodLogOptions) {
 			line = append(buf, line...)
 			buf = buf[:0]
 		}
+		line = bytes.TrimSuffix(line, []byte("\n"))
 		if len(line) > 0 && (err == nil || errors.Is(err, io.EOF)) && f.fresh(line, from, &skip) {
-			out := make([]byte, 0, len(prefix)+len(line)+1)
-			out = append(append(out, prefix...), line...)
-			if out[len(out)-1] != '\n' {
-				out = append(out, '\n')
-			}
+			out = append(append(out[:0], prefix...), line...)
 			if werr := f.s.logFile.Add(out); werr != nil {
 				f.s.fail(werr)
 				return
