@@ -156,8 +156,10 @@ func (s *KubeSession) Run(ctx context.Context) (*Summary, error) {
 	s.mu.Unlock()
 
 	pods, err := s.pods.List(runCtx, s.opts.Namespace, s.opts.Selector)
-	if err != nil {
+	if err != nil { // nothing captured: nothing left behind
 		s.logFile.Close()
+		os.Remove(s.logFile.Path())
+		os.Remove(s.dir) // when empty
 		return nil, fmt.Errorf("listing pods in %s (-l %s): %w", s.opts.Namespace, s.opts.Selector, err)
 	}
 	s.update(runCtx, pods)
