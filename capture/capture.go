@@ -9,7 +9,6 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -181,19 +180,10 @@ func (s *Session) Project() string { return s.project }
 
 // create makes the directory and its files.
 func (s *Session) create() error {
-	if err := os.MkdirAll(s.dir, 0o755); err != nil {
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
-		}
-		return fmt.Errorf("creating %s: %w", s.dir, err)
+	err := makeDir(s.dir)
+	if err != nil {
+		return err
 	}
-	for _, name := range []string{capdir.LogsFile, capdir.StatusFile, capdir.MetricsFile, capdir.EventsFile, capdir.MetaFile} {
-		if _, err := os.Lstat(filepath.Join(s.dir, name)); err == nil {
-			return fmt.Errorf("%s already holds a capture (%s): choose another directory", s.dir, name)
-		}
-	}
-	var err error
 	var files []*capdir.LineFile
 	for _, p := range []struct {
 		dst  **capdir.LineFile

@@ -6,7 +6,6 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -116,17 +115,8 @@ func newKubeSession(opts KubeOptions, pods kubePods, logs podLogs) (*KubeSession
 	if s.dir == "" {
 		s.dir = "capture-" + opts.Namespace + "-" + time.Now().Format("20060102-150405")
 	}
-	if err := os.MkdirAll(s.dir, 0o755); err != nil {
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
-		}
-		return nil, fmt.Errorf("creating %s: %w", s.dir, err)
-	}
-	for _, name := range []string{capdir.LogsFile, capdir.StatusFile, capdir.MetricsFile, capdir.EventsFile, capdir.MetaFile} {
-		if _, err := os.Lstat(filepath.Join(s.dir, name)); err == nil {
-			return nil, fmt.Errorf("%s already holds a capture (%s): choose another directory", s.dir, name)
-		}
+	if err := makeDir(s.dir); err != nil {
+		return nil, err
 	}
 	var err error
 	if s.logFile, err = capdir.CreateLineFile(filepath.Join(s.dir, capdir.LogsFile)); err != nil {
@@ -185,24 +175,17 @@ func (s *KubeSession) Run(ctx context.Context) (*Summary, error) {
 	}
 	s.writeMeta(names, poller, false)
 
-	tick := time.NewTicker(s.relist)
-	defer tick.Stop()
-loop:
-	for {
-		select {
-		case <-runCtx.Done():
-			break loop
-		case <-tick.C:
-			if err := s.logFile.Flush(); err != nil {
-				s.fail(err)
-			}
-			if pods, err := s.pods.List(runCtx, s.opts.Namespace, s.opts.Selector); err == nil {
-				s.update(runCtx, pods)
-			} else if runCtx.Err() == nil {
-				s.noteError("listing pods: %v", err)
-			}
+	// The first list was above: the pods again every relist, until the end.
+	every(runCtx, s.relist, func() {
+		if err := s.logFile.Flush(); err != nil {
+			s.fail(err)
 		}
-	}
+		if pods, err := s.pods.List(runCtx, s.opts.Namespace, s.opts.Selector); err == nil {
+			s.update(runCtx, pods)
+		} else if runCtx.Err() == nil {
+			s.noteError("listing pods: %v", err)
+		}
+	})
 	s.wg.Wait()
 	end := time.Now()
 	// The pods' Kubernetes events of the capture's time, and their last

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -155,13 +156,9 @@ func (c *captureCmd) Run(e *env) error {
 			return fmt.Errorf("capture: %w", err)
 		}
 	}
-	tc, err := c.files().Config()
+	tc, metricsEvery, err := c.connections()
 	if err != nil {
 		return fmt.Errorf("capture: %w", err)
-	}
-	metricsEvery := c.MetricsInterval
-	if metricsEvery == 0 {
-		metricsEvery = -1 // none
 	}
 	opts := capture.Options{
 		Out: c.Out, Project: c.Project, ComposeFile: file,
@@ -210,6 +207,20 @@ func (c *captureCmd) finish(e *env, sum *capture.Summary, err error, dir, what s
 		fmt.Fprintf(e.stdout, "capture: wrote %s and %s\n", filepath.Join(dir, "report.html"), filepath.Join(dir, "report.md"))
 	}
 	return nil
+}
+
+// connections are the TLS configuration of every connection to the members,
+// and how often their metrics are scraped (negative: never).
+func (c *captureCmd) connections() (*tls.Config, time.Duration, error) {
+	tc, err := c.files().Config()
+	if err != nil {
+		return nil, 0, err
+	}
+	metricsEvery := c.MetricsInterval
+	if metricsEvery == 0 {
+		metricsEvery = -1 // none
+	}
+	return tc, metricsEvery, nil
 }
 
 // configEndpoints reads the endpoints of --config, or of the

@@ -34,13 +34,9 @@ func (c *captureCmd) validateKube() error {
 
 // runKube captures the etcd pods of --kubeconfig's cluster.
 func (c *captureCmd) runKube(e *env) error {
-	tc, err := c.files().Config()
+	tc, metricsEvery, err := c.connections()
 	if err != nil {
 		return fmt.Errorf("capture: %w", err)
-	}
-	metricsEvery := c.MetricsInterval
-	if metricsEvery == 0 {
-		metricsEvery = -1 // none
 	}
 	s, err := capture.NewKube(e.ctx, capture.KubeOptions{
 		Out: c.Out, Kubeconfig: c.Kubeconfig, Context: c.KubeContext,
