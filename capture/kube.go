@@ -153,6 +153,7 @@ func (s *KubeSession) Run(ctx context.Context) (*Summary, error) {
 		return nil, fmt.Errorf("listing pods in %s (-l %s): %w", s.opts.Namespace, s.opts.Selector, err)
 	}
 	s.update(runCtx, pods)
+	s.terminations(pods)
 	names := make([]string, len(s.opts.Endpoints))
 	for i, ep := range s.opts.Endpoints {
 		names[i] = s.memberName(ep)
@@ -173,7 +174,9 @@ func (s *KubeSession) Run(ctx context.Context) (*Summary, error) {
 		s.logFile.Close()
 		return nil, err
 	}
-	s.writeMeta(names, poller, false)
+	if err := s.writeMeta(names, poller, nil); err != nil {
+		s.fail(err)
+	}
 
 	// The first list was above: the pods again every relist, until the end.
 	every(runCtx, s.relist, func() {
@@ -182,6 +185,7 @@ func (s *KubeSession) Run(ctx context.Context) (*Summary, error) {
 		}
 		if pods, err := s.pods.List(runCtx, s.opts.Namespace, s.opts.Selector); err == nil {
 			s.update(runCtx, pods)
+			s.terminations(pods) // each one, when a container restarts twice
 		} else if runCtx.Err() == nil {
 			s.noteError("listing pods: %v", err)
 		}
@@ -205,7 +209,7 @@ func (s *KubeSession) Run(ctx context.Context) (*Summary, error) {
 	s.mu.Lock()
 	s.start, end = s.start.UTC(), end.UTC()
 	s.mu.Unlock()
-	errs = append(errs, s.writeMetaAt(names, poller, &end))
+	errs = append(errs, s.writeMeta(names, poller, &end))
 	sum := s.summary(poller, end)
 	s.mu.Lock()
 	if s.fatal != nil {
@@ -221,7 +225,7 @@ func (s *KubeSession) Run(ctx context.Context) (*Summary, error) {
 }
 
 // update follows the containers of pods not followed yet, and keeps their
-// terminations.
+// IPs.
 func (s *KubeSession) update(ctx context.Context, pods []corev1.Pod) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -310,15 +314,9 @@ func (s *KubeSession) summary(p *Poller, end time.Time) *Summary {
 	return sum
 }
 
-// writeMeta writes meta.json as the capture stands.
-func (s *KubeSession) writeMeta(names []string, p *Poller, final bool) {
-	if err := s.writeMetaAt(names, p, nil); err != nil && !final {
-		s.fail(err)
-	}
-}
-
-// writeMetaAt writes meta.json; end is set at the end of the capture.
-func (s *KubeSession) writeMetaAt(names []string, p *Poller, end *time.Time) error {
+// writeMeta writes meta.json as the capture stands; end is set at the end
+// of the capture (the file then synced).
+func (s *KubeSession) writeMeta(names []string, p *Poller, end *time.Time) error {
 	sum := s.summary(p, time.Time{})
 	s.mu.Lock()
 	m := &capdir.Meta{

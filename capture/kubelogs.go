@@ -71,11 +71,15 @@ func (f *podFollower) run(ctx context.Context) {
 				i = j
 			}
 		}
-		if i < 0 {
-			f.s.noteError("pod %s is gone", f.pod)
-			return
+		if i < 0 { // deleted, or not listed for a while: asked again, a second later
+			f.s.noteError("pod %s is not listed", f.pod)
+			continue
 		}
-		if n := restartCount(pods[i], f.container); n > f.restarts {
+		n := restartCount(pods[i], f.container)
+		if n < f.restarts { // a new pod of that name: its restarts count from 0
+			f.restarts = n
+		}
+		if n > f.restarts {
 			prev := &corev1.PodLogOptions{Container: f.container, Previous: true, Timestamps: true}
 			if !f.last.IsZero() {
 				prev.SinceTime = &metav1.Time{Time: f.last}
