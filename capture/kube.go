@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -33,7 +32,9 @@ type KubeOptions struct {
 	// component=etcd).
 	Namespace, Selector string
 	// Endpoints are the members' client URLs to poll; a member is named by
-	// the pod whose IP its host is, else by its host.
+	// the pod whose IP its host is, else by its host. Without them, each
+	// pod's 2379 is forwarded through the API server (the pods there when
+	// the capture starts), and polled on 127.0.0.1 (https with TLS).
 	Endpoints []string
 	// Duration stops the capture after this long; zero runs until ctx ends.
 	Duration time.Duration
@@ -59,6 +60,7 @@ type KubeSession struct {
 	relist  time.Duration // how often the pods are listed again
 	backoff time.Duration // before a log stream is opened again
 	dial    dialFunc      // nil: etcd's client (the tests' fake cluster else)
+	forward forwardFunc   // to each pod's 2379, without Options.Endpoints
 
 	logFile *capdir.LineFile
 
@@ -92,7 +94,12 @@ func NewKube(ctx context.Context, opts KubeOptions) (*KubeSession, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes client: %w", err)
 	}
-	return newKubeSession(opts, clientsetPods{cs}, clientsetLogs{cs})
+	s, err := newKubeSession(opts, clientsetPods{cs}, clientsetLogs{cs})
+	if err != nil {
+		return nil, err
+	}
+	s.forward = podForwarder(cfg, cs, s.opts.Namespace)
+	return s, nil
 }
 
 // newKubeSession prepares a session listing pods with pods and reading their
@@ -100,9 +107,6 @@ func NewKube(ctx context.Context, opts KubeOptions) (*KubeSession, error) {
 func newKubeSession(opts KubeOptions, pods kubePods, logs podLogs) (*KubeSession, error) {
 	if opts.Namespace == "" {
 		opts.Namespace = "default"
-	}
-	if len(opts.Endpoints) == 0 {
-		return nil, errors.New("kubernetes: no --endpoints: give the members' client URLs (the port-forward to each pod's 2379 is not done yet), e.g. --endpoints https://10.0.0.1:2379,https://10.0.0.2:2379")
 	}
 	s := &KubeSession{
 		opts: opts, pods: pods, logs: logs,
@@ -154,6 +158,14 @@ func (s *KubeSession) Run(ctx context.Context) (*Summary, error) {
 	}
 	s.update(runCtx, pods)
 	s.terminations(pods)
+	if len(s.opts.Endpoints) == 0 {
+		if err := s.forwardPods(runCtx, pods); err != nil {
+			cancel(err)
+			s.wg.Wait()
+			s.logFile.Close()
+			return nil, err
+		}
+	}
 	names := make([]string, len(s.opts.Endpoints))
 	for i, ep := range s.opts.Endpoints {
 		names[i] = s.memberName(ep)
@@ -248,6 +260,29 @@ func (s *KubeSession) update(ctx context.Context, pods []corev1.Pod) {
 	}
 }
 
+// forwardPods forwards each pod's 2379 through the API server, and polls
+// the local ends; their hosts name the pods.
+func (s *KubeSession) forwardPods(ctx context.Context, pods []corev1.Pod) error {
+	if s.forward == nil || len(pods) == 0 {
+		return fmt.Errorf("no --endpoints, and no pod in %s matches -l %s to forward 2379 to", s.opts.Namespace, s.opts.Selector)
+	}
+	scheme := "http://"
+	if s.opts.TLS != nil {
+		scheme = "https://"
+	}
+	for _, p := range pods {
+		local, err := s.forward(ctx, p.Name)
+		if err != nil {
+			return fmt.Errorf("%w (or give the members' client URLs with --endpoints)", err)
+		}
+		s.mu.Lock()
+		s.podIPs[local] = p.Name
+		s.mu.Unlock()
+		s.opts.Endpoints = append(s.opts.Endpoints, scheme+local)
+	}
+	return nil
+}
+
 // memberName is the pod whose IP is endpoint's host, else the host.
 func (s *KubeSession) memberName(endpoint string) string {
 	host := hostOf(endpoint)
@@ -261,7 +296,7 @@ func (s *KubeSession) memberName(endpoint string) string {
 	ip = strings.Trim(ip, "[]")
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return cmp.Or(s.podIPs[ip], host)
+	return cmp.Or(s.podIPs[host], s.podIPs[ip], host) // a forward's local host:port, or the pod's IP
 }
 
 // restartCount is the restarts of the pod's container name.

@@ -37,7 +37,7 @@ type captureCmd struct {
 // kubeFlags choose etcd pods to capture through the Kubernetes API instead
 // of a compose project.
 type kubeFlags struct {
-	Kubeconfig  string `type:"path" placeholder:"FILE" group:"Kubernetes" help:"Capture etcd pods through this kubeconfig's API server instead of a compose project (their status through --endpoints)."`
+	Kubeconfig  string `type:"path" placeholder:"FILE" group:"Kubernetes" help:"Capture etcd pods through this kubeconfig's API server instead of a compose project (their status through --endpoints, else through a port-forward to each pod's 2379)."`
 	KubeContext string `name:"context" placeholder:"NAME" group:"Kubernetes" help:"The kubeconfig's context to use (default: its current context)."`
 	Namespace   string `short:"n" placeholder:"NS" group:"Kubernetes" help:"The etcd pods' namespace (default: kube-system)."`
 	Selector    string `short:"l" placeholder:"LABELS" group:"Kubernetes" help:"Label selector of the etcd pods (default: component=etcd, kubeadm's static pods)."`
@@ -74,8 +74,8 @@ Containers that stop and start again, or appear later, are followed with no line
 
 With --kubeconfig, etcd pods are captured instead, through the API server: each pod's previous
 container's log (when it restarted), then its current one followed, into logs.txt as
-'kubectl logs --timestamps --prefix' prints them; the members' status through --endpoints (the
-TLS flags apply); the containers' terminations and the pods' Killing, Started and OOMKilling
+'kubectl logs --timestamps --prefix' prints them; the members' status through --endpoints, or
+else through a port-forward to each pod's 2379 (the TLS flags apply); the containers' terminations and the pods' Killing, Started and OOMKilling
 events as events.jsonl. --interval is not used there (status every 250ms).
 
 Examples:

@@ -20,8 +20,6 @@ func (c *captureCmd) validateKube() error {
 	switch {
 	case c.File != "" || c.Project != "" || c.Config != "":
 		return errors.New("--kubeconfig captures etcd pods, -f, --project and --config a compose project: give one or the other")
-	case len(c.Endpoints) == 0:
-		return errors.New("--kubeconfig needs --endpoints (or ETCDCTL_ENDPOINTS): the members' client URLs, for their status (no port-forward to the pods yet)")
 	}
 	if c.Namespace == "" {
 		c.Namespace = "kube-system"
