@@ -216,15 +216,8 @@ func (s *Session) Run(ctx context.Context) (*Summary, error) {
 	s.ran = true
 	s.mu.Unlock()
 
-	var runCtx context.Context
-	var cancel context.CancelCauseFunc
-	runCtx, cancel = context.WithCancelCause(ctx)
-	defer cancel(nil)
-	if s.opts.Duration > 0 {
-		var stop context.CancelFunc
-		runCtx, stop = context.WithTimeout(runCtx, s.opts.Duration)
-		defer stop()
-	}
+	runCtx, cancel, release := runContext(ctx, s.opts.Duration)
+	defer release()
 	s.mu.Lock()
 	s.start = time.Now()
 	s.lastEvent = s.start
@@ -265,6 +258,18 @@ loop:
 		}
 	}
 	return s.shutdown(ctx)
+}
+
+// runContext is the context a capture runs in: ctx, cancelled with a cause
+// (a file that cannot be written), ended after d when d > 0; release frees
+// it.
+func runContext(ctx context.Context, d time.Duration) (run context.Context, cancel context.CancelCauseFunc, release func()) {
+	run, cancel = context.WithCancelCause(ctx)
+	if d <= 0 {
+		return run, cancel, func() { cancel(nil) }
+	}
+	run, stop := context.WithTimeout(run, d)
+	return run, cancel, func() { stop(); cancel(nil) }
 }
 
 // shutdown stops the producers, catches up with the logs and events, then

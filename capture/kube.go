@@ -138,13 +138,8 @@ func (s *KubeSession) Target() string { return s.opts.Namespace + "/" + s.opts.S
 // Run captures until ctx ends or Options.Duration passes, then writes
 // events.jsonl and meta.json and closes every file.
 func (s *KubeSession) Run(ctx context.Context) (*Summary, error) {
-	runCtx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	if s.opts.Duration > 0 {
-		var stop context.CancelFunc
-		runCtx, stop = context.WithTimeout(runCtx, s.opts.Duration)
-		defer stop()
-	}
+	runCtx, cancel, release := runContext(ctx, s.opts.Duration)
+	defer release()
 	s.mu.Lock()
 	s.start, s.cancel = time.Now(), cancel
 	s.mu.Unlock()
