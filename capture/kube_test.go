@@ -3,11 +3,8 @@ package capture
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"maps"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -20,9 +17,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/fake"
-	"k8s.io/client-go/rest"
 	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/etcdpm/etcdpm/analysis"
@@ -392,14 +387,7 @@ func TestKubeCapture(t *testing.T) {
 	if got := slices.Sorted(maps.Keys(sources)); !slices.Equal(got, []string{"etcd-n1", "etcd-n2", "etcd-n3"}) {
 		t.Errorf("the lines' sources %q, want the pods etcd-n1 .. etcd-n3", got)
 	}
-	meta, err := capdir.ReadMeta(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var members []string
-	for _, m := range meta.Members {
-		members = append(members, m.Name+"="+m.ID)
-	}
+	members := metaMembers(t, dir, func(m capdir.MetaMember) string { return m.ID })
 	if want := []string{"etcd-n1=" + hexID(0xc1afc607fb48dea), "etcd-n2=" + hexID(0x302e2e4c5374c763), "etcd-n3=" + hexID(0x1ca9251c4419fc27)}; !slices.Equal(members, want) {
 		t.Errorf("meta.json's members %v, want %v (named by the pod of the endpoint's IP)", members, want)
 	}
@@ -414,134 +402,16 @@ func firstDiff(a, b []string) int {
 	return min(len(a), len(b))
 }
 
-// The pods' container terminations and their Kubernetes events are the
-// capture's faults: a container died (or was killed for memory) until it
-// started again; events of other pods, or from before the capture, are not.
-func TestKubeFaults(t *testing.T) {
-	k := newFakeKube(t)
-	dir := filepath.Join(t.TempDir(), "out")
-	s, err := newKubeSession(KubeOptions{Out: dir, Namespace: "kube-system", Selector: "component=etcd", Endpoints: []string{"http://10.0.0.1:2379"}},
-		clientsetPods{k.cs}, k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t0 := time.Date(2026, 11, 23, 21, 51, 0, 0, time.UTC)
-	s.start = t0
-	for _, pod := range []string{"etcd-n1", "etcd-n2", "etcd-n3"} {
-		s.followers[pod+"/etcd"] = &podFollower{pod: pod, container: "etcd"}
-	}
-	term := func(pod string, died, started time.Time, reason string, code int32) corev1.Pod {
-		p := etcdPod(pod, "", 1)
-		cs := &p.Status.ContainerStatuses[0]
-		cs.LastTerminationState.Terminated = &corev1.ContainerStateTerminated{FinishedAt: metav1.NewTime(died), Reason: reason, ExitCode: code}
-		cs.State.Running.StartedAt = metav1.NewTime(started)
-		return *p
-	}
-	sec := func(n int) time.Time { return t0.Add(time.Duration(n) * time.Second) }
-	s.terminations([]corev1.Pod{
-		term("etcd-n1", sec(10), sec(12), "Error", 137),
-		term("etcd-n2", sec(20), sec(25), "OOMKilled", 137),
-		term("etcd-n3", sec(-60), sec(-58), "Error", 1), // before the capture
-	})
-	ev := func(pod, reason string, at time.Time) corev1.Event {
-		return corev1.Event{Reason: reason, LastTimestamp: metav1.NewTime(at),
-			InvolvedObject: corev1.ObjectReference{Kind: "Pod", Name: pod, FieldPath: "spec.containers{etcd}"}}
-	}
-	s.kubeEvents([]corev1.Event{
-		ev("etcd-n1", "Killing", sec(9)),
-		ev("etcd-n1", "Started", sec(12)), // the termination's start again
-		ev("etcd-n3", "Killing", sec(30)),
-		ev("etcd-n3", "Started", sec(31)),
-		ev("etcd-n3", "Pulled", sec(31)),
-		ev("kube-apiserver-n1", "Killing", sec(40)),
-		ev("etcd-n2", "Killing", sec(-5)),
-	}, sec(60))
-	if err := s.writeEvents(); err != nil {
-		t.Fatal(err)
-	}
-	s.logFile.Close()
-	end := sec(60)
-	if err := capdir.WriteMeta(dir, &capdir.Meta{Schema: capdir.MetaSchema, Start: t0, End: &end}, false); err != nil {
-		t.Fatal(err)
-	}
-	capt, err := capdir.Read(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for _, f := range capt.Faults {
-		got = append(got, fmt.Sprintf("%s %v..%v", f.Label, f.Start.Sub(t0), f.End.Sub(t0)))
-	}
-	want := []string{"killed etcd-n1 9s..12s", "killed (out of memory) etcd-n2 20s..25s", "killed etcd-n3 30s..31s"}
-	if !slices.Equal(got, want) {
-		t.Errorf("faults\n%q, want\n%q", got, want)
-	}
-}
-
-// The port-forward to a pod's 2379 asks the API server as kubectl
-// port-forward does: POST pods/<pod>/portforward, upgraded to SPDY. This
-// API server refuses the upgrade: the forward fails saying so, and no
-// capture starts.
-func TestKubePortForward(t *testing.T) {
-	var mu sync.Mutex
-	var asked []string
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		asked = append(asked, r.Method+" "+r.URL.Path+" upgrade="+r.Header.Get("Upgrade"))
-		mu.Unlock()
-		http.Error(w, "port-forward refused by the test", http.StatusForbidden)
-	}))
-	defer srv.Close()
-	cfg := &rest.Config{Host: srv.URL}
-	cs, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-	defer cancel()
-	_, err = podForwarder(cfg, cs, "kube-system")(ctx, "etcd-n1")
-	if err == nil || !strings.Contains(err.Error(), "port-forward to etcd-n1:2379: ") {
-		t.Errorf("forward: %v, want a port-forward error", err)
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	if want := []string{"POST /api/v1/namespaces/kube-system/pods/etcd-n1/portforward upgrade=SPDY/3.1"}; !slices.Equal(asked, want) {
-		t.Errorf("the API server was asked %q, want %q", asked, want)
-	}
-
-	// Without --endpoints, the session forwards each pod's 2379 and polls
-	// the local ends, named by pod.
-	k := newFakeKube(t)
-	dir := filepath.Join(t.TempDir(), "out")
-	s, err := newKubeSession(KubeOptions{Out: dir, Namespace: "kube-system", Selector: "component=etcd", MetricsInterval: -1}, clientsetPods{k.cs}, k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fc := &fakeCluster{members: map[string]*fakeMember{}}
-	s.relist, s.backoff, s.dial = 20*time.Millisecond, 20*time.Millisecond, fc.dial
-	s.forward = func(_ context.Context, pod string) (string, error) {
-		return "127.0.0.1:1" + pod[len(pod)-1:], nil
-	}
-	sum, err := s.Run(ctxFor(t, 200*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
+// metaMembers are meta.json's members, each as "<name>=<what>".
+func metaMembers(t *testing.T, dir string, what func(capdir.MetaMember) string) []string {
+	t.Helper()
 	meta, err := capdir.ReadMeta(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var members []string
 	for _, m := range meta.Members {
-		members = append(members, m.Name+"="+m.Endpoint)
+		members = append(members, m.Name+"="+what(m))
 	}
-	if want := []string{"etcd-n1=http://127.0.0.1:11", "etcd-n2=http://127.0.0.1:12", "etcd-n3=http://127.0.0.1:13"}; !slices.Equal(members, want) || sum.StatusRecords == 0 {
-		t.Errorf("members %q (%d status records), want %q", members, sum.StatusRecords, want)
-	}
-}
-
-// ctxFor is a context that ends after d.
-func ctxFor(t *testing.T, d time.Duration) context.Context {
-	ctx, cancel := context.WithTimeout(t.Context(), d)
-	t.Cleanup(cancel)
-	return ctx
+	return members
 }
