@@ -9,7 +9,6 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -181,19 +180,10 @@ func (s *Session) Project() string { return s.project }
 
 // create makes the directory and its files.
 func (s *Session) create() error {
-	if err := os.MkdirAll(s.dir, 0o755); err != nil {
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
-		}
-		return fmt.Errorf("creating %s: %w", s.dir, err)
+	err := makeDir(s.dir)
+	if err != nil {
+		return err
 	}
-	for _, name := range []string{capdir.LogsFile, capdir.StatusFile, capdir.MetricsFile, capdir.EventsFile, capdir.MetaFile} {
-		if _, err := os.Lstat(filepath.Join(s.dir, name)); err == nil {
-			return fmt.Errorf("%s already holds a capture (%s): choose another directory", s.dir, name)
-		}
-	}
-	var err error
 	var files []*capdir.LineFile
 	for _, p := range []struct {
 		dst  **capdir.LineFile
@@ -226,15 +216,8 @@ func (s *Session) Run(ctx context.Context) (*Summary, error) {
 	s.ran = true
 	s.mu.Unlock()
 
-	var runCtx context.Context
-	var cancel context.CancelCauseFunc
-	runCtx, cancel = context.WithCancelCause(ctx)
-	defer cancel(nil)
-	if s.opts.Duration > 0 {
-		var stop context.CancelFunc
-		runCtx, stop = context.WithTimeout(runCtx, s.opts.Duration)
-		defer stop()
-	}
+	runCtx, cancel, release := runContext(ctx, s.opts.Duration)
+	defer release()
 	s.mu.Lock()
 	s.start = time.Now()
 	s.lastEvent = s.start
@@ -275,6 +258,18 @@ loop:
 		}
 	}
 	return s.shutdown(ctx)
+}
+
+// runContext is the context a capture runs in: ctx, cancelled with a cause
+// (a file that cannot be written), ended after d when d > 0; release frees
+// it.
+func runContext(ctx context.Context, d time.Duration) (run context.Context, cancel context.CancelCauseFunc, release func()) {
+	run, cancel = context.WithCancelCause(ctx)
+	if d <= 0 {
+		return run, cancel, func() { cancel(nil) }
+	}
+	run, stop := context.WithTimeout(run, d)
+	return run, cancel, func() { stop(); cancel(nil) }
 }
 
 // shutdown stops the producers, catches up with the logs and events, then

@@ -2,6 +2,11 @@ package capture
 
 import (
 	"cmp"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"slices"
 
 	"github.com/etcdpm/etcdpm/capdir"
@@ -81,4 +86,21 @@ func (s *Session) writeMeta(final bool) error {
 		s.fail(err)
 	}
 	return err
+}
+
+// makeDir creates dir, and refuses it when it holds a capture already.
+func makeDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return fmt.Errorf("creating %s: %w", dir, err)
+	}
+	for _, name := range []string{capdir.LogsFile, capdir.StatusFile, capdir.MetricsFile, capdir.EventsFile, capdir.MetaFile} {
+		if _, err := os.Lstat(filepath.Join(dir, name)); err == nil {
+			return fmt.Errorf("%s already holds a capture (%s): choose another directory", dir, name)
+		}
+	}
+	return nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -29,8 +30,21 @@ type captureCmd struct {
 	Endpoints       []string      `sep:"," env:"ETCDCTL_ENDPOINTS" placeholder:"URL" help:"Members' client URLs to poll (default: the containers' published 2379/tcp ports, as https with TLS flags)."`
 	Config          string        `placeholder:"FILE" help:"config.default.ini whose endpoints are polled when no container publishes 2379/tcp (default: the one next to the compose file)."`
 	Analyze         bool          `help:"At the end, write report.html and report.md into the directory (default: off)."`
+	kubeFlags
 	tlsFlags
 }
+
+// kubeFlags choose etcd pods to capture through the Kubernetes API instead
+// of a compose project.
+type kubeFlags struct {
+	Kubeconfig  string `type:"path" placeholder:"FILE" group:"Kubernetes" help:"Capture etcd pods through this kubeconfig's API server instead of a compose project (their status through --endpoints, else through a port-forward to each pod's 2379)."`
+	KubeContext string `name:"context" placeholder:"NAME" group:"Kubernetes" help:"The kubeconfig's context to use (default: its current context)."`
+	Namespace   string `short:"n" placeholder:"NS" group:"Kubernetes" help:"The etcd pods' namespace (default: kube-system)."`
+	Selector    string `short:"l" placeholder:"LABELS" group:"Kubernetes" help:"Label selector of the etcd pods (default: component=etcd, kubeadm's static pods)."`
+}
+
+// kube reports whether the flags ask for a Kubernetes capture.
+func (k kubeFlags) kube() bool { return k.Kubeconfig != "" }
 
 // tlsFlags are etcdctl's TLS flags and variables, for every connection to
 // the members: status polls, /debug/vars and /metrics.
@@ -58,12 +72,21 @@ that 'etcdpm analyze DIR' reads whole:
 
 Containers that stop and start again, or appear later, are followed with no line lost or repeated.
 
+With --kubeconfig, etcd pods are captured instead, through the API server: each pod's previous
+container's log (when it restarted), then its current one followed, into logs.txt as
+'kubectl logs --timestamps --prefix' prints them; the members' status through --endpoints, or
+else through a port-forward to each pod's 2379 (the TLS flags apply); the containers' terminations and the pods' Killing, Started and OOMKilling
+events as events.jsonl. --interval is not used there (status every 250ms).
+
 Examples:
   etcdpm capture                                 # the project of ./docker-compose.yml
   etcdpm capture -p etcd-demo --for 2m -o incident --analyze
   etcdpm capture -f stack/docker-compose.yml --interval 1s
   etcdpm capture -p etcd-demo --endpoints http://10.0.0.1:2379,http://10.0.0.2:2379
   etcdpm capture -p etcd-demo --cacert ca.pem --cert client.pem --key client-key.pem \
+      --endpoints https://10.0.0.1:2379,https://10.0.0.2:2379,https://10.0.0.3:2379
+  etcdpm capture --kubeconfig ~/.kube/config -n kube-system -l component=etcd \
+      --cacert ca.crt --cert client.crt --key client.key \
       --endpoints https://10.0.0.1:2379,https://10.0.0.2:2379,https://10.0.0.3:2379
   etcdpm analyze incident/`
 }
@@ -86,6 +109,9 @@ func (c *captureCmd) Validate() error {
 	if c.File != "" && c.Project != "" {
 		return errors.New("-f and --project both name the project: give one")
 	}
+	if err := c.validateKube(); err != nil {
+		return err
+	}
 	eps := make([]string, 0, len(c.Endpoints))
 	for _, ep := range c.Endpoints {
 		u, err := config.EndpointURL(strings.TrimSpace(ep))
@@ -100,6 +126,9 @@ func (c *captureCmd) Validate() error {
 }
 
 func (c *captureCmd) Run(e *env) error {
+	if c.kube() {
+		return c.runKube(e)
+	}
 	file := c.File
 	if file == "" && c.Project == "" {
 		file = "docker-compose.yml"
@@ -127,13 +156,9 @@ func (c *captureCmd) Run(e *env) error {
 			return fmt.Errorf("capture: %w", err)
 		}
 	}
-	tc, err := c.files().Config()
+	tc, metricsEvery, err := c.connections()
 	if err != nil {
 		return fmt.Errorf("capture: %w", err)
-	}
-	metricsEvery := c.MetricsInterval
-	if metricsEvery == 0 {
-		metricsEvery = -1 // none
 	}
 	opts := capture.Options{
 		Out: c.Out, Project: c.Project, ComposeFile: file,
@@ -155,6 +180,14 @@ func (c *captureCmd) Run(e *env) error {
 	d.Start()
 	sum, err := s.Run(e.ctx)
 	d.Stop()
+	if sum != nil && sum.LogLines == 0 && sum.StatusRecords == 0 && sum.Events == 0 {
+		fmt.Fprintf(e.stderr, "etcdpm: capture: nothing recorded: no container of project %s was seen\n", s.Project())
+	}
+	return c.finish(e, sum, err, s.Dir(), s.Project())
+}
+
+// finish tells what a capture wrote, and writes its reports with --analyze.
+func (c *captureCmd) finish(e *env, sum *capture.Summary, err error, dir, what string) error {
 	if sum != nil {
 		fmt.Fprintf(e.stdout, "capture: wrote %s/ in %v: %d log lines, %d status records, %d metrics records, %d events\n",
 			sum.Dir, sum.End.Sub(sum.Start).Round(100*time.Millisecond), sum.LogLines, sum.StatusRecords, sum.MetricsRecords, sum.Events)
@@ -164,19 +197,30 @@ func (c *captureCmd) Run(e *env) error {
 			}
 		}
 	}
-	if sum != nil && sum.LogLines == 0 && sum.StatusRecords == 0 && sum.Events == 0 {
-		fmt.Fprintf(e.stderr, "etcdpm: capture: nothing recorded: no container of project %s was seen\n", s.Project())
-	}
 	if err != nil {
 		return fmt.Errorf("capture: %w", err)
 	}
 	if c.Analyze {
-		if err := writeReports(s.Dir(), s.Project()); err != nil {
+		if err := writeReports(dir, what); err != nil {
 			return fmt.Errorf("capture: %w", err)
 		}
-		fmt.Fprintf(e.stdout, "capture: wrote %s and %s\n", filepath.Join(s.Dir(), "report.html"), filepath.Join(s.Dir(), "report.md"))
+		fmt.Fprintf(e.stdout, "capture: wrote %s and %s\n", filepath.Join(dir, "report.html"), filepath.Join(dir, "report.md"))
 	}
 	return nil
+}
+
+// connections are the TLS configuration of every connection to the members,
+// and how often their metrics are scraped (negative: never).
+func (c *captureCmd) connections() (*tls.Config, time.Duration, error) {
+	tc, err := c.files().Config()
+	if err != nil {
+		return nil, 0, err
+	}
+	metricsEvery := c.MetricsInterval
+	if metricsEvery == 0 {
+		metricsEvery = -1 // none
+	}
+	return tc, metricsEvery, nil
 }
 
 // configEndpoints reads the endpoints of --config, or of the
