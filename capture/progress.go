@@ -13,6 +13,7 @@ import (
 	"github.com/vbauerster/mpb/v8/decor"
 
 	"github.com/etcdpm/etcdpm/capdir"
+	"github.com/etcdpm/etcdpm/report"
 )
 
 // Snapshot is how a running capture stands, for the live status.
@@ -131,7 +132,7 @@ func (sn Snapshot) Line() string {
 	if sn.LastError != "" {
 		fmt.Fprintf(&b, " | last error %s ago: %s", fmtElapsed(sn.LastErrorAgo), oneLine(sn.LastError))
 	}
-	return b.String()
+	return report.TerminalText(b.String()) // names and errors come from the members and containers
 }
 
 // Plain renders the snapshot as a log line, for output that is not a
@@ -163,7 +164,7 @@ func (sn Snapshot) Plain() string {
 	if sn.LastError != "" {
 		fmt.Fprintf(&b, "; last error (%s ago): %s", fmtElapsed(sn.LastErrorAgo), oneLine(sn.LastError))
 	}
-	return b.String()
+	return report.TerminalText(b.String())
 }
 
 func fmtElapsed(d time.Duration) string {

@@ -38,3 +38,26 @@ func TestDisplayPlain(t *testing.T) {
 		t.Errorf("plain display wrote %q", b.String())
 	}
 }
+
+// Member names and errors come from containers and members: the live line
+// shows their control and bidi characters as visible escapes.
+func TestSnapshotLinesSanitized(t *testing.T) {
+	sn := Snapshot{
+		Leader: "etcd\x1b[2J1",
+		Members: []MemberState{
+			{Name: "etcd\x1b[2J1", Polled: true, OK: true, Term: 7},
+			{Name: "etcd\u202e2", Polled: true, Error: "refused"},
+		},
+		LastError: "etcd\u202e2: \x1b]0;pwned\x07refused",
+	}
+	for _, got := range []string{sn.Line(), sn.Plain()} {
+		if strings.ContainsAny(got, "\x1b\x07\u202e") {
+			t.Errorf("raw control characters in %q", got)
+		}
+		for _, want := range []string{`etcd\x1b[2J1`, `etcd\u202e2`, `\x1b]0;pwned\x07refused`} {
+			if !strings.Contains(got, want) {
+				t.Errorf("%q lacks %q", got, want)
+			}
+		}
+	}
+}
