@@ -95,24 +95,27 @@ type Session struct {
 	lines atomic.Int64
 	width atomic.Int32
 
-	mu         sync.Mutex
-	followers  map[string]*follower // by container ID
-	foreign    map[string]bool      // container IDs of other projects
-	members    []*memberSlot
-	static     bool // members are Options.Endpoints (or ConfigEndpoints)
-	names      map[uint64]string
-	lastErr    string
-	lastErrAt  time.Time
-	nEvents    int64
-	lastEvent  time.Time
-	seenEvents map[eventKey]bool // events at lastEvent, to drop repeats
-	metaDirty  bool
-	fatal      error
-	cancel     context.CancelCauseFunc
-	runCtx     context.Context
-	wg         sync.WaitGroup
-	end        time.Time
-	ran        bool
+	mu        sync.Mutex
+	followers map[string]*follower // by container ID
+	foreign   map[string]bool      // container IDs of other projects
+	members   []*memberSlot
+	static    bool // members are Options.Endpoints (or ConfigEndpoints)
+	names     map[uint64]string
+	lastErr   string
+	lastErrAt time.Time
+	// lastErrMember is the member whose poll failed with lastErr, nil when
+	// lastErr is not a poll's.
+	lastErrMember *memberSlot
+	nEvents       int64
+	lastEvent     time.Time
+	seenEvents    map[eventKey]bool // events at lastEvent, to drop repeats
+	metaDirty     bool
+	fatal         error
+	cancel        context.CancelCauseFunc
+	runCtx        context.Context
+	wg            sync.WaitGroup
+	end           time.Time
+	ran           bool
 }
 
 type dockerVersion struct{ Server, API string }
@@ -372,7 +375,7 @@ func (s *Session) fail(err error) {
 	defer s.mu.Unlock()
 	if s.fatal == nil {
 		s.fatal = err
-		s.lastErr, s.lastErrAt = err.Error(), time.Now()
+		s.lastErr, s.lastErrAt, s.lastErrMember = err.Error(), time.Now(), nil
 		if s.cancel != nil {
 			s.cancel(err)
 		}
@@ -381,9 +384,14 @@ func (s *Session) fail(err error) {
 
 // noteError keeps err as the last error, for the live status.
 func (s *Session) noteError(format string, args ...any) {
-	msg := fmt.Sprintf(format, args...)
+	s.noteMemberError(nil, fmt.Sprintf(format, args...))
+}
+
+// noteMemberError keeps msg as the last error, a poll of m's (nil: not a
+// member's): the live status stops showing it once m answers again.
+func (s *Session) noteMemberError(m *memberSlot, msg string) {
 	s.mu.Lock()
-	s.lastErr, s.lastErrAt = msg, time.Now()
+	s.lastErr, s.lastErrAt, s.lastErrMember = msg, time.Now(), m
 	s.mu.Unlock()
 }
 

@@ -152,7 +152,7 @@ func (s *Session) poll(ctx context.Context, m *memberSlot) {
 		}
 	}
 	if rec.Error != "" {
-		s.noteError("%s: %s", rec.Name, rec.Error)
+		s.noteMemberError(m, rec.Name+": "+rec.Error)
 	}
 	if rec.Error == "" {
 		fillStatus(&rec, r)
