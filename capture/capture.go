@@ -5,6 +5,7 @@
 package capture
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -46,6 +47,10 @@ type Options struct {
 	Interval time.Duration
 	// Duration stops the capture after this long; zero runs until ctx ends.
 	Duration time.Duration
+	// AppearTimeout is how long New waits for a first container of the
+	// project (DefaultAppearTimeout when zero; negative: it does not wait)
+	// before it fails, having written nothing. Not with Endpoints.
+	AppearTimeout time.Duration
 	// MetricsInterval is how often each member's /metrics is scraped into
 	// metrics.jsonl (DefaultMetricsInterval when zero); negative scrapes
 	// nothing.
@@ -165,6 +170,11 @@ func newSession(ctx context.Context, opts Options, eng engine, dial dialFunc, sc
 	}
 	if s.project, err = resolveProject(ctx, eng, opts.Project, opts.ComposeFile); err != nil {
 		return nil, err
+	}
+	if len(opts.Endpoints) == 0 && opts.AppearTimeout >= 0 {
+		if err := awaitProject(ctx, eng, s.project, opts.ComposeFile, cmp.Or(opts.AppearTimeout, DefaultAppearTimeout)); err != nil {
+			return nil, err
+		}
 	}
 	s.dir = opts.Out
 	if s.dir == "" {
