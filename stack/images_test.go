@@ -18,26 +18,13 @@ import (
 func TestUpMissingImage(t *testing.T) {
 	compose := stacktest.Require(t)
 	const image = "etcdpm/etcd:v0.0.0-no-such-image"
-	p, err := stack.New(t.Context(), stack.Options{
+	p := stacktest.Project(t, stack.Options{
 		File: filepath.Join("..", "docker-compose.yml"), Name: stack.RandomName("etcdpm-test-image"),
-		Env: map[string]string{"ETCD_IMAGE": image}, Compose: &compose, Logf: t.Logf,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		if err := p.Down(ctx); err != nil {
-			t.Errorf("teardown: %v", err)
-		}
-		if left, err := p.Leftovers(ctx); err != nil || !left.Empty() {
-			t.Errorf("teardown: left %v, %v", left, err)
-		}
+		Env: map[string]string{"ETCD_IMAGE": image}, Compose: &compose,
 	})
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
-	err = p.Up(ctx, "etcd1", "etcd2", "etcd3")
+	err := p.Up(ctx, "etcd1", "etcd2", "etcd3")
 	var me *stack.MissingImageError
 	if !errors.As(err, &me) {
 		t.Fatalf("up on a missing image: %v, want a *stack.MissingImageError", err)

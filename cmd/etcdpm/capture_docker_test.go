@@ -3,7 +3,6 @@ package main
 // capture's refusals on the real Docker engine (CI=true: they fail without it).
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -69,19 +68,9 @@ func TestCaptureTwoProjects(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, err := stack.New(t.Context(), stack.Options{
-			File: file, Name: stack.RandomName("etcdpm-test-two"), Compose: &compose, Logf: t.Logf,
+		p := stacktest.Project(t, stack.Options{
+			File: file, Name: stack.RandomName("etcdpm-test-two"), Compose: &compose,
 			Env: map[string]string{"ETCD_IMAGE": image, "ETCD1_PORT": strconv.Itoa(ports[0])},
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			defer cancel()
-			if err := p.Down(ctx); err != nil {
-				t.Errorf("teardown of %s: %v", p.Name, err)
-			}
 		})
 		if err := p.Up(t.Context(), "etcd1"); err != nil {
 			t.Fatal(err)
