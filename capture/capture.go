@@ -392,19 +392,6 @@ func (s *Session) fail(err error) {
 	}
 }
 
-// noteError keeps err as the last error, for the live status.
-func (s *Session) noteError(format string, args ...any) {
-	s.noteMemberError(nil, fmt.Sprintf(format, args...))
-}
-
-// noteMemberError keeps msg as the last error, a poll of m's (nil: not a
-// member's): the live status stops showing it once m answers again.
-func (s *Session) noteMemberError(m *memberSlot, msg string) {
-	s.mu.Lock()
-	s.lastErr, s.lastErrAt, s.lastErrMember = msg, time.Now(), m
-	s.mu.Unlock()
-}
-
 // prefixWidth is the width logs.txt pads container names to: the longest
 // name known plus one, as docker compose v2 does.
 func (s *Session) prefixWidth() int { return int(s.width.Load()) }
@@ -455,12 +442,4 @@ func (s *Session) follow(ctx context.Context, c containerInfo) {
 	s.metaDirty = true
 	s.wg.Go(func() { f.run(ctx) })
 	s.updateMemberLocked(ctx, c)
-}
-
-func hostOf(endpoint string) string {
-	_, rest, ok := strings.Cut(endpoint, "://")
-	if !ok {
-		return endpoint
-	}
-	return rest
 }

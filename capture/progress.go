@@ -70,6 +70,19 @@ func (s *Session) Snapshot() Snapshot {
 	return snap
 }
 
+// noteError keeps err as the last error, for the live status.
+func (s *Session) noteError(format string, args ...any) {
+	s.noteMemberError(nil, fmt.Sprintf(format, args...))
+}
+
+// noteMemberError keeps msg as the last error, a poll of m's (nil: not a
+// member's): the live status stops showing it once m answers again.
+func (s *Session) noteMemberError(m *memberSlot, msg string) {
+	s.mu.Lock()
+	s.lastErr, s.lastErrAt, s.lastErrMember = msg, time.Now(), m
+	s.mu.Unlock()
+}
+
 // memberView is what a snapshot takes of one polled member.
 type memberView struct {
 	name   string

@@ -252,3 +252,11 @@ func raftStateName(s string) string {
 	}
 	return strings.ToLower(strings.TrimPrefix(s, "State"))
 }
+
+func hostOf(endpoint string) string {
+	_, rest, ok := strings.Cut(endpoint, "://")
+	if !ok {
+		return endpoint
+	}
+	return rest
+}
