@@ -5,6 +5,7 @@
 package capture
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -45,6 +46,10 @@ type Options struct {
 	Interval time.Duration
 	// Duration stops the capture after this long; zero runs until ctx ends.
 	Duration time.Duration
+	// AppearTimeout is how long New waits for a first container of the
+	// project (DefaultAppearTimeout when zero; negative: it does not wait)
+	// before it fails, having written nothing. Not with Endpoints.
+	AppearTimeout time.Duration
 	// MetricsInterval is how often each member's /metrics is scraped into
 	// metrics.jsonl (DefaultMetricsInterval when zero); negative scrapes
 	// nothing.
@@ -94,24 +99,27 @@ type Session struct {
 	lines atomic.Int64
 	width atomic.Int32
 
-	mu         sync.Mutex
-	followers  map[string]*follower // by container ID
-	foreign    map[string]bool      // container IDs of other projects
-	members    []*memberSlot
-	static     bool // members are Options.Endpoints (or ConfigEndpoints)
-	names      map[uint64]string
-	lastErr    string
-	lastErrAt  time.Time
-	nEvents    int64
-	lastEvent  time.Time
-	seenEvents map[eventKey]bool // events at lastEvent, to drop repeats
-	metaDirty  bool
-	fatal      error
-	cancel     context.CancelCauseFunc
-	runCtx     context.Context
-	wg         sync.WaitGroup
-	end        time.Time
-	ran        bool
+	mu        sync.Mutex
+	followers map[string]*follower // by container ID
+	foreign   map[string]bool      // container IDs of other projects
+	members   []*memberSlot
+	static    bool // members are Options.Endpoints (or ConfigEndpoints)
+	names     map[uint64]string
+	lastErr   string
+	lastErrAt time.Time
+	// lastErrMember is the member whose poll failed with lastErr, nil when
+	// lastErr is not a poll's.
+	lastErrMember *memberSlot
+	nEvents       int64
+	lastEvent     time.Time
+	seenEvents    map[eventKey]bool // events at lastEvent, to drop repeats
+	metaDirty     bool
+	fatal         error
+	cancel        context.CancelCauseFunc
+	runCtx        context.Context
+	wg            sync.WaitGroup
+	end           time.Time
+	ran           bool
 }
 
 type dockerVersion struct{ Server, API string }
@@ -161,6 +169,11 @@ func newSession(ctx context.Context, opts Options, eng engine, dial dialFunc, sc
 	}
 	if s.project, err = resolveProject(ctx, eng, opts.Project, opts.ComposeFile); err != nil {
 		return nil, err
+	}
+	if len(opts.Endpoints) == 0 && opts.AppearTimeout >= 0 {
+		if err := awaitProject(ctx, eng, s.project, opts.ComposeFile, cmp.Or(opts.AppearTimeout, DefaultAppearTimeout)); err != nil {
+			return nil, err
+		}
 	}
 	s.dir = opts.Out
 	if s.dir == "" {
@@ -367,19 +380,11 @@ func (s *Session) fail(err error) {
 	defer s.mu.Unlock()
 	if s.fatal == nil {
 		s.fatal = err
-		s.lastErr, s.lastErrAt = err.Error(), time.Now()
+		s.lastErr, s.lastErrAt, s.lastErrMember = err.Error(), time.Now(), nil
 		if s.cancel != nil {
 			s.cancel(err)
 		}
 	}
-}
-
-// noteError keeps err as the last error, for the live status.
-func (s *Session) noteError(format string, args ...any) {
-	msg := fmt.Sprintf(format, args...)
-	s.mu.Lock()
-	s.lastErr, s.lastErrAt = msg, time.Now()
-	s.mu.Unlock()
 }
 
 // prefixWidth is the width logs.txt pads container names to: the longest
@@ -432,12 +437,4 @@ func (s *Session) follow(ctx context.Context, c containerInfo) {
 	s.metaDirty = true
 	s.wg.Go(func() { f.run(ctx) })
 	s.updateMemberLocked(ctx, c)
-}
-
-func hostOf(endpoint string) string {
-	_, rest, ok := strings.Cut(endpoint, "://")
-	if !ok {
-		return endpoint
-	}
-	return rest
 }

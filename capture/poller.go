@@ -153,7 +153,7 @@ func (p *Poller) Snapshot() Snapshot {
 	}
 	p.mu.Unlock()
 	var sn Snapshot
-	sn.Leader, sn.Members = memberStates(views)
+	sn.Leader, sn.Members = memberStates(views, 2*DefaultInterval+p.timeout)
 	sn.StatusRecords, _ = p.file.Counts()
 	return sn
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/vbauerster/mpb/v8/decor"
 
 	"github.com/etcdpm/etcdpm/capdir"
+	"github.com/etcdpm/etcdpm/report"
 )
 
 // Snapshot is how a running capture stands, for the live status.
@@ -55,15 +56,31 @@ func (s *Session) Snapshot() Snapshot {
 			snap.Elapsed = s.end.Sub(s.start)
 		}
 	}
-	if s.lastErr != "" {
+	if m := s.lastErrMember; m != nil && m.last.OK && m.last.Time.After(s.lastErrAt) {
+		snap.LastError = "" // the member answers again
+	}
+	if snap.LastError != "" {
 		snap.LastErrorAgo = time.Since(s.lastErrAt)
 	}
 	views := make([]memberView, len(s.members))
 	for i, m := range s.members {
 		views[i] = memberView{name: m.name, id: hexID(m.id), last: m.last, polled: m.polled}
 	}
-	snap.Leader, snap.Members = memberStates(views)
+	snap.Leader, snap.Members = memberStates(views, 2*s.opts.Interval+s.timeout)
 	return snap
+}
+
+// noteError keeps err as the last error, for the live status.
+func (s *Session) noteError(format string, args ...any) {
+	s.noteMemberError(nil, fmt.Sprintf(format, args...))
+}
+
+// noteMemberError keeps msg as the last error, a poll of m's (nil: not a
+// member's): the live status stops showing it once m answers again.
+func (s *Session) noteMemberError(m *memberSlot, msg string) {
+	s.mu.Lock()
+	s.lastErr, s.lastErrAt, s.lastErrMember = msg, time.Now(), m
+	s.mu.Unlock()
 }
 
 // memberView is what a snapshot takes of one polled member.
@@ -75,9 +92,10 @@ type memberView struct {
 }
 
 // memberStates returns each member's state, and the leader: the one named by
-// the members that answer at the latest term ("" when a member at a later
-// term has none).
-func memberStates(views []memberView) (leader string, states []MemberState) {
+// the members of the latest status round (a record older than the newest by
+// more than round is stale: it names no leader) at the latest term; "" when
+// a member at a later term has none.
+func memberStates(views []memberView, round time.Duration) (leader string, states []MemberState) {
 	nameOf := func(id string) string {
 		for _, v := range views {
 			if v.id != "" && v.id == id {
@@ -86,19 +104,26 @@ func memberStates(views []memberView) (leader string, states []MemberState) {
 		}
 		return id
 	}
+	var newest time.Time
+	for _, v := range views {
+		if v.polled && v.last.Time.After(newest) {
+			newest = v.last.Time
+		}
+	}
+	fresh := func(v memberView) bool { return v.last.OK && !v.last.Time.Before(newest.Add(-round)) }
 	var bestTerm uint64
 	for _, v := range views {
 		ms := MemberState{Name: v.name, Polled: v.polled, OK: v.last.OK, Term: v.last.CurrentTerm(), Error: v.last.Error}
 		if v.last.OK && v.last.Leader != "" {
 			ms.Leader = nameOf(v.last.Leader)
-			if ms.Term >= bestTerm {
+			if fresh(v) && ms.Term >= bestTerm {
 				bestTerm, leader = ms.Term, ms.Leader
 			}
 		}
 		states = append(states, ms)
 	}
 	for _, v := range views { // the latest term wins; a member at a later term without a leader means none
-		if v.last.OK && v.last.CurrentTerm() > bestTerm {
+		if fresh(v) && v.last.CurrentTerm() > bestTerm {
 			leader = ""
 		}
 	}
@@ -131,7 +156,7 @@ func (sn Snapshot) Line() string {
 	if sn.LastError != "" {
 		fmt.Fprintf(&b, " | last error %s ago: %s", fmtElapsed(sn.LastErrorAgo), oneLine(sn.LastError))
 	}
-	return b.String()
+	return report.TerminalText(b.String()) // names and errors come from the members and containers
 }
 
 // Plain renders the snapshot as a log line, for output that is not a
@@ -163,7 +188,7 @@ func (sn Snapshot) Plain() string {
 	if sn.LastError != "" {
 		fmt.Fprintf(&b, "; last error (%s ago): %s", fmtElapsed(sn.LastErrorAgo), oneLine(sn.LastError))
 	}
-	return b.String()
+	return report.TerminalText(b.String())
 }
 
 func fmtElapsed(d time.Duration) string {

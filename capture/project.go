@@ -8,7 +8,51 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 )
+
+// DefaultAppearTimeout is how long a capture waits for its project's first
+// container by default.
+const DefaultAppearTimeout = 10 * time.Second
+
+// awaitProject waits up to timeout for a container of project, and fails
+// naming the project, its compose file and the projects that do run.
+func awaitProject(ctx context.Context, eng engine, project, composeFile string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		cs, err := eng.Containers(ctx, project)
+		if err != nil {
+			return fmt.Errorf("docker: listing the containers of project %s: %w", project, err)
+		}
+		if len(cs) > 0 {
+			return nil
+		}
+		if !time.Now().Before(deadline) {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		case <-time.After(min(250*time.Millisecond, time.Until(deadline))):
+		}
+	}
+	msg := fmt.Sprintf("project %s has no container after %v", project, timeout)
+	if composeFile != "" {
+		msg = fmt.Sprintf("project %s of %s has no container after %v", project, composeFile, timeout)
+	}
+	var others []string
+	if ps, err := eng.Projects(ctx); err == nil {
+		for p := range ps {
+			others = append(others, p)
+		}
+		slices.Sort(others)
+	}
+	hint := "start it first (docker compose up -d; v1: docker-compose up -d), or name a running project with -p"
+	if len(others) > 0 {
+		hint += " (running: " + strings.Join(others, ", ") + ")"
+	}
+	return fmt.Errorf("%s: %s; nothing was written", msg, hint)
+}
 
 // resolveProject returns the compose project to capture: project when given;
 // else the project whose containers were made from composeFile; else the

@@ -30,6 +30,9 @@ func testSession(t *testing.T, e *fakeEngine, fc *fakeCluster, opts Options) *Se
 	if opts.Interval == 0 {
 		opts.Interval = 20 * time.Millisecond
 	}
+	if opts.AppearTimeout == 0 {
+		opts.AppearTimeout = -1 // some tests add their containers later
+	}
 	if fc == nil {
 		fc = &fakeCluster{members: map[string]*fakeMember{}}
 	}
@@ -463,18 +466,18 @@ func TestDevFull(t *testing.T) {
 func TestUnwritableDir(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "file"), nil, 0o644)
-	_, err := newSession(t.Context(), Options{Out: filepath.Join(dir, "file", "out"), Project: "demo"}, newFakeEngine(), nil, nil)
+	_, err := newSession(t.Context(), Options{Out: filepath.Join(dir, "file", "out"), Project: "demo", AppearTimeout: -1}, newFakeEngine(), nil, nil)
 	if err == nil || !strings.Contains(err.Error(), "not a directory") {
 		t.Errorf("capture under a file: %v, want not a directory", err)
 	}
 	out := filepath.Join(dir, "again")
-	s, err := newSession(t.Context(), Options{Out: out, Project: "demo"}, newFakeEngine(), nil, nil)
+	s, err := newSession(t.Context(), Options{Out: out, Project: "demo", AppearTimeout: -1}, newFakeEngine(), nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	stop := runSession(t, s)
 	stop()
-	_, err = newSession(t.Context(), Options{Out: out, Project: "demo"}, newFakeEngine(), nil, nil)
+	_, err = newSession(t.Context(), Options{Out: out, Project: "demo", AppearTimeout: -1}, newFakeEngine(), nil, nil)
 	if err == nil || !strings.Contains(err.Error(), "already holds a capture") {
 		t.Errorf("capture into a capture: %v", err)
 	}

@@ -152,7 +152,7 @@ func (s *Session) poll(ctx context.Context, m *memberSlot) {
 		}
 	}
 	if rec.Error != "" {
-		s.noteError("%s: %s", rec.Name, rec.Error)
+		s.noteMemberError(m, rec.Name+": "+rec.Error)
 	}
 	if rec.Error == "" {
 		fillStatus(&rec, r)
@@ -251,4 +251,12 @@ func raftStateName(s string) string {
 		return "leader"
 	}
 	return strings.ToLower(strings.TrimPrefix(s, "State"))
+}
+
+func hostOf(endpoint string) string {
+	_, rest, ok := strings.Cut(endpoint, "://")
+	if !ok {
+		return endpoint
+	}
+	return rest
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/etcdpm/etcdpm/analysis"
 	"github.com/etcdpm/etcdpm/capdir"
+	"github.com/etcdpm/etcdpm/internal/outfile"
 	"github.com/etcdpm/etcdpm/parser"
 	"github.com/etcdpm/etcdpm/report"
 )
@@ -47,7 +48,8 @@ func analyzeDir(dir string) (*analysis.Result, error) {
 	return res, nil
 }
 
-// writeReports renders res as dir/report.html and dir/report.md, each written whole.
+// writeReports renders res as dir/report.html and dir/report.md, each written whole (a
+// link found there is replaced, never written through).
 func writeReports(dir string, res *analysis.Result, opts report.Options) (htmlPath, mdPath string, err error) {
 	htmlPath, mdPath = filepath.Join(dir, HTMLFile), filepath.Join(dir, MarkdownFile)
 	var h, m bytes.Buffer
@@ -58,8 +60,8 @@ func writeReports(dir string, res *analysis.Result, opts report.Options) (htmlPa
 		return "", "", fmt.Errorf("rendering %s: %w", mdPath, err)
 	}
 	for path, b := range map[string][]byte{htmlPath: h.Bytes(), mdPath: m.Bytes()} {
-		if err := os.WriteFile(path, b, 0o644); err != nil {
-			return "", "", fmt.Errorf("writing %s: %w", path, err)
+		if err := outfile.WriteFile(path, b); err != nil {
+			return "", "", err
 		}
 	}
 	return htmlPath, mdPath, nil

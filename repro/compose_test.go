@@ -125,5 +125,10 @@ func TestComposeUpFails(t *testing.T) {
 		t.Fatal("a run on a missing image succeeded")
 	}
 	t.Logf("error: %v", err)
+	for _, want := range []string{"etcdpm/etcd:v0.0.0-no-such-image", "scripts/build-image.sh"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
 	checkNoLeftovers(t, compose, project)
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/etcdpm/etcdpm/capture"
+	"github.com/etcdpm/etcdpm/report"
 )
 
 // progress prints one line per step, "[ 12.3s] text", the time counted from the command's
@@ -39,20 +40,27 @@ func newProgress(w io.Writer, terminal bool, start time.Time) *progress {
 // elapsed is the time since the command started, as the step lines show it.
 func (p *progress) elapsed() time.Duration { return time.Since(p.start) }
 
-// step prints one step line.
+// step prints one step line. Its text names members and quotes errors, from
+// untrusted sources: it is shown as report.TerminalText shows log text.
 func (p *progress) step(format string, args ...any) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.clearLocked()
-	fmt.Fprintf(p.w, "[%5.1fs] %s\n", p.elapsed().Seconds(), fmt.Sprintf(format, args...))
+	fmt.Fprintf(p.w, "[%5.1fs] %s\n", p.elapsed().Seconds(), report.TerminalText(fmt.Sprintf(format, args...)))
 	p.drawLocked()
 }
 
-// printf prints text as is (the summary at the end).
+// printf prints format as is (the summary at the end), its string
+// arguments through report.TerminalText.
 func (p *progress) printf(format string, args ...any) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.clearLocked()
+	for i, a := range args {
+		if s, ok := a.(string); ok {
+			args[i] = report.TerminalText(s)
+		}
+	}
 	fmt.Fprintf(p.w, format, args...)
 	p.drawLocked()
 }

@@ -130,10 +130,16 @@ func RandomName(prefix string) string {
 	return prefix + "-" + hex.EncodeToString(b[:])
 }
 
-// Up creates and starts services (all when none is named), detached.
+// Up creates and starts services (all when none is named), detached. When
+// it fails with an image of theirs missing here (its pull failed: no
+// registry), the error is a *MissingImageError naming it and saying how to
+// build it.
 func (p *Project) Up(ctx context.Context, services ...string) error {
 	_, err := p.run(ctx, append([]string{"up", "-d"}, services...)...)
-	return err
+	if err != nil {
+		return p.explainUp(ctx, err, services)
+	}
+	return nil
 }
 
 // Stop stops services (all when none is named); their containers and data stay.

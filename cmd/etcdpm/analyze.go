@@ -231,6 +231,7 @@ func (c *analyzeCmd) Run(e *env) error {
 	if res != nil {
 		opts := c.reportOptions(names)
 		opts.Color = c.Color == "always" || c.Color == "auto" && c.Output == "" && e.isTerminal && os.Getenv("NO_COLOR") == ""
+		opts.Width = textWidth(e, c.Output)
 		err = report.Write(w, c.Format, res, opts)
 	}
 	if err == nil {
@@ -253,6 +254,16 @@ func (c *analyzeCmd) Run(e *env) error {
 		err = readErr
 	}
 	return err
+}
+
+// textWidth is the text output's width: the terminal's when stdout is one
+// (100 when it does not tell), else -1, every log line printed whole for a
+// pipe or a file to keep.
+func textWidth(e *env, output string) int {
+	if output != "" || !e.isTerminal {
+		return -1
+	}
+	return e.termWidth // 0: report's default
 }
 
 func (c *analyzeCmd) reportOptions(names []string) report.Options {

@@ -16,6 +16,7 @@ import (
 	"github.com/etcdpm/etcdpm/capture"
 	"github.com/etcdpm/etcdpm/cluster"
 	"github.com/etcdpm/etcdpm/config"
+	"github.com/etcdpm/etcdpm/internal/outfile"
 	"github.com/etcdpm/etcdpm/parser"
 	"github.com/etcdpm/etcdpm/report"
 )
@@ -244,7 +245,8 @@ func (c *captureCmd) configEndpoints(composeFile string) ([]string, error) {
 }
 
 // writeReports analyzes the capture in dir as `etcdpm analyze dir` does and
-// writes report.html and report.md into it.
+// writes report.html and report.md into it, each whole (a link found there
+// is replaced, never written through).
 func writeReports(dir, project string) error {
 	logs := filepath.Join(dir, capdir.LogsFile)
 	f, err := os.Open(logs)
@@ -274,8 +276,8 @@ func writeReports(dir, project string) error {
 		if err := r.render(&b); err != nil {
 			return err
 		}
-		if err := os.WriteFile(filepath.Join(dir, r.name), b.Bytes(), 0o644); err != nil {
-			return fmt.Errorf("writing %s: %w", filepath.Join(dir, r.name), err)
+		if err := outfile.WriteFile(filepath.Join(dir, r.name), b.Bytes()); err != nil {
+			return err
 		}
 	}
 	return nil

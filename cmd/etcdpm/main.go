@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/alecthomas/kong"
+	"golang.org/x/term"
 
 	etcdparser "github.com/etcdpm/etcdpm/parser"
 	"github.com/etcdpm/etcdpm/report"
@@ -68,6 +69,8 @@ type env struct {
 	stderr io.Writer
 	// isTerminal reports whether stdout is a terminal (colour, live status).
 	isTerminal bool
+	// termWidth is stdout's width in columns when it is a terminal, else 0.
+	termWidth int
 	// grace is how long the command may take to end after a signal, in
 	// nanoseconds: run sets it once the command is known.
 	grace atomic.Int64
@@ -85,6 +88,11 @@ const defaultGrace = 2 * time.Second
 
 func main() {
 	e := &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, isTerminal: isTerminal(os.Stdout)}
+	if e.isTerminal {
+		if w, _, err := term.GetSize(int(os.Stdout.Fd())); err == nil {
+			e.termWidth = w
+		}
+	}
 	e.grace.Store(int64(defaultGrace))
 	ctx, cancel := context.WithCancel(context.Background())
 	sigs := make(chan os.Signal, 1)

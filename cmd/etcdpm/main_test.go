@@ -8,6 +8,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime/debug"
 	"strings"
 	"testing"
@@ -166,18 +167,64 @@ func TestAnalyzeDemo(t *testing.T) {
 			t.Errorf("no %s finding at term %d naming %s; findings: %s", w.kind, w.term, w.member, out)
 		}
 	}
-	// text output: readable at 100 columns, no colour when not on a terminal
+	// text output piped: no colour, the prose at 100 columns, each evidence
+	// line printed whole on one line (its source reference at its end)
 	text, _, code := etcdpm(t, "", "analyze", demo)
 	if code != 0 || strings.Contains(text, "\x1b[") {
 		t.Fatalf("text output: exit %d, colour codes present: %v", code, strings.Contains(text, "\x1b["))
 	}
+	long := 0
 	for _, l := range strings.Split(text, "\n") {
 		if n := len([]rune(l)); n > 100 {
-			t.Errorf("text line of %d columns: %q", n, l)
+			long++
+			if !evidenceLine.MatchString(l) {
+				t.Errorf("text line of %d columns that is not a whole evidence line: %q", n, l)
+			}
 		}
+	}
+	if long == 0 {
+		t.Errorf("piped text output cut every evidence line at 100 columns:\n%s", text)
 	}
 	if !strings.Contains(text, "Verdict: quorum-loss") {
 		t.Errorf("text output lacks the verdict:\n%s", text)
+	}
+}
+
+// evidenceLine is an evidence line of the text output, whole: its time,
+// member and message, then its source reference.
+var evidenceLine = regexp.MustCompile(`^ {11}\d\d:\d\d:\d\d\.\d{3}  \S+  .*  \(\S+:\d+\)$`)
+
+// On a terminal the text output wraps the evidence at the terminal's width,
+// cutting nothing; written to a file it prints the evidence whole.
+func TestAnalyzeTextWidth(t *testing.T) {
+	var out, errb bytes.Buffer
+	code := run(context.Background(), []string{"analyze", "--color", "never", demo},
+		&env{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, isTerminal: true, termWidth: 72})
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	for _, l := range strings.Split(out.String(), "\n") {
+		if n := len([]rune(l)); n > 72 && strings.HasPrefix(l, "           ") { // evidence, and its continuations
+			t.Errorf("evidence line of %d columns on a 72-column terminal: %q", n, l)
+		}
+	}
+	// Joined back, the cut evidence holds the whole of a long message.
+	joined := strings.ReplaceAll(out.String(), "\n             ", "")
+	const msg = "bd388e7810915853 [logterm: 3, index: 12] sent MsgVote request to ade526d28b1f92f7 at term 4  (" + demo + ":"
+	if !strings.Contains(joined, msg) {
+		t.Errorf("a wrapped evidence line lost text: no %q in\n%s", msg, out.String())
+	}
+
+	path := filepath.Join(t.TempDir(), "report.txt")
+	if _, errOut, code := etcdpm(t, "", "analyze", "-o", path, demo); code != 0 {
+		t.Fatalf("-o %s: exit %d: %s", path, code, errOut)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), msg) {
+		t.Errorf("%s lacks the whole line %q:\n%s", path, msg, data)
 	}
 }
 

@@ -139,3 +139,17 @@ func (f *File) Abort() {
 		os.Remove(f.f.Name())
 	}
 }
+
+// WriteFile writes data to path as Create and Commit do: whole or not at
+// all, a symbolic link there replaced, never written through.
+func WriteFile(path string, data []byte) error {
+	f, err := Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Abort()
+		return fmt.Errorf("writing %s: %w", path, pathError(err))
+	}
+	return f.Commit()
+}

@@ -11,15 +11,7 @@ import (
 
 func write(t *testing.T, path, s string) error {
 	t.Helper()
-	f, err := Create(path)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write([]byte(s)); err != nil {
-		f.Abort()
-		return err
-	}
-	return f.Commit()
+	return WriteFile(path, []byte(s))
 }
 
 // A symbolic link is replaced by the file; its target is never written.

@@ -92,3 +92,27 @@ func repoRoot(t testing.TB) string {
 		dir = parent
 	}
 }
+
+// Project returns the project opts describe; when the test ends it is
+// removed (down -v) and checked to leave nothing behind.
+func Project(t testing.TB, opts stack.Options) *stack.Project {
+	t.Helper()
+	if opts.Logf == nil {
+		opts.Logf = t.Logf
+	}
+	p, err := stack.New(t.Context(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		if err := p.Down(ctx); err != nil {
+			t.Errorf("teardown of %s: %v", p.Name, err)
+		}
+		if left, err := p.Leftovers(ctx); err != nil || !left.Empty() {
+			t.Errorf("teardown of %s: left %v, %v", p.Name, left, err)
+		}
+	})
+	return p
+}
