@@ -137,6 +137,7 @@ func TestPollerTLS(t *testing.T) {
 			if d := time.Since(start); d > time.Second {
 				t.Errorf("Stop took %v", d)
 			}
+			explained := map[string]bool{} // a file of which some record says why
 			check := func(file string, ok bool, errMsg string, latencyMS float64) {
 				t.Helper()
 				// The poll timeout is half the interval (125 ms for status at 250 ms); some slack
@@ -154,6 +155,12 @@ func TestPollerTLS(t *testing.T) {
 					t.Errorf("%s: OK, want an error", file)
 					return
 				}
+				// On a loaded machine a call may time out before its handshake
+				// fails: inconclusive, but some call must say why (below).
+				if strings.Contains(errMsg, "context deadline exceeded") && !strings.Contains(errMsg, tc.want[0]) {
+					return
+				}
+				explained[file] = true
 				for _, w := range tc.want {
 					if !strings.Contains(errMsg, w) {
 						t.Errorf("%s: error %q does not say %q", file, errMsg, w)
@@ -195,6 +202,11 @@ func TestPollerTLS(t *testing.T) {
 				}
 			}
 			if tc.want != nil {
+				for _, file := range []string{capdir.StatusFile, capdir.MetricsFile} {
+					if !explained[file] {
+						t.Errorf("%s: no record says %q", file, tc.want)
+					}
+				}
 				t.Logf("status error: %s", srecs[len(srecs)-1].Error)
 				t.Logf("metrics error: %s", mrecs[len(mrecs)-1].Error)
 			}
