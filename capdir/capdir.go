@@ -109,11 +109,21 @@ type StatusSeries struct {
 
 // StatusPoint is one status poll.
 type StatusPoint struct {
-	Time   time.Time `json:"time"`
-	OK     bool      `json:"ok"`
+	Time time.Time `json:"time"`
+	OK   bool      `json:"ok"`
+	// Term is the member's current term (StatusRecord.CurrentTerm).
 	Term   uint64    `json:"term,omitempty"`
 	Leader parser.ID `json:"leader,omitempty"`
 	Error  string    `json:"error,omitempty"`
+	// What the member holds, for which member to trust after a quorum loss (StatusRecord's
+	// fields of the same names): the term of its last applied entry, its last raft index and
+	// applied index, its store's revision and its database's size. Zero when the poll failed,
+	// and Revision in captures made before it was recorded.
+	RaftTerm     uint64 `json:"raft_term,omitempty"`
+	RaftIndex    uint64 `json:"raft_index,omitempty"`
+	AppliedIndex uint64 `json:"applied_index,omitempty"`
+	Revision     int64  `json:"revision,omitempty"`
+	DBSize       int64  `json:"db_size,omitempty"`
 }
 
 // Capture is what a capture directory gives the analysis beside its logs.

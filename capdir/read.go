@@ -162,7 +162,10 @@ func statusSeries(records []StatusRecord) []StatusSeries {
 		s := &series[group[i]]
 		s.Member = ids[group[i]]
 		s.Name, s.Endpoint = cmp.Or(r.Name, s.Name), cmp.Or(r.Endpoint, s.Endpoint)
-		p := StatusPoint{Time: r.Time, OK: r.OK, Term: r.CurrentTerm(), Error: r.Error}
+		p := StatusPoint{
+			Time: r.Time, OK: r.OK, Term: r.CurrentTerm(), Error: r.Error,
+			RaftTerm: r.RaftTerm, RaftIndex: r.RaftIndex, AppliedIndex: r.AppliedIndex, Revision: r.Revision, DBSize: r.DBSize,
+		}
 		if r.OK {
 			p.Leader, _ = parser.ParseID(r.Leader)
 		} else {

@@ -77,7 +77,7 @@ func TestReadStatus(t *testing.T) {
 	status := strings.Join([]string{
 		`{"time":"2026-11-23T10:00:01Z","name":"etcd1","endpoint":"http://127.0.0.1:12379","ok":false,"error":"dial tcp 127.0.0.1:12379: connect: connection refused","leader":"","raft_term":0}`,
 		`{"time":"2026-11-23T10:00:00.5Z","member":"8e9e05c52164694d","name":"etcd2","endpoint":"http://127.0.0.1:22379","ok":true,"leader":"8e9e05c52164694d","raft_term":3}`,
-		`{"time":"2026-11-23T10:00:02Z","member":"aa11","name":"etcd1","endpoint":"http://127.0.0.1:12379","ok":true,"leader":"8e9e05c52164694d","raft_term":3}`,
+		`{"time":"2026-11-23T10:00:02Z","member":"aa11","name":"etcd1","endpoint":"http://127.0.0.1:12379","ok":true,"leader":"8e9e05c52164694d","raft_term":3,"raft_index":41,"applied_index":40,"revision":17,"db_size":20480}`,
 		`{"time":"2026-11-23T10:00:00Z","member":"aa11","name":"etcd1","endpoint":"http://127.0.0.1:12379","ok":true,"leader":"8e9e05c52164694d","raft_term":2}`,
 		`not json`,
 		`{"time":"2026-11-23T10:00:03Z","name":"127.0.0.1:32379","endpoint":"http://127.0.0.1:32379","ok":false,"error":"context deadline exceeded","leader":"","raft_term":0}`,
@@ -104,8 +104,12 @@ func TestReadStatus(t *testing.T) {
 	if p := s.Points[1]; p.OK || !strings.Contains(p.Error, "connection refused") {
 		t.Errorf("etcd1's second point %+v, want the error", p)
 	}
-	if p := s.Points[2]; !p.OK || p.Term != 3 || p.Leader != 0x8e9e05c52164694d {
+	if p := s.Points[2]; !p.OK || p.Term != 3 || p.Leader != 0x8e9e05c52164694d ||
+		p.RaftTerm != 3 || p.RaftIndex != 41 || p.AppliedIndex != 40 || p.Revision != 17 || p.DBSize != 20480 {
 		t.Errorf("etcd1's last point %+v", p)
+	}
+	if p := s.Points[0]; p.Revision != 0 || p.RaftTerm != 2 { // a record from before revisions
+		t.Errorf("etcd1's first point %+v", p)
 	}
 	if res.Status[0].Member != 0 || res.Status[0].Name != "127.0.0.1:32379" {
 		t.Errorf("a member never reached: %+v", res.Status[0])

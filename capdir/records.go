@@ -24,10 +24,15 @@ type StatusRecord struct {
 	// (follower, pre-candidate, candidate, leader), from the member's
 	// /debug/vars: the term rises with each campaign. Zero and "" when
 	// /debug/vars did not answer.
-	Term         uint64   `json:"term,omitempty"`
-	State        string   `json:"state,omitempty"`
+	Term  uint64 `json:"term,omitempty"`
+	State string `json:"state,omitempty"`
+	// RaftIndex is the index of the last entry in the member's raft log (committed or not),
+	// AppliedIndex the last it applied; with Revision (the store's revision the member has
+	// applied, from the response's header) they tell which survivor of a quorum loss holds the
+	// most recent data. Revision is zero in captures made before it was recorded.
 	RaftIndex    uint64   `json:"raft_index"`
 	AppliedIndex uint64   `json:"applied_index"`
+	Revision     int64    `json:"revision,omitempty"`
 	DBSize       int64    `json:"db_size"`
 	DBSizeInUse  int64    `json:"db_size_in_use"`
 	Learner      bool     `json:"learner"`

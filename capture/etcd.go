@@ -41,6 +41,7 @@ type statusReply struct {
 	Term        uint64
 	Index       uint64
 	Applied     uint64
+	Revision    int64 // the header's: the store's revision as the member has applied it
 	DBSize      int64
 	DBSizeInUse int64
 	Learner     bool
@@ -144,7 +145,7 @@ func (p *etcdPoller) Status(ctx context.Context) (statusReply, error) {
 		Errors: resp.Errors, Version: resp.Version, Raft: rs,
 	}
 	if resp.Header != nil {
-		r.ID = resp.Header.MemberId
+		r.ID, r.Revision = resp.Header.MemberId, resp.Header.Revision
 	}
 	return r, nil
 }
@@ -234,7 +235,7 @@ func fillStatus(rec *capdir.StatusRecord, r statusReply) {
 	rec.OK = true
 	rec.Member = hexID(r.ID)
 	rec.Leader = hexID(r.Leader)
-	rec.RaftTerm, rec.RaftIndex, rec.AppliedIndex = r.Term, r.Index, r.Applied
+	rec.RaftTerm, rec.RaftIndex, rec.AppliedIndex, rec.Revision = r.Term, r.Index, r.Applied, r.Revision
 	rec.DBSize, rec.DBSizeInUse, rec.Learner = r.DBSize, r.DBSizeInUse, r.Learner
 	rec.Errors, rec.Version = r.Errors, r.Version
 	if r.Raft != nil {

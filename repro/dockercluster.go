@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -37,6 +38,8 @@ type dockerCluster struct {
 	mu  sync.Mutex
 	ids map[string]string
 	cut map[string]map[string]*network.EndpointSettings // isolated service: network name to its settings
+	// throttled are the limits Throttle set, by service.
+	throttled map[string]dockerThrottle
 }
 
 var _ cluster.Cluster = (*dockerCluster)(nil)
@@ -48,6 +51,7 @@ func newDockerCluster(ctx context.Context, docker *client.Client, project string
 		docker: docker, project: project, names: names, tls: tc,
 		containers: map[string]string{}, clients: map[string]*clientv3.Client{}, endpoints: map[string]string{},
 		ids: map[string]string{}, cut: map[string]map[string]*network.EndpointSettings{},
+		throttled: map[string]dockerThrottle{},
 	}
 	list, err := docker.ContainerList(ctx, container.ListOptions{
 		All:     true,
@@ -299,8 +303,16 @@ func (c *dockerCluster) Get(ctx context.Context, key string) (string, bool, erro
 	return string(resp.Kvs[0].Value), true, nil
 }
 
-// Close closes the clients; the containers are the project's, removed with it.
+// Close lifts the throttles still set (a run cut short during a hold) and closes the clients; the containers are the project's, removed with it.
 func (c *dockerCluster) Close() error {
+	c.mu.Lock()
+	names := slices.Collect(maps.Keys(c.throttled))
+	c.mu.Unlock()
+	for _, name := range names {
+		ctx, cancel := context.WithTimeout(context.Background(), dockerTimeout)
+		c.Unthrottle(ctx, name)
+		cancel()
+	}
 	for _, cli := range c.clients {
 		cli.Close()
 	}

@@ -60,9 +60,10 @@ func (l *eventLog) count() int64 {
 type recordingCluster struct {
 	cluster.Cluster
 
-	mu       sync.Mutex
-	ev       *eventLog
-	isolated []string
+	mu        sync.Mutex
+	ev        *eventLog
+	isolated  []string
+	throttles localThrottles
 }
 
 // record starts writing the faults to ev.
@@ -74,10 +75,14 @@ func (c *recordingCluster) record(ev *eventLog) {
 
 func (c *recordingCluster) add(typ, action, name string, attrs map[string]string) {
 	c.mu.Lock()
-	ev := c.ev
-	c.mu.Unlock()
-	if ev != nil {
-		ev.add(typ, action, name, attrs)
+	defer c.mu.Unlock()
+	c.addLocked(typ, action, name, attrs)
+}
+
+// addLocked is add with c.mu held.
+func (c *recordingCluster) addLocked(typ, action, name string, attrs map[string]string) {
+	if c.ev != nil {
+		c.ev.add(typ, action, name, attrs)
 	}
 }
 

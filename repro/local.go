@@ -72,7 +72,7 @@ func (b *localBackend) start(ctx context.Context) (cluster.Cluster, error) {
 		return nil, fmt.Errorf("starting members: %w", err)
 	}
 	b.lc = lc
-	b.c = &recordingCluster{Cluster: lc}
+	b.c = &recordingCluster{Cluster: lc, throttles: localThrottles{lc: lc, dir: tmp}}
 	return b.c, nil
 }
 
@@ -201,6 +201,11 @@ func (b *localBackend) writeMeta(end *time.Time, counts capdir.MetaCounts, logs 
 // close kills every member and removes their data.
 func (b *localBackend) close(context.Context) error {
 	var errs []error
+	if b.c != nil {
+		b.c.mu.Lock()
+		errs = append(errs, b.c.throttles.undoAll())
+		b.c.mu.Unlock()
+	}
 	if b.lc != nil {
 		errs = append(errs, b.lc.Close())
 	}

@@ -327,7 +327,7 @@ func TestOptions(t *testing.T) {
 }
 
 func TestScenarioNames(t *testing.T) {
-	want := []string{"quorum-loss", "leader-loss", "leader-kill", "leader-pause", "follower-partition", "leader-partition"}
+	want := []string{"quorum-loss", "leader-loss", "leader-kill", "leader-pause", "follower-partition", "leader-partition", "slow-disk", "overloaded-leader"}
 	if got := ScenarioNames(); !slices.Equal(got, want) {
 		t.Errorf("ScenarioNames() = %q, want %q", got, want)
 	}

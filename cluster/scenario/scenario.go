@@ -1,5 +1,5 @@
 // Package scenario scripts faults against a running etcd cluster (quorum loss, leader stop, kill
-// and freeze, partitions), holds them, heals them, checks the data, and records a timeline of
+// and freeze, partitions, a throttled disk or CPU), holds them, heals them, checks the data, and records a timeline of
 // what it did and when. `etcdpm repro` and the fixtures lab (tools/fixtures) run the same list.
 package scenario
 
@@ -25,6 +25,8 @@ type Scenario struct {
 	LabHold time.Duration
 	// inject injects the fault, holds it and heals it; nil for no fault (the lab's clean-stop).
 	inject func(ctx context.Context, r *runner) error
+	// throttles says inject limits a member's CPU or disk: the cluster must be a Throttler.
+	throttles bool
 }
 
 // LabName is the name of the scenario's fixtures: Lab, else Name.
@@ -37,6 +39,10 @@ func (s Scenario) LabName() string {
 
 // Faulty says the scenario injects a fault (every one but clean-stop).
 func (s Scenario) Faulty() bool { return s.inject != nil }
+
+// Throttles says the scenario limits a member's CPU or disk writes: it needs a cluster that is a
+// Throttler (the lab's cluster/local is none).
+func (s Scenario) Throttles() bool { return s.throttles }
 
 // Timeouts for the cluster to reach a state; generous, as a 2-core machine runs three members.
 const (
@@ -52,13 +58,15 @@ const Settle = 2 * time.Second
 // All lists every scenario in a stable order; the first is the default of `etcdpm repro`.
 func All() []Scenario {
 	return []Scenario{
-		{"quorum-loss", "", "stop a follower, then the leader (as compose stop), hold, start them again", 8 * time.Second, quorumLoss},
-		{"leader-loss", "leader-stop", "stop the leader (it hands leadership over), hold, start it", 4 * time.Second, leaderLoss},
-		{"leader-kill", "", "SIGKILL the leader (no handover), hold, start it", 4 * time.Second, leaderKill},
-		{"leader-pause", "leader-freeze", "freeze the leader (docker pause, or SIGSTOP), hold, resume it", 5 * time.Second, leaderPause},
-		{"follower-partition", "", "cut a follower off from its peers, hold, heal", 6 * time.Second, followerPartition},
-		{"leader-partition", "", "cut the leader off from its peers, hold, heal", 6 * time.Second, leaderPartition},
-		{"clean-stop", "", "no fault: write keys, read them back, stop the followers and the leader", 0, nil},
+		{"quorum-loss", "", "stop a follower, then the leader (as compose stop), hold, start them again", 8 * time.Second, quorumLoss, false},
+		{"leader-loss", "leader-stop", "stop the leader (it hands leadership over), hold, start it", 4 * time.Second, leaderLoss, false},
+		{"leader-kill", "", "SIGKILL the leader (no handover), hold, start it", 4 * time.Second, leaderKill, false},
+		{"leader-pause", "leader-freeze", "freeze the leader (docker pause, or SIGSTOP), hold, resume it", 5 * time.Second, leaderPause, false},
+		{"follower-partition", "", "cut a follower off from its peers, hold, heal", 6 * time.Second, followerPartition, false},
+		{"leader-partition", "", "cut the leader off from its peers, hold, heal", 6 * time.Second, leaderPartition, false},
+		{"slow-disk", "", "throttle the leader's disk writes (64 KiB/s, 8 IO/s) under a write load, hold, lift it", 0, slowDisk, true},
+		{"overloaded-leader", "", "starve the leader's CPU (0.01 CPU) under a write load, hold, lift the limit", 0, overloadedLeader, true},
+		{"clean-stop", "", "no fault: write keys, read them back, stop the followers and the leader", 0, nil, false},
 	}
 }
 

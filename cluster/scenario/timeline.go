@@ -14,7 +14,7 @@ const TimeFormat = "2006-01-02T15:04:05.000000Z07:00"
 // Step is one thing a scenario did or observed, as run.json lists it.
 type Step struct {
 	Time     time.Time `json:"time"`
-	Action   string    `json:"action"`              // start, stop, kill, pause, resume, isolate, heal, leader, healthy, quorum-lost, put, get, done
+	Action   string    `json:"action"`              // start, stop, kill, pause, resume, isolate, heal, throttle, unthrottle, load, leader, healthy, quorum-lost, put, get, done
 	Target   string    `json:"target,omitempty"`    // member name
 	TargetID string    `json:"target_id,omitempty"` // member raft ID, hex
 	Role     string    `json:"role,omitempty"`      // the target's role when acted on: leader or follower
