@@ -345,7 +345,7 @@ func (a *Analyzer) diagQuorumLoss(f *facts, p *Finding) Diagnosis {
 	d.Remedies = append(d.Remedies, "Never run the cluster on 2 members, and never size one at 2: a quorum of 2 "+
 		"out of 2 means that losing either member stops it. Run 3 members (tolerates 1 failure) or 5 (tolerates 2), "+
 		"and replace a failed member promptly instead of running one failure away from this.")
-	if rec := a.trust(f, "quorum-loss"); rec != nil {
+	if rec := a.trust(p); rec != nil {
 		d.Remedies = append(d.Remedies, recoveryRemedy(rec))
 	}
 	if preVoteOff(setting) {

@@ -38,13 +38,23 @@ type holding struct {
 	answers            bool // its last poll answered
 }
 
-// trust works out the RecoveryPlan for verdict: only when the quorum is lost
+// trust works out the RecoveryPlan for the principal finding p (its first
+// episode; nil: none): only when the quorum is lost
 // (quorum-loss, no-quorum-at-start) and still lost at the end of the logs,
 // or when the members' data diverged; nil otherwise.
-func (a *Analyzer) trust(f *facts, verdict string) *RecoveryPlan {
+func (a *Analyzer) trust(p *Finding) *RecoveryPlan {
+	if p == nil {
+		return nil
+	}
 	hs := a.holdings()
-	diverged := verdict == "safety-violation" || divergedData(hs)
-	lost := (verdict == "quorum-loss" || verdict == "no-quorum-at-start") && !a.leaderAtEnd()
+	diverged := p.Kind == SafetyViolation || divergedData(hs)
+	var lost bool
+	switch p.Kind {
+	case QuorumLoss:
+		lost = p.detail.window != nil && p.detail.window.end.IsZero()
+	case NoQuorumAtStart:
+		lost = len(a.lead.list) == 0
+	}
 	if !lost && !diverged {
 		return nil
 	}
@@ -74,8 +84,11 @@ func (a *Analyzer) trust(f *facts, verdict string) *RecoveryPlan {
 	}
 	rec.Member, rec.Name = best.id, best.name
 	rec.Why = name + " holds the most recent data of the members that answered a status poll: raft index " +
-		utoa(best.raftIndex) + ", applied index " + utoa(best.applied) + ", revision " +
-		strconv.FormatInt(best.revision, 10) + " at its last answer"
+		utoa(best.raftIndex) + ", applied index " + utoa(best.applied)
+	if best.revision != 0 {
+		rec.Why += ", revision " + strconv.FormatInt(best.revision, 10)
+	}
+	rec.Why += " at its last answer"
 	if len(rec.Tied) > 0 {
 		rec.Why += " (as recent: " + list(rec.Tied) + ", any of them will do)"
 	}
@@ -161,16 +174,6 @@ func divergedData(hs []holding) bool {
 			if hs[i].applied == hs[j].applied && hs[i].revision != 0 && hs[j].revision != 0 && hs[i].revision != hs[j].revision {
 				return true
 			}
-		}
-	}
-	return false
-}
-
-// leaderAtEnd says whether a leadership runs to the end of the logs.
-func (a *Analyzer) leaderAtEnd() bool {
-	for _, rec := range a.lead.list {
-		if rec.why == endNone {
-			return true
 		}
 	}
 	return false
