@@ -188,7 +188,7 @@ func recoveryRemedy(rec *RecoveryPlan) string {
 	} else if rec.Member != 0 {
 		from = rec.Member.String()
 	}
-	return "If the missing members are gone for good (lost disks or hosts), rebuild from " + from + ": " + rec.Why +
-		" Restoring or forcing a new cluster loses any write that a quorum had committed but that member had not " +
-		"received; the steps are under \"Recover from\"."
+	return "If the missing members are gone for good (lost disks or hosts), rebuild the cluster from " + from +
+		", the member with the most recent data (the steps are under \"Recover from\"): this loses any write that a " +
+		"quorum had committed but that member had not received."
 }

@@ -133,7 +133,7 @@ func TestTrustQuorumStillLost(t *testing.T) {
 		t.Errorf("recovery %+v, want etcd3 saved live", rec)
 	}
 	rems := strings.Join(r.Diagnosis.Remedies, "\n")
-	for _, want := range []string{"Bring back at least 1 of", "rebuild from etcd3", "raft index"} {
+	for _, want := range []string{"Bring back at least 1 of", "rebuild the cluster from etcd3", "Recover from"} {
 		if !strings.Contains(rems, want) {
 			t.Errorf("remedies lack %q:\n%s", want, rems)
 		}
