@@ -335,8 +335,9 @@ func (a *Analyzer) diagQuorumLoss(f *facts, p *Finding) Diagnosis {
 	} else {
 		rem := "The cluster recovered at " + f.at(w.after.start) + "; so that it does not happen again, find out why "
 		if len(missing) > 0 {
-			rem += a.names(missing) + " went down at once (the same host, rack, zone or maintenance window; a deploy or " +
-				"restart that took more than one member at a time) and spread the members or roll changes one member at a time"
+			rem += a.names(missing) + " " + wasWere(len(missing)) + " out at the same time (the same host, rack, zone or " +
+				"maintenance window; a deploy or restart that took more than one member at a time), then spread the " +
+				"members or roll changes out one member at a time"
 		} else {
 			rem += "the members lost one another (the network between them, their peer port 2380, their load)"
 		}
