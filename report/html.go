@@ -126,8 +126,7 @@ type htmlVerdict struct {
 	Headline    []segment
 	Explanation [][]segment // paragraphs
 	Remedies    []htmlRemedy
-	// Recovery is the "Recover from" block: From names the member, Why and
-	// Steps its segments (nil when the analysis has no recovery plan).
+	// Recovery is the "Recover from" block (nil: no recovery plan).
 	Recovery *htmlRecovery
 }
 

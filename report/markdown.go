@@ -126,8 +126,7 @@ type mdView struct {
 	Explanation []string
 	Remedies    []string
 	RemediesOm  int
-	// RecoverFrom, RecoverWhy and RecoverSteps are the "Recover from" block
-	// (RecoverFrom empty: none).
+	// The "Recover from" block; RecoverFrom empty: none.
 	RecoverFrom  string
 	RecoverWhy   string
 	RecoverSteps []string
