@@ -119,7 +119,7 @@ func (r *runner) throttle(ctx context.Context, th Throttler, name string, lim Li
 	if uerr := th.Unthrottle(uctx, name); uerr != nil {
 		return errors.Join(err, fmt.Errorf("lifting the throttle of %s: %w", name, uerr))
 	}
-	r.record(Step{Action: "unthrottle", Target: name, Role: "throttled member"}, "unthrottle %s (%s): limits lifted", name, r.ids[name])
+	r.record(Step{Action: "unthrottle", Target: name, Role: "former leader"}, "unthrottle %s (%s): limits lifted", name, r.ids[name])
 	return err
 }
 
