@@ -33,6 +33,7 @@ type RecoveryPlan struct {
 type holding struct {
 	id                 parser.ID
 	name, endpoint     string
+	peerHost           string // the host of its peer URL, as its peers name it
 	raftIndex, applied uint64
 	revision           int64
 	answers            bool // its last poll answered
@@ -107,7 +108,11 @@ func recoverySteps(h holding, name string, answers bool) []string {
 	if ep == "" {
 		ep = "<client URL of " + name + ">"
 	}
-	peer := "<peer URL of " + name + ", e.g. http://" + name + ":2380>"
+	host := h.peerHost
+	if host == "" {
+		host = name
+	}
+	peer := "<peer URL of " + name + ", e.g. http://" + host + ":2380>"
 	var steps []string
 	restore := "etcdutl snapshot restore snapshot.db"
 	if answers {
@@ -145,10 +150,11 @@ func (a *Analyzer) holdings() []holding {
 		if n := len(s.Points); n > 0 {
 			h.answers = s.Points[n-1].OK
 		}
-		if h.name == "" && h.id != 0 {
-			if ix := a.index(h.id); ix >= 0 {
+		if ix := a.index(h.id); ix >= 0 {
+			if h.name == "" {
 				h.name = a.mem[ix].name
 			}
+			h.peerHost = a.mem[ix].peerName
 		}
 		hs = append(hs, h)
 	}
