@@ -34,3 +34,26 @@ func TestLoopRemediesAtEnd(t *testing.T) {
 		}
 	}
 }
+
+// A leader stopped without handover and not started again: the remedies
+// say first to start it; once it is back, they do not.
+func TestLeaderChangeRemediesAtEnd(t *testing.T) {
+	for _, back := range []bool{false, true} {
+		s := newScript("2026-11-23 21:03:08").bootstrap(n1, n2, n3)
+		s.at("+5s").shutdown(n1)
+		s.at("+1.2s").campaign(n2, 2, 2, n1, n3).granted(n2, n3, 3).leader(n2, 3).elected(n3, n2, 3)
+		if back {
+			s.at("+3s").serverStart(n1, 1).newRaft(n1, 2)
+			s.at("+0.2s").higher(n1, 2, n2, 3, parser.MsgApp).follower(n1, 3).elected(n1, n2, 3)
+		}
+		s.at("+2s").add(parser.Event{Kind: parser.PeerActive, Member: n2, Peer: n3})
+		r := analyze(t, s)
+		if r.Diagnosis.Verdict != LeaderChange {
+			t.Fatalf("back %v: verdict %s, want leader-change\n%s", back, r.Diagnosis.Verdict, dump(r))
+		}
+		still := strings.Contains(strings.Join(r.Diagnosis.Remedies, "\n"), "still down when the logs end")
+		if still == back {
+			t.Errorf("back %v: remedies %q", back, r.Diagnosis.Remedies)
+		}
+	}
+}
