@@ -136,24 +136,8 @@ func TestScenarios(t *testing.T) {
 			verdict: DisruptiveRejoin,
 		},
 		{
-			name: "follower partition with pre-vote",
-			build: func() *script {
-				s := newScript("2026-11-23 21:05:08")
-				for _, m := range []parser.ID{n1, n2, n3} {
-					s.serverStart(m, 1)
-				}
-				s.bootstrap(n1, n2, n3)
-				s.at("+3s").streamLost(n1, n2)
-				for i := 0; i < 5; i++ {
-					s.at("+1.3s").electionStart(n2, 2).preCandidate(n2, 2, n1, n3)
-					if i == 0 {
-						s.lost(n2, n1, 2)
-					}
-				}
-				s.at("+1s").add(parser.Event{Kind: parser.BecameFollower, Member: n2, Term: 2})
-				s.elected(n2, n1, 2)
-				return s
-			},
+			name:    "follower partition with pre-vote",
+			build:   func() *script { return followerPartition(true) },
 			want:    []string{PreVoteLoop},
 			wantNot: []string{DisruptiveRejoin, QuorumLoss, LeaderChange, CandidacyLoop},
 			verdict: PreVoteLoop,
