@@ -226,8 +226,36 @@ func (a *Analyzer) diagLeaderChange(f *facts, p *Finding) Diagnosis {
 	default:
 		d.Remedies = []string{remedyNetwork, remedyDisk}
 	}
+	if a.stillDown(old) {
+		d.Remedies = append([]string{old.label() + " is still down when the logs end: start it again (it rejoins as a " +
+			"follower and catches up); until then the cluster has one failure less to spare."}, d.Remedies...)
+	}
 	d.Explanation = ex.String()
 	return d
+}
+
+// stillDown says whether m is down when the logs end while another member
+// still runs: not the stop of the whole cluster that ends a run.
+func (a *Analyzer) stillDown(m *member) bool {
+	if !m.downAtEnd() {
+		return false
+	}
+	for _, o := range a.mem {
+		if o != m && o.hasLogs && !o.downAtEnd() {
+			return true
+		}
+	}
+	return false
+}
+
+// downAtEnd says whether m is down when the logs end: shut down, or in a
+// down interval with no restart.
+func (m *member) downAtEnd() bool {
+	if m.hasLogs && !m.up {
+		return true
+	}
+	n := len(m.downs)
+	return n > 0 && m.downs[n-1].to.IsZero()
 }
 
 func leaderChangeNoun(w *repeats) (string, string) {

@@ -90,6 +90,7 @@ func (a *Analyzer) Finish() *Result {
 		p = &fs[pi]
 	}
 	r.Diagnosis = a.diagnose(&f, p)
+	r.Recovery = a.trust(p)
 	merged, into := a.condense(&f, fs)
 	pos := sortFindings(merged)
 	r.Findings = merged

@@ -163,6 +163,11 @@ func (a *Analyzer) diagLoop(f *facts, p *Finding) Diagnosis {
 			"Nothing is wrong with etcd here; what needs a look is why the member was cut off.")
 		d.Remedies = []string{remedyNetwork}
 	}
+	if s.outcome == streakOpen { // still campaigning when the logs end: it is still out
+		d.Remedies = append([]string{m.label() + " is still out when the logs end: repair the network between it and " +
+			"the others (peer port 2380), or restart it if its process is stuck; it rejoins by itself as soon as it " +
+			"hears from the leader."}, d.Remedies...)
+	}
 	d.Explanation = ex.String()
 	return d
 }

@@ -321,37 +321,34 @@ func (a *Analyzer) diagQuorumLoss(f *facts, p *Finding) Diagnosis {
 	}
 	d.Explanation = ex.String()
 
-	need := q - len(up)
-	if need < 1 {
-		need = 1
-	}
-	rem := "Bring back at least " + plural(need, "member", "members")
-	if len(missing) > 0 {
-		rem = "Bring back at least " + itoa(need) + " of " + a.names(missing)
-	}
-	rem += " (start the stopped process or container, or repair the network to it): with " + itoa(q) + " of " +
-		itoa(n) + " members up the cluster elects a leader by itself"
-	if w.after != nil {
-		rem += ", as it did at " + f.at(w.after.start)
-	}
 	if reachable {
 		d.Remedies = append(d.Remedies, remedyNetwork)
 	}
-	d.Remedies = append(d.Remedies, rem+".")
+	if w.end.IsZero() || w.after == nil { // still no quorum when the logs end
+		need := max(q-len(up), 1)
+		rem := "Bring back at least " + plural(need, "member", "members")
+		if len(missing) > 0 {
+			rem = "Bring back at least " + itoa(need) + " of " + a.names(missing)
+		}
+		d.Remedies = append(d.Remedies, rem+" (start the stopped process or container, or repair the network to it): "+
+			"with "+itoa(q)+" of "+itoa(n)+" members up the cluster elects a leader by itself.")
+	} else {
+		rem := "The cluster recovered at " + f.at(w.after.start) + "; so that it does not happen again, find out why "
+		if len(missing) > 0 {
+			rem += a.names(missing) + " " + wasWere(len(missing)) + " out at the same time (the same host, rack, zone or " +
+				"maintenance window; a deploy or restart that took more than one member at a time), then spread the " +
+				"members or roll changes out one member at a time"
+		} else {
+			rem += "the members lost one another (the network between them, their peer port 2380, their load)"
+		}
+		d.Remedies = append(d.Remedies, rem+".")
+	}
 	d.Remedies = append(d.Remedies, "Never run the cluster on 2 members, and never size one at 2: a quorum of 2 "+
 		"out of 2 means that losing either member stops it. Run 3 members (tolerates 1 failure) or 5 (tolerates 2), "+
 		"and replace a failed member promptly instead of running one failure away from this.")
-	survivor := "a surviving member"
-	if len(up) == 1 {
-		survivor = a.label(up[0])
+	if rec := a.trust(p); rec != nil {
+		d.Remedies = append(d.Remedies, recoveryRemedy(rec))
 	}
-	d.Remedies = append(d.Remedies, "If the missing members are gone for good (lost disks or hosts), rebuild from "+
-		"what survives: restore a snapshot into a new cluster (`etcdutl snapshot restore`, from `etcdctl snapshot save` "+
-		"or the member's member/snap/db), or restart "+survivor+" with `--force-new-cluster` to make it a 1-member "+
-		"cluster that keeps its data. Both lose any write that a quorum had committed but that member had not "+
-		"received, and the other members must then be wiped and added back as new members (`etcdctl member add`, "+
-		"then started with an empty data directory and `--initial-cluster-state=existing`); never restart them on "+
-		"their old data.")
 	if preVoteOff(setting) {
 		d.Remedies = append(d.Remedies, remedyPreVote)
 	}

@@ -108,6 +108,11 @@ func TestRealRuns(t *testing.T) {
 					if r.Diagnosis.Verdict != QuorumLoss {
 						t.Errorf("verdict %s, want quorum-loss\n%s", r.Diagnosis.Verdict, dump(r))
 					}
+					// The lab's runs heal the fault: remedies for after the outage.
+					rems := strings.Join(r.Diagnosis.Remedies, "\n")
+					if strings.Contains(rems, "Bring back") || !strings.Contains(rems, "does not happen again") || r.Recovery != nil {
+						t.Errorf("remedies of a quorum loss that recovered:\n%s\nrecovery %+v", rems, r.Recovery)
+					}
 				} else {
 					for _, f := range r.Findings {
 						if f.Severity == Critical {
@@ -117,6 +122,11 @@ func TestRealRuns(t *testing.T) {
 				}
 				if rn.Scenario == "clean-stop" && r.Diagnosis.Verdict != Healthy {
 					t.Errorf("verdict %s, want healthy\n%s", r.Diagnosis.Verdict, dump(r))
+				}
+				// The lab heals every fault, then stops the whole cluster: nothing is still down.
+				if rems := strings.Join(r.Diagnosis.Remedies, "\n"); strings.Contains(rems, "still down when the logs end") ||
+					strings.Contains(rems, "still out when the logs end") {
+					t.Errorf("remedies of a healed run:\n%s", rems)
 				}
 				checkStops(t, r)
 				checkCampaigns(t, r)

@@ -48,6 +48,10 @@ type Result struct {
 	// Metrics are a capture's scraped metrics per member, as the report
 	// draws them: a point per scrape interval, at most 2000 per member.
 	Metrics []MemberMetrics `json:"metrics,omitempty"`
+	// Recovery says which member to rebuild the cluster from, when the
+	// quorum is still lost at the end of the logs or the members' data
+	// diverged (trust.go); nil otherwise.
+	Recovery *RecoveryPlan `json:"recovery,omitempty"`
 }
 
 // Input describes one input and what reading it gave.

@@ -126,6 +126,14 @@ type htmlVerdict struct {
 	Headline    []segment
 	Explanation [][]segment // paragraphs
 	Remedies    []htmlRemedy
+	// Recovery is the "Recover from" block (nil: no recovery plan).
+	Recovery *htmlRecovery
+}
+
+type htmlRecovery struct {
+	From  string
+	Why   []segment
+	Steps [][]segment
 }
 
 // htmlRemedy is a remedy folded to its first sentence; Rest is empty when
@@ -210,6 +218,14 @@ func newHTMLPage(res *analysis.Result, opts Options) (*htmlPage, error) {
 		}
 		first, rest := firstSentence(clip(r, 1200))
 		p.Verdict.Remedies = append(p.Verdict.Remedies, htmlRemedy{First: segments(first), Rest: segments(rest)})
+	}
+
+	if rec := res.Recovery; rec != nil {
+		hr := &htmlRecovery{From: clip(recoveryFrom(rec), 80), Why: segments(clip(rec.Why, 1200))}
+		for _, st := range rec.Steps {
+			hr.Steps = append(hr.Steps, segments(clip(st, 1200)))
+		}
+		p.Verdict.Recovery = hr
 	}
 
 	// Key numbers.

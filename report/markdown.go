@@ -126,7 +126,11 @@ type mdView struct {
 	Explanation []string
 	Remedies    []string
 	RemediesOm  int
-	Stats       string // one table row
+	// The "Recover from" block; RecoverFrom empty: none.
+	RecoverFrom  string
+	RecoverWhy   string
+	RecoverSteps []string
+	Stats        string // one table row
 
 	TermChart  string // a mermaid block, or empty
 	TermLegend string
@@ -207,6 +211,12 @@ func renderMarkdown(res *analysis.Result, opts Options, lim mdLimits) ([]byte, e
 			break
 		}
 		v.Remedies = append(v.Remedies, mdProse(r, 1000))
+	}
+	if rec := res.Recovery; rec != nil {
+		v.RecoverFrom, v.RecoverWhy = mdText(recoveryFrom(rec), 80), mdProse(rec.Why, 1000)
+		for _, st := range rec.Steps {
+			v.RecoverSteps = append(v.RecoverSteps, mdProse(st, 1000))
+		}
 	}
 	crit, warn, info := severityCounts(res.Findings)
 	v.Stats = strings.Join([]string{

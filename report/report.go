@@ -417,3 +417,15 @@ func segments(s string) []segment {
 	}
 	return out
 }
+
+// recoveryFrom names the member a recovery plan rebuilds from: its name, its
+// ID, or "the most recent member" when no status said which.
+func recoveryFrom(rec *analysis.RecoveryPlan) string {
+	switch {
+	case rec.Name != "":
+		return rec.Name
+	case rec.Member != 0:
+		return rec.Member.String()
+	}
+	return "the most recent member"
+}

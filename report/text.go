@@ -121,6 +121,13 @@ func (t *textWriter) diagnosis(res *analysis.Result) {
 			t.wrap(r, "  - ", "    ")
 		}
 	}
+	if rec := res.Recovery; rec != nil {
+		t.heading("Recover from " + recoveryFrom(rec))
+		t.wrap(rec.Why, "  ", "  ")
+		for i, s := range rec.Steps {
+			t.wrap(s, fmt.Sprintf("  %d. ", i+1), "     ")
+		}
+	}
 	if !res.Start.IsZero() {
 		t.printf("\n%s %s to %s (%s)\n", t.style("Logs cover", ansiDim), textStamp(res.Start), textStamp(res.End), textDuration(res.End.Sub(res.Start)))
 	}

@@ -403,6 +403,10 @@ func TestEtcdInfoReal(t *testing.T) {
 		if s.Member.String() != want[s.Name] || len(s.Points) != 1 || !s.Points[0].OK || s.Points[0].Term != 2 || s.Points[0].Leader != leader || !s.Points[0].Time.Equal(at) {
 			t.Errorf("series %+v, want %s %s at term 2 led by %s", s, s.Name, want[s.Name], leader)
 		}
+		// What it holds, for which member to trust (analysis/trust.go).
+		if p := s.Points[0]; p.RaftIndex != 9 || p.AppliedIndex != 9 || p.Revision != 2 {
+			t.Errorf("%s holds raft index %d, applied %d, revision %d; want 9, 9, 2", s.Name, p.RaftIndex, p.AppliedIndex, p.Revision)
+		}
 	}
 	// m3 dead: endpoint status answers for the other two only
 	info.status = info.status[:2]

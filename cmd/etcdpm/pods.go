@@ -273,7 +273,8 @@ func (e *etcdInfo) series() []capdir.StatusSeries {
 		if s.Endpoint == "" {
 			s.Endpoint = st.Endpoint
 		}
-		p := capdir.StatusPoint{Time: e.at, OK: len(st.Status.Errors) == 0, Term: st.Status.RaftTerm, Leader: parser.ID(st.Status.Leader)}
+		p := capdir.StatusPoint{Time: e.at, OK: len(st.Status.Errors) == 0, Term: st.Status.RaftTerm, Leader: parser.ID(st.Status.Leader),
+			RaftIndex: st.Status.RaftIndex, AppliedIndex: st.Status.RaftAppliedIndex, Revision: st.Status.Header.Revision}
 		if !p.OK {
 			p.Error = strings.Join(st.Status.Errors, "; ")
 		}
