@@ -48,10 +48,12 @@ type Reader struct {
 	procDate  [3]int // the last record date a Procfile line carried
 	joined    []byte // a CRI line with its partial lines joined
 
-	rec   record
-	ev    Event
-	stats Stats
-	recs  [recFormats]int64
+	rec record
+	ev  Event
+
+	envClock, recClock clockCache // the minutes of the last envelope and record stamps
+	stats              Stats
+	recs               [recFormats]int64
 
 	// chunk mode (see Read): lines come from chunk; the in-order pass
 	// numbers them and drops repeated shutdown lines.

@@ -15,9 +15,15 @@ type stamp struct {
 	y, mo, d, h, mi, s, nsec int
 	off                      int  // zone offset in seconds
 	zoned                    bool // the text carried a zone
+	// based: base is the Unix seconds of y-mo-d h:mi:00 read as UTC (see clockCache)
+	based bool
+	base  int64
 }
 
 func (st *stamp) time(loc *time.Location) time.Time {
+	if st.based && st.zoned {
+		return time.Unix(st.base+int64(st.s)-int64(st.off), int64(st.nsec)).UTC()
+	}
 	if st.zoned {
 		loc = fixedZone(st.off)
 	}

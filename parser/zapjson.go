@@ -26,7 +26,7 @@ func (r *Reader) parseZapJSON(p []byte, rec *record) (status, string) {
 			rec.format, rec.msg, rec.fields = recZapJSON, h.msg, p
 			return stOK, ""
 		}
-		if h.time(rec) {
+		if h.time(rec, &r.recClock) {
 			rec.format, rec.msg, rec.fields, rec.fieldsAt = recZapJSON, h.msg, p, h.fieldsAt
 			return stOK, ""
 		}
@@ -142,14 +142,14 @@ func zapLayout(p []byte) (zapHeader, bool) {
 	return h, true
 }
 
-// time decodes the header's level and ts into rec.
-func (h *zapHeader) time(rec *record) bool {
+// time decodes the header's level and ts into rec; c is the input's cache of record minutes.
+func (h *zapHeader) time(rec *record, c *clockCache) bool {
 	level := parseLevelWord(h.level)
 	if level == LevelUnknown {
 		return false
 	}
 	if h.tsString {
-		st, n, ok := scanRFC3339(h.ts)
+		st, n, ok := c.scan(h.ts)
 		if !ok || n != len(h.ts) {
 			return false
 		}

@@ -303,8 +303,8 @@ storm_rows() {
 	local last=$((${#storm_sizes[@]} - 1))
 	vs_traffic storm "${best[etcdpm_storm$last]}" "${storm_files[$last]}"
 	if ((${#run_sizes[@]})); then
-		last=$((${#run_sizes[@]} - 1))
-		vs_traffic storm-run "${best[etcdpm_run$last]}" "${run_files[$last]}"
+		local run_last=$((${#run_sizes[@]} - 1))
+		vs_traffic storm-run "${best[etcdpm_run$run_last]}" "${run_files[$run_last]}"
 	fi
 	flat=$(awk -v a="$rss_max" -v b="$rss_min" 'BEGIN { printf "%.2f", a / b }')
 	echo "| peak RSS on the storms | $rss_list | | | | ≤ 150 MB, largest ≤ 1.2 × smallest: **$flat ×** | $(yes_no "$(awk -v x="$flat" -v m="$rss_max" 'BEGIN { print (x <= 1.2 && m <= 150) }')") |"
