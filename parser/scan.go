@@ -329,7 +329,7 @@ func (r *Reader) handleRecord(line []byte, f *framed, payload []byte) bool {
 
 	ev := &r.ev
 	kind, self, bad := KindNone, ID(0), ""
-	if raftCandidate(rec.msg) {
+	if rec.looked && rec.raft || !rec.looked && raftCandidate(rec.msg) {
 		*ev = Event{}
 		kind, self, bad = parseRaft(rec.msg, ev)
 	}
@@ -338,7 +338,11 @@ func (r *Reader) handleRecord(line []byte, f *framed, payload []byte) bool {
 	if kind == KindNone && bad == "" {
 		switch rec.format {
 		case recZapJSON, recZapConsole:
-			if k := zapKind(rec.msg); k != KindNone {
+			k := rec.kind
+			if !rec.looked {
+				k = zapKind(rec.msg)
+			}
+			if k != KindNone {
 				parseZapFields(k, rec.fields, rec.fieldsAt, &h)
 			}
 		case recGoLog, recText:
@@ -367,8 +371,8 @@ func (r *Reader) handleRecord(line []byte, f *framed, payload []byte) bool {
 		r.malformed("time outside the years 0 to 9999")
 		return false
 	}
-	if !ev.Time.IsZero() && (f.exact || rec.hasTime) {
-		r.lastYear = ev.Time.Year()
+	if r.env == envJournald && !ev.Time.IsZero() && (f.exact || rec.hasTime) {
+		r.lastYear = ev.Time.Year() // for the year-less stamps, journald's only
 	}
 	ev.Member = self
 	ev.Source = r.sourceName(f.source)
