@@ -338,20 +338,26 @@ func parseClock(b []byte) (h, mi, s int, ok bool) {
 	return h, mi, s, ok1 && ok2 && ok3
 }
 
-// parseFrac parses an optional ".ddd" fraction into nanoseconds.
+// parseFrac parses an optional ".ddd" fraction into nanoseconds (digits past the ninth are
+// read and dropped).
 func parseFrac(b []byte) (nsec, n int) {
 	if len(b) < 2 || b[0] != '.' || !isDigit(b[1]) {
 		return 0, 0
 	}
 	n = 1
-	scale := 100000000
+	for n < len(b) && n <= 9 && isDigit(b[n]) {
+		nsec = nsec*10 + int(b[n]-'0')
+		n++
+	}
+	nsec *= fracScale[n-1]
 	for n < len(b) && isDigit(b[n]) {
-		nsec += int(b[n]-'0') * scale
-		scale /= 10
 		n++
 	}
 	return nsec, n
 }
+
+// fracScale[k] turns k digits of a fraction into nanoseconds.
+var fracScale = [10]int{0, 1e8, 1e7, 1e6, 1e5, 1e4, 1e3, 1e2, 10, 1}
 
 // parseOffset parses "+hh:mm", "+hhmm" or "+hh".
 func parseOffset(b []byte) (off, n int, ok bool) {
