@@ -50,6 +50,7 @@ type Reader struct {
 
 	rec record
 	ev  Event
+	out *Event // where the next event goes, when not in ev (a chunk's slice, see chunk.parse)
 
 	envClock, recClock clockCache // the minutes of the last envelope and record stamps
 	stats              Stats
@@ -117,7 +118,7 @@ func (r *Reader) Scan() bool {
 			}
 			kept = r.handle(line)
 		}
-		if kept && (r.chunked || r.shut.keep(&r.ev)) {
+		if kept && (r.chunked || r.shut.keep(r.Event())) {
 			r.stats.Events++
 			return true
 		}
@@ -125,7 +126,12 @@ func (r *Reader) Scan() bool {
 }
 
 // Event returns the current event, valid until the next Scan.
-func (r *Reader) Event() *Event { return &r.ev }
+func (r *Reader) Event() *Event {
+	if r.out != nil {
+		return r.out
+	}
+	return &r.ev
+}
 
 // Err returns the first I/O error, if any (not io.EOF).
 func (r *Reader) Err() error { return r.err }
@@ -294,7 +300,7 @@ func (r *Reader) malformed(why string) {
 	}
 }
 
-// handle reads one line and reports whether it produced an event in r.ev.
+// handle reads one line and reports whether it produced an event in r.Event().
 func (r *Reader) handle(line []byte) bool {
 	r.line++
 	r.stats.Lines++
@@ -307,7 +313,7 @@ func (r *Reader) handle(line []byte) bool {
 }
 
 // handleRecord reads the record in payload, a part of line inside the
-// envelope f, and reports whether it produced an event in r.ev. The event
+// envelope f, and reports whether it produced an event in r.Event(). The event
 // says what the line itself says: its member when the wording names it, a
 // name it announces, and the envelope's name of its stream; who wrote a
 // line that names no member is the analysis' to decide.
@@ -327,7 +333,7 @@ func (r *Reader) handleRecord(line []byte, f *framed, payload []byte) bool {
 	}
 	r.recs[rec.format]++
 
-	ev := &r.ev
+	ev := r.Event()
 	kind, self, bad := KindNone, ID(0), ""
 	if rec.looked && rec.raft || !rec.looked && raftCandidate(rec.msg) {
 		*ev = Event{}
