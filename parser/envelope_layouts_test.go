@@ -123,8 +123,8 @@ func TestSystemctlStatusBlock(t *testing.T) {
 		t.Errorf("%d lines skipped, want the %d header lines at least", st.Skipped, len(header)-1)
 	}
 	sameEvents(t, got, want)
-	if got[0].Name != "node1" {
-		t.Errorf("member %q, want the journal's host", got[0].Name)
+	if got[0].Source != "node1" {
+		t.Errorf("source %q, want the journal's host", got[0].Source)
 	}
 }
 
@@ -276,8 +276,8 @@ func TestProcfileDateFromRecord(t *testing.T) {
 		t.Fatalf("layout %q, %d events", st.Layout, len(evs))
 	}
 	want := time.Date(2026, 11, 23, 21, 3, 10, 0, time.UTC)
-	if !evs[1].Time.Equal(want) || evs[1].Name != "etcd1" {
-		t.Errorf("second event at %v of %q, want %v of etcd1", evs[1].Time, evs[1].Name, want)
+	if !evs[1].Time.Equal(want) || evs[1].Source != "etcd1" {
+		t.Errorf("second event at %v of %q, want %v of etcd1", evs[1].Time, evs[1].Source, want)
 	}
 }
 
