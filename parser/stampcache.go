@@ -38,27 +38,10 @@ func (c *clockCache) scan(b []byte) (stamp, int, bool) {
 		return st, 0, false
 	}
 	st.y, st.mo, st.d, st.h, st.mi, st.s = c.y, c.mo, c.d, c.h, c.mi, s
-	n := 19
-	var fn int
-	st.nsec, fn = parseFrac(b[n:])
-	n += fn
-	if n >= len(b) {
+	n, ok := scanFracZone(b, &st)
+	if !ok {
 		return st, 0, false
 	}
-	switch b[n] {
-	case 'Z':
-		n++
-	case '+', '-':
-		off, on, ok := parseOffset(b[n:])
-		if !ok {
-			return st, 0, false
-		}
-		st.off = off
-		n += on
-	default:
-		return st, 0, false
-	}
-	st.zoned = true
 	st.base, st.based = c.unix, true
 	return st, n, true
 }

@@ -44,12 +44,22 @@ func scanRFC3339(b []byte) (stamp, int, bool) {
 	if st.h, st.mi, st.s, ok = parseClock(b[11:]); !ok {
 		return st, 0, false
 	}
+	n, ok := scanFracZone(b, &st)
+	if !ok || !validDate(st.y, st.mo, st.d, st.h, st.mi, st.s) {
+		return st, 0, false
+	}
+	return st, n, true
+}
+
+// scanFracZone reads the "[.frac](Z|±hh:mm|±hhmm)" after an RFC 3339 stamp's seconds (at 19)
+// into st, and returns the stamp's length.
+func scanFracZone(b []byte, st *stamp) (int, bool) {
 	n := 19
 	var fn int
 	st.nsec, fn = parseFrac(b[n:])
 	n += fn
 	if n >= len(b) {
-		return st, 0, false
+		return 0, false
 	}
 	switch b[n] {
 	case 'Z':
@@ -57,18 +67,15 @@ func scanRFC3339(b []byte) (stamp, int, bool) {
 	case '+', '-':
 		off, on, ok := parseOffset(b[n:])
 		if !ok {
-			return st, 0, false
+			return 0, false
 		}
 		st.off = off
 		n += on
 	default:
-		return st, 0, false
+		return 0, false
 	}
 	st.zoned = true
-	if !validDate(st.y, st.mo, st.d, st.h, st.mi, st.s) {
-		return st, 0, false
-	}
-	return st, n, true
+	return n, true
 }
 
 // parseRFC3339 parses a leading RFC 3339 timestamp (see scanRFC3339).
