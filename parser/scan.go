@@ -1,3 +1,7 @@
+// The sequential Reader: its scanning loop, line reading and the per-line path (envelope,
+// record, event, time) that chunk workers run too. They share the Reader's state and are read
+// together, hence one file over 450 lines.
+
 package parser
 
 import (
