@@ -69,10 +69,10 @@ func (r *Reader) unwrap(env envelope, line []byte) (f framed, ok bool) {
 			return framed{payload: line}, false
 		}
 		f = framed{source: name}
-		f.leadingTimestamp(rest)
+		f.leadingTimestamp(rest, &r.envClock)
 		return f, true
 	case envDocker:
-		f.leadingTimestamp(line)
+		f.leadingTimestamp(line, &r.envClock)
 		return f, f.hasTime
 	case envKubectl:
 		rest := line
@@ -91,7 +91,7 @@ func (r *Reader) unwrap(env envelope, line []byte) (f framed, ok bool) {
 				rest = rest[1:]
 			}
 		}
-		f.leadingTimestamp(rest)
+		f.leadingTimestamp(rest, &r.envClock)
 		return f, true
 	case envJournald:
 		return r.journaldShort(line)
@@ -142,13 +142,13 @@ func isNameByte(c byte) bool {
 // off the front of b, leaving the rest as the payload. The timestamp is
 // followed by a space, or glued to the line (compose up --timestamps
 // v2.14-v2.38). A timestamp followed by a tab is not an envelope: it is a zap
-// console record.
-func (f *framed) leadingTimestamp(b []byte) {
+// console record. c is the input's cache of envelope minutes.
+func (f *framed) leadingTimestamp(b []byte, c *clockCache) {
 	f.payload = b
 	if len(b) < 20 || !isDigit(b[0]) || b[10] != 'T' {
 		return
 	}
-	st, n, ok := scanRFC3339(b)
+	st, n, ok := c.scan(b)
 	if !ok {
 		return
 	}

@@ -38,23 +38,42 @@ func (c *cursor) peek(s string) bool {
 	return false
 }
 
-// hex consumes a member ID.
+// hex consumes a member ID: 1 to 16 lowercase hex digits (a 17th fails it).
 func (c *cursor) hex() ID {
 	if !c.ok {
 		return 0
 	}
+	var v uint64
 	n := 0
-	for n < len(c.b) && n < 17 && isHex(c.b[n]) {
+	for n < len(c.b) && n < 17 {
+		d := hexVal[c.b[n]]
+		if d > 15 {
+			break
+		}
+		v = v<<4 | uint64(d)
 		n++
 	}
-	id, ok := parseHexID(c.b[:n])
-	if !ok {
+	if n == 0 || n > 16 {
 		c.ok = false
 		return 0
 	}
 	c.b = c.b[n:]
-	return id
+	return ID(v)
 }
+
+// hexVal is the value of a lowercase hex digit, 0xff for any other byte.
+var hexVal = func() (t [256]uint8) {
+	for i := range t {
+		t[i] = 0xff
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = uint8(c - '0')
+	}
+	for c := 'a'; c <= 'f'; c++ {
+		t[c] = uint8(c - 'a' + 10)
+	}
+	return t
+}()
 
 // uint consumes a decimal number.
 func (c *cursor) uint() uint64 {
@@ -138,7 +157,7 @@ func parseMsgType(w []byte) MsgType {
 	return MsgNone
 }
 
-func isHex(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' }
+func isHex(c byte) bool { return hexVal[c] <= 15 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 

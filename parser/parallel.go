@@ -85,6 +85,10 @@ func Read(ctx context.Context, srcs []Source, workers int, fn func(*Event)) ([]S
 		}
 	}
 	for len(live) > 0 {
+		if len(live) == 1 {
+			live[0].drain(fn)
+			break
+		}
 		best := 0
 		for j := 1; j < len(live); j++ {
 			if live[j].key() < live[best].key() {
@@ -144,15 +148,26 @@ func (c *chunk) parse() {
 	if len(c.data) == 0 {
 		return
 	}
-	c.evs = getEvents()
-	for r.Scan() {
-		e := r.Event()
-		c.evs = append(c.evs, *e)
+	// the events are parsed in place, into the slice's next slot (cleared by the parser
+	// for each event it makes)
+	evs := getEvents()
+	for {
+		if len(evs) == cap(evs) {
+			evs = slices.Grow(evs, 1)
+		}
+		r.out = &evs[:len(evs)+1][len(evs)]
+		if !r.Scan() {
+			break
+		}
+		e := r.out
+		evs = evs[:len(evs)+1]
 		if !within(e.Text, c.data) {
 			// a line rewritten while read (colours stripped): keep a copy
-			c.evs[len(c.evs)-1].Text = append([]byte(nil), e.Text...)
+			e.Text = append([]byte(nil), e.Text...)
 		}
 	}
+	r.out = nil
+	c.evs = evs
 }
 
 // within reports whether b lies inside buf, so that it stays valid as long
@@ -482,6 +497,35 @@ func (s *stream) emit(fn func(*Event)) {
 		}
 	}
 	fn(e)
+}
+
+// drain emits the current event and all the stream's events after it: with no other stream to
+// merge, the rest of each chunk goes to fn in one loop, without a merge key each.
+func (s *stream) drain(fn func(*Event)) {
+	for {
+		s.emit(fn)
+		if !s.seqMode {
+			evs := s.cur.evs
+			for s.i+1 < len(evs) {
+				s.i++
+				e := &evs[s.i]
+				e.Line += s.lines
+				if s.shut.keep(e) {
+					if !e.Time.IsZero() {
+						s.lastKey = e.Time.UnixNano()
+						s.times.step(s.lastKey, &s.stats)
+					}
+					fn(e)
+				} else {
+					s.stats.Events--
+					s.stats.Records++ // a repeated shutdown line
+				}
+			}
+		}
+		if !s.next() {
+			return
+		}
+	}
 }
 
 func (s *stream) finalStats() Stats {

@@ -32,24 +32,26 @@ func needsPeer(k Kind) bool {
 
 func parseRaftWording(msg []byte, ev *Event) (kind Kind, self ID, bad string) {
 	c := newCursor(msg)
-	switch {
-	case c.peek("raft.node: "):
-		return parseRaftNode(c, ev)
-	case c.peek("newRaft "):
-		self = c.hex()
-		c.lit(" [peers: [")
-		c.until("], term: ")
-		ev.Term = c.uint()
-		c.until("lastindex: ")
-		ev.Index = c.uint()
-		c.lit(", lastterm: ")
-		ev.LogTerm = c.uint()
-		if !c.ok {
-			return KindNone, 0, "unexpected newRaft line"
+	if len(msg) > 0 && hexVal[msg[0]] > 15 { // none of these opens with a hex digit, as IDs do
+		switch {
+		case c.peek("raft.node: "):
+			return parseRaftNode(c, ev)
+		case c.peek("newRaft "):
+			self = c.hex()
+			c.lit(" [peers: [")
+			c.until("], term: ")
+			ev.Term = c.uint()
+			c.until("lastindex: ")
+			ev.Index = c.uint()
+			c.lit(", lastterm: ")
+			ev.LogTerm = c.uint()
+			if !c.ok {
+				return KindNone, 0, "unexpected newRaft line"
+			}
+			return NewRaft, self, ""
+		case c.peek("A tick missed to fire"):
+			return TickMissed, 0, ""
 		}
-		return NewRaft, self, ""
-	case c.peek("A tick missed to fire"):
-		return TickMissed, 0, ""
 	}
 	self = c.hex()
 	if !c.ok || !c.lit(" ") {
@@ -71,10 +73,17 @@ func parseRaftWording(msg []byte, ev *Event) (kind Kind, self ID, bad string) {
 	return parseRaftTail(c, ev, self)
 }
 
-// parseRaftTail reads what follows "<self> " in raft's wordings.
+// parseRaftTail reads what follows "<self> " in raft's wordings. It dispatches on the first
+// byte, then tries the wordings that open with it in turn.
 func parseRaftTail(c cursor, ev *Event, self ID) (kind Kind, _ ID, bad string) {
-	switch {
-	case c.peek("became "):
+	if len(c.b) == 0 {
+		return KindNone, 0, ""
+	}
+	switch c.b[0] {
+	case 'b':
+		if !c.peek("became ") {
+			break
+		}
 		switch {
 		case c.peek("follower at term "):
 			kind = BecameFollower
@@ -89,45 +98,66 @@ func parseRaftTail(c cursor, ev *Event, self ID) (kind Kind, _ ID, bad string) {
 		}
 		ev.Term = c.uint()
 		return done(c, kind, self, "bad term")
-	case c.peek("is starting a new election at term "):
-		ev.Term = c.uint()
-		return done(c, ElectionStart, self, "bad term")
-	case c.peek("stepped down to follower since quorum is not active"):
-		return CheckQuorumStepDown, self, ""
-	case c.peek("[logterm: "):
-		return parseLogtermLine(c, ev, self)
-	case c.peek("[term: "):
-		return parseTermColonLine(c, ev, self)
-	case c.peek("[term "):
-		return parseTermSpaceLine(c, ev, self)
-	case c.peek("received "):
-		return parseReceived(c, ev, self)
-	case c.peek("has received "):
-		return parseTally(c, ev, self)
-	case c.peek("[quorum:"), c.peek("[q:"):
-		c.uint()
-		c.lit("] has received ")
-		return parseTally(c, ev, self)
-	case c.peek("sent MsgTimeoutNow to "), c.peek("sends MsgTimeoutNow to "):
-		ev.Peer = c.hex()
-		return done(c, TimeoutNowSent, self, "bad peer")
-	case c.peek("no leader at term "):
-		ev.Term = c.uint()
-		return done(c, NoLeaderDrop, self, "bad term")
-	case c.peek("forgetting leader "):
-		ev.Peer = c.hex()
-		c.lit(" at term ")
-		ev.Term = c.uint()
-		return done(c, ForgetLeader, self, "bad forgetting leader line")
-	case c.peek("cannot campaign at term "):
-		ev.Term = c.uint()
-		return done(c, CannotCampaign, self, "bad term")
-	case c.peek("is unpromotable"):
-		return CannotCampaign, self, ""
-	case c.peek("A tick missed to fire"), c.peek("(leader "):
-		return TickMissed, self, ""
-	case c.peek("switched to configuration "):
-		return KindNone, self, ""
+	case 'i':
+		switch {
+		case c.peek("is starting a new election at term "):
+			ev.Term = c.uint()
+			return done(c, ElectionStart, self, "bad term")
+		case c.peek("is unpromotable"):
+			return CannotCampaign, self, ""
+		}
+	case 's':
+		switch {
+		case c.peek("stepped down to follower since quorum is not active"):
+			return CheckQuorumStepDown, self, ""
+		case c.peek("sent MsgTimeoutNow to "), c.peek("sends MsgTimeoutNow to "):
+			ev.Peer = c.hex()
+			return done(c, TimeoutNowSent, self, "bad peer")
+		case c.peek("switched to configuration "):
+			return KindNone, self, ""
+		}
+	case '[':
+		switch {
+		case c.peek("[logterm: "):
+			return parseLogtermLine(c, ev, self)
+		case c.peek("[term: "):
+			return parseTermColonLine(c, ev, self)
+		case c.peek("[term "):
+			return parseTermSpaceLine(c, ev, self)
+		case c.peek("[quorum:"), c.peek("[q:"):
+			c.uint()
+			c.lit("] has received ")
+			return parseTally(c, ev, self)
+		}
+	case 'r':
+		if c.peek("received ") {
+			return parseReceived(c, ev, self)
+		}
+	case 'h':
+		if c.peek("has received ") {
+			return parseTally(c, ev, self)
+		}
+	case 'n':
+		if c.peek("no leader at term ") {
+			ev.Term = c.uint()
+			return done(c, NoLeaderDrop, self, "bad term")
+		}
+	case 'f':
+		if c.peek("forgetting leader ") {
+			ev.Peer = c.hex()
+			c.lit(" at term ")
+			ev.Term = c.uint()
+			return done(c, ForgetLeader, self, "bad forgetting leader line")
+		}
+	case 'c':
+		if c.peek("cannot campaign at term ") {
+			ev.Term = c.uint()
+			return done(c, CannotCampaign, self, "bad term")
+		}
+	case 'A', '(':
+		if c.peek("A tick missed to fire") || c.peek("(leader ") {
+			return TickMissed, self, ""
+		}
 	}
 	return KindNone, 0, ""
 }

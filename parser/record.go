@@ -35,6 +35,11 @@ type record struct {
 	fields   []byte // zap: the JSON object holding the fields (the whole line for zap JSON)
 	fieldsAt int    // zap JSON: where the fields after msg start in fields
 	glued    int    // zap JSON: where a record glued after this one starts, 0 if none
+	// looked: raft and kind say what raftCandidate and zapKind said of msg (zap JSON's fast
+	// path looks before handleRecord would)
+	looked bool
+	raft   bool
+	kind   Kind
 }
 
 // status of parsing one payload.

@@ -60,7 +60,7 @@ func (r *Reader) parseLogrus(p []byte, rec *record) (status, string) {
 // holds when its head up to msg is whole; its fields are lost.
 func (r *Reader) parseCutZapJSON(p []byte, rec *record) (status, string) {
 	h, ok := zapLayout(p)
-	if !ok || !h.time(rec) {
+	if !ok || !h.time(rec, &r.recClock) {
 		return stMalformed, "JSON record cut inside its message (by a pager?)"
 	}
 	rec.format, rec.msg, rec.fields, rec.fieldsAt = recZapJSON, h.msg, p[:h.fieldsAt], h.fieldsAt

@@ -1,3 +1,7 @@
+// The sequential Reader: its scanning loop, line reading and the per-line path (envelope,
+// record, event, time) that chunk workers run too. They share the Reader's state and are read
+// together, hence one file over 450 lines.
+
 package parser
 
 import (
@@ -50,13 +54,16 @@ type Reader struct {
 	procDate  [3]int // the last record date a Procfile line carried
 	joined    []byte // a CRI line with its partial lines joined
 
-	rec   record
-	ev    Event
-	stats Stats
-	span  span // line times (see span.go)
-	guess span
-	order timeOrder
-	recs  [recFormats]int64
+	rec record
+	ev  Event
+	out *Event // where the next event goes, when not in ev (a chunk's slice, see chunk.parse)
+
+	envClock, recClock clockCache // the minutes of the last envelope and record stamps
+	stats              Stats
+	span               span // line times (see span.go)
+	guess              span
+	order              timeOrder
+	recs               [recFormats]int64
 
 	// chunk mode (see Read): lines come from chunk; the in-order pass
 	// numbers them and drops repeated shutdown lines.
@@ -122,14 +129,14 @@ func (r *Reader) Scan() bool {
 			}
 			kept = r.handle(line)
 		}
-		if kept && !r.chunked && !r.shut.keep(&r.ev) {
+		if kept && !r.chunked && !r.shut.keep(r.Event()) {
 			r.stats.Records++ // a repeated shutdown line
 			continue
 		}
 		if kept {
 			r.stats.Events++
-			if !r.chunked && !r.ev.Time.IsZero() {
-				r.order.step(r.ev.Time.UnixNano(), &r.stats)
+			if ev := r.Event(); !r.chunked && !ev.Time.IsZero() {
+				r.order.step(ev.Time.UnixNano(), &r.stats)
 			}
 			return true
 		}
@@ -137,7 +144,12 @@ func (r *Reader) Scan() bool {
 }
 
 // Event returns the current event, valid until the next Scan.
-func (r *Reader) Event() *Event { return &r.ev }
+func (r *Reader) Event() *Event {
+	if r.out != nil {
+		return r.out
+	}
+	return &r.ev
+}
 
 // Err returns the first I/O error, if any (not io.EOF).
 func (r *Reader) Err() error { return r.err }
@@ -312,7 +324,7 @@ func (r *Reader) malformed(why string) {
 	}
 }
 
-// handle reads one line and reports whether it produced an event in r.ev.
+// handle reads one line and reports whether it produced an event in r.Event().
 func (r *Reader) handle(line []byte) bool {
 	r.line++
 	r.stats.Lines++
@@ -332,7 +344,7 @@ func (r *Reader) handle(line []byte) bool {
 }
 
 // handleRecord reads the record in payload, a part of line inside the
-// envelope f, and reports whether it produced an event in r.ev. The event
+// envelope f, and reports whether it produced an event in r.Event(). The event
 // says what the line itself says: its member when the wording names it, a
 // name it announces, and the envelope's name of its stream; who wrote a
 // line that names no member is the analysis' to decide.
@@ -353,9 +365,9 @@ func (r *Reader) handleRecord(line []byte, f *framed, payload []byte) bool {
 	}
 	r.recs[rec.format]++
 
-	ev := &r.ev
+	ev := r.Event()
 	kind, self, bad := KindNone, ID(0), ""
-	if raftCandidate(rec.msg) {
+	if rec.looked && rec.raft || !rec.looked && raftCandidate(rec.msg) {
 		*ev = Event{}
 		kind, self, bad = parseRaft(rec.msg, ev)
 	}
@@ -364,7 +376,11 @@ func (r *Reader) handleRecord(line []byte, f *framed, payload []byte) bool {
 	if kind == KindNone && bad == "" {
 		switch rec.format {
 		case recZapJSON, recZapConsole, recShipper:
-			if k := zapKind(rec.msg); k != KindNone {
+			k := rec.kind
+			if !rec.looked {
+				k = zapKind(rec.msg)
+			}
+			if k != KindNone {
 				parseZapFields(k, rec.fields, rec.fieldsAt, &h)
 			}
 		case recGoLog, recText:

@@ -15,9 +15,15 @@ type stamp struct {
 	y, mo, d, h, mi, s, nsec int
 	off                      int  // zone offset in seconds
 	zoned                    bool // the text carried a zone
+	// based: base is the Unix seconds of y-mo-d h:mi:00 read as UTC (see clockCache)
+	based bool
+	base  int64
 }
 
 func (st *stamp) time(loc *time.Location) time.Time {
+	if st.based && st.zoned {
+		return time.Unix(st.base+int64(st.s)-int64(st.off), int64(st.nsec)).UTC()
+	}
 	if st.zoned {
 		loc = fixedZone(st.off)
 	}
@@ -38,12 +44,22 @@ func scanRFC3339(b []byte) (stamp, int, bool) {
 	if st.h, st.mi, st.s, ok = parseClock(b[11:]); !ok {
 		return st, 0, false
 	}
+	n, ok := scanFracZone(b, &st)
+	if !ok || !validDate(st.y, st.mo, st.d, st.h, st.mi, st.s) {
+		return st, 0, false
+	}
+	return st, n, true
+}
+
+// scanFracZone reads the "[.frac](Z|±hh:mm|±hhmm)" after an RFC 3339 stamp's seconds (at 19)
+// into st, and returns the stamp's length.
+func scanFracZone(b []byte, st *stamp) (int, bool) {
 	n := 19
 	var fn int
 	st.nsec, fn = parseFrac(b[n:])
 	n += fn
 	if n >= len(b) {
-		return st, 0, false
+		return 0, false
 	}
 	switch b[n] {
 	case 'Z':
@@ -51,18 +67,15 @@ func scanRFC3339(b []byte) (stamp, int, bool) {
 	case '+', '-':
 		off, on, ok := parseOffset(b[n:])
 		if !ok {
-			return st, 0, false
+			return 0, false
 		}
 		st.off = off
 		n += on
 	default:
-		return st, 0, false
+		return 0, false
 	}
 	st.zoned = true
-	if !validDate(st.y, st.mo, st.d, st.h, st.mi, st.s) {
-		return st, 0, false
-	}
-	return st, n, true
+	return n, true
 }
 
 // parseRFC3339 parses a leading RFC 3339 timestamp (see scanRFC3339).
@@ -332,20 +345,26 @@ func parseClock(b []byte) (h, mi, s int, ok bool) {
 	return h, mi, s, ok1 && ok2 && ok3
 }
 
-// parseFrac parses an optional ".ddd" fraction into nanoseconds.
+// parseFrac parses an optional ".ddd" fraction into nanoseconds (digits past the ninth are
+// read and dropped).
 func parseFrac(b []byte) (nsec, n int) {
 	if len(b) < 2 || b[0] != '.' || !isDigit(b[1]) {
 		return 0, 0
 	}
 	n = 1
-	scale := 100000000
+	for n < len(b) && n <= 9 && isDigit(b[n]) {
+		nsec = nsec*10 + int(b[n]-'0')
+		n++
+	}
+	nsec *= fracScale[n-1]
 	for n < len(b) && isDigit(b[n]) {
-		nsec += int(b[n]-'0') * scale
-		scale /= 10
 		n++
 	}
 	return nsec, n
 }
+
+// fracScale[k] turns k digits of a fraction into nanoseconds.
+var fracScale = [10]int{0, 1e8, 1e7, 1e6, 1e5, 1e4, 1e3, 1e2, 10, 1}
 
 // parseOffset parses "+hh:mm", "+hhmm" or "+hh".
 func parseOffset(b []byte) (off, n int, ok bool) {

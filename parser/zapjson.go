@@ -25,14 +25,19 @@ func (r *Reader) parseZapJSON(p []byte, rec *record) (status, string) {
 	// this order, and most lines are not events. Find msg by that layout,
 	// and read the rest only when the line may be an event.
 	if h, ok := zapLayout(p); ok {
-		if !raftCandidate(h.msg) && zapKind(h.msg) == KindNone {
+		rec.looked, rec.raft = true, raftCandidate(h.msg)
+		if !rec.raft {
+			rec.kind = zapKind(h.msg)
+		}
+		if !rec.raft && rec.kind == KindNone {
 			rec.format, rec.msg, rec.fields = recZapJSON, h.msg, p
 			return stOK, ""
 		}
-		if h.time(rec) {
+		if h.time(rec, &r.recClock) {
 			rec.format, rec.msg, rec.fields, rec.fieldsAt = recZapJSON, h.msg, p, h.fieldsAt
 			return stOK, ""
 		}
+		rec.looked = false // the generic walk below may find another msg
 	}
 	it := newJSONIter(p)
 	var haveMsg, haveLevel bool
@@ -93,66 +98,112 @@ type zapHeader struct {
 
 // zapLayout locates the keys zap writes first, in its own order:
 // {"level":"info","ts":"2026-11-23T21:07:10.243997Z"[,"logger":"raft"],"caller":"x.go:1","msg":"..."
-// with IndexByte over short spans. Anything else (another order, escapes in
-// msg) is left to the generic walk.
+// Each key is compared where the one before it ended, and its value's end found with
+// IndexByte over a short span; `","ts":"` and `,"logger":"raft","caller":"` are compared at
+// once where zap writes them. Anything else (another order, escapes in msg) is left to the
+// generic walk.
 func zapLayout(p []byte) (zapHeader, bool) {
 	var h zapHeader
-	i := 0
-	str := func(key string) ([]byte, bool) {
-		if !bytes.HasPrefix(p[i:], []byte(key)) {
-			return nil, false
-		}
-		i += len(key)
-		e := bytes.IndexByte(p[i:], '"')
-		if e < 0 {
-			return nil, false
-		}
-		v := p[i : i+e]
-		i += e + 1
-		return v, true
-	}
-	var ok bool
-	if h.level, ok = str(`{"level":"`); !ok {
+	const levelKey, tsKey = `{"level":"`, `,"ts":"`
+	if !hasAt(p, 0, levelKey) {
 		return h, false
 	}
-	if bytes.HasPrefix(p[i:], []byte(`,"ts":"`)) {
-		h.ts, _ = str(`,"ts":"`)
-		h.tsString = true
-	} else if bytes.HasPrefix(p[i:], []byte(`,"ts":`)) {
+	i := len(levelKey)
+	// the level's closing quote and the ts key, at once for the levels of 4 and 5 letters
+	e := -1
+	switch {
+	case hasAt(p, i+4, `"`+tsKey) && noQuote(p[i:i+4]):
+		e = i + 4
+	case hasAt(p, i+5, `"`+tsKey) && noQuote(p[i:i+5]):
+		e = i + 5
+	default:
+		if e = bytes.IndexByte(p[i:], '"'); e < 0 {
+			return h, false
+		}
+		e += i
+	}
+	h.level, i = p[len(levelKey):e], e+1
+	switch {
+	case hasAt(p, i, tsKey):
+		i += len(tsKey)
+		e := bytes.IndexByte(p[i:], '"')
+		if e < 0 {
+			return h, false
+		}
+		h.ts, h.tsString, i = p[i:i+e], true, i+e+1
+	case hasAt(p, i, `,"ts":`):
 		i += len(`,"ts":`)
 		e := bytes.IndexByte(p[i:], ',')
 		if e < 0 {
 			return h, false
 		}
 		h.ts, i = p[i:i+e], i+e
-	} else {
+	default:
 		return h, false
 	}
-	if bytes.HasPrefix(p[i:], []byte(`,"logger":"`)) {
-		if _, ok = str(`,"logger":"`); !ok {
+	var ok bool
+	switch {
+	case hasAt(p, i, `,"logger":"raft","caller":"`):
+		i += len(`,"logger":"raft","caller":"`)
+		if i, ok = skipString(p, i); !ok {
 			return h, false
 		}
-	}
-	if bytes.HasPrefix(p[i:], []byte(`,"caller":"`)) {
-		if _, ok = str(`,"caller":"`); !ok {
-			return h, false
+	default:
+		if hasAt(p, i, `,"logger":"`) {
+			if i, ok = skipString(p, i+len(`,"logger":"`)); !ok {
+				return h, false
+			}
+		}
+		if hasAt(p, i, `,"caller":"`) {
+			if i, ok = skipString(p, i+len(`,"caller":"`)); !ok {
+				return h, false
+			}
 		}
 	}
-	if h.msg, ok = str(`,"msg":"`); !ok || bytes.IndexByte(h.msg, '\\') >= 0 {
+	if !hasAt(p, i, `,"msg":"`) {
 		return h, false
 	}
-	h.fieldsAt = i
+	i += len(`,"msg":"`)
+	e = bytes.IndexByte(p[i:], '"')
+	if e < 0 || bytes.IndexByte(p[i:i+e], '\\') >= 0 {
+		return h, false
+	}
+	h.msg, h.fieldsAt = p[i:i+e], i+e+1
 	return h, true
 }
 
-// time decodes the header's level and ts into rec.
-func (h *zapHeader) time(rec *record) bool {
+// hasAt reports whether p holds s at i.
+func hasAt(p []byte, i int, s string) bool {
+	return i+len(s) <= len(p) && string(p[i:i+len(s)]) == s
+}
+
+// noQuote reports whether b holds no '"'.
+func noQuote(b []byte) bool {
+	for _, c := range b {
+		if c == '"' {
+			return false
+		}
+	}
+	return true
+}
+
+// skipString returns the index after the closing quote of the string whose text starts at i.
+func skipString(p []byte, i int) (int, bool) {
+	e := bytes.IndexByte(p[i:], '"')
+	if e < 0 {
+		return i, false
+	}
+	return i + e + 1, true
+}
+
+// time decodes the header's level and ts into rec; c is the input's cache of record minutes.
+func (h *zapHeader) time(rec *record, c *clockCache) bool {
 	level := parseLevelWord(h.level)
 	if level == LevelUnknown {
 		return false
 	}
 	if h.tsString {
-		st, n, ok := scanRFC3339(h.ts)
+		st, n, ok := c.scan(h.ts)
 		if !ok || n != len(h.ts) {
 			return false
 		}

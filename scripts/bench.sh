@@ -9,7 +9,10 @@
 # --timestamps`, and etcd 3.4 capnslog, 1 GiB each, of a 5-member cluster; 100 MB of zap JSON;
 # and one long election storm (genlogs --format storm: the real 3.5.35 quorum loss with pre-vote
 # off, its survivor's campaign repeated to the size, terms into the hundreds of thousands) behind
-# compose --timestamps, at 64 MiB, 256 MiB and 1 GiB, each beside grep on the same file.
+# compose --timestamps, at 64 MiB, 256 MiB and 1 GiB, each beside grep on the same file; and the
+# same quorum loss replayed whole (genlogs --format storm-run: every member's lines from the fault
+# to the recovery, again and again, terms rising; about 43 % of the lines are events, as in the
+# issue's storm), at 256 MiB and 1 GiB.
 # Each timed command runs RUNS times (default 3), round-robin so that a noisy neighbour hurts every
 # command alike, and the best time is kept; peak RSS is the largest of the runs. The files are
 # read once before timing: every figure is with the input in the page cache.
@@ -17,7 +20,8 @@
 # Environment: RUNS (3), SIZE (1GiB), SMALL (100MB), JQ_INPUT (full: jq reads the GiB, about 10 s
 # a run; small: the 100 MB file, its rate standing for the GiB's), ETCDPM_CHROMIUM (the browser;
 # default Debian's chromium when installed, else the page-load rows are skipped), STORM_SIZES
-# ("64MiB 256MiB $SIZE": the storms, the last one's report is opened), ONLY (storm: only the storm
+# ("64MiB 256MiB $SIZE": the storms, the last one's report is opened), STORM_RUN_SIZES ("256MiB
+# $SIZE": the replayed runs), ONLY (storm: only the storm
 # rows, and etcdpm on the compose file of the storm's size for their ratio), BENCH_DIR (.cache/bench:
 # where the binaries, inputs and results go).
 # --profile also writes CPU profiles of etcdpm's parser and analysis on each GiB and storm, in-process
@@ -31,6 +35,7 @@ SIZE="${SIZE:-1GiB}"
 SMALL="${SMALL:-100MB}"
 JQ_INPUT="${JQ_INPUT:-full}"
 read -ra storm_sizes <<<"${STORM_SIZES:-64MiB 256MiB $SIZE}"
+read -ra run_sizes <<<"${STORM_RUN_SIZES:-256MiB $SIZE}"
 ONLY="${ONLY:-}"
 case "$ONLY" in "" | storm) ;; *)
 	echo "bench: ONLY=$ONLY: want storm or nothing" >&2
@@ -71,7 +76,7 @@ key="$(cat $(ls tools/genlogs/*.go | grep -v _test.go) tools/genlogs/testdata/*/
 	testdata/shared/etcd-3.4.45/*/* | sha256sum | cut -c1-16)"
 generate() { # format size file: 5 members, or the storm's 3 (its real run's)
 	local members=5
-	[[ "$1" == storm ]] && members=3
+	[[ "$1" == storm* ]] && members=3
 	if [[ -f "$3" && -f "$3.key" && "$(cat "$3.key")" == "$key $1 $2" ]]; then
 		return
 	fi
@@ -91,7 +96,12 @@ for s in "${storm_sizes[@]}"; do
 	generate storm "$s" "$dir/storm-$s.log"
 done
 generate compose "$SIZE" "$compose"
-inputs=("${storm_files[@]}" "$compose")
+run_files=()
+for s in "${run_sizes[@]}"; do
+	run_files+=("$dir/storm-run-$s.log")
+	generate storm-run "$s" "$dir/storm-run-$s.log"
+done
+inputs=("${storm_files[@]}" "${run_files[@]}" "$compose")
 if [[ -z "$ONLY" ]]; then
 	generate zap-json "$SIZE" "$zap"
 	generate capnslog "$SIZE" "$capnslog"
@@ -129,6 +139,10 @@ fi
 for i in "${!storm_sizes[@]}"; do
 	add "etcdpm_storm$i" "$dir/etcdpm" analyze --format json "${storm_files[$i]}"
 	add "grep_storm$i" grep -c -F '"logger":"raft"' "${storm_files[$i]}"
+done
+for i in "${!run_sizes[@]}"; do
+	add "etcdpm_run$i" "$dir/etcdpm" analyze --format json "${run_files[$i]}"
+	add "grep_run$i" grep -c -F '"logger":"raft"' "${run_files[$i]}"
 done
 storm_html="$dir/report-storm-$storm_last.html"
 add etcdpm_storm_html "$dir/etcdpm" analyze "$dir/storm-$storm_last.log" -o "$storm_html"
@@ -255,25 +269,43 @@ traffic_rows() {
 # storm_rows: each storm beside grep on it, then the issue's ratios.
 storm_rows() {
 	local i f bytes t g x m rss_min=0 rss_max=0 rss_list=""
-	for i in "${!storm_sizes[@]}"; do
-		f="${storm_files[$i]}"
-		bytes=$(size_of "$f")
-		t=${best[etcdpm_storm$i]}
-		g=${best[grep_storm$i]}
-		x=$(ratio "$t" "$g")
-		m=$(rss_mb "${rss[etcdpm_storm$i]}")
-		echo "| etcdpm analyze --format json | storm, $(mb "$bytes") MB | $t s | $(rate "$bytes" "$t") MB/s | $m MB | ≤ 2 × grep's time: **$x ×** | $(yes_no "$(awk -v x="$x" 'BEGIN { print (x <= 2) }')") |"
-		echo "| grep -c -F '\"logger\":\"raft\"' | storm, $(mb "$bytes") MB | $g s | $(rate "$bytes" "$g") MB/s | $(rss_mb "${rss[grep_storm$i]}") MB | (the reference) | |"
-		((rss_min == 0 || m < rss_min)) && rss_min=$m
-		((m > rss_max)) && rss_max=$m
-		rss_list+="${rss_list:+, }$m MB at $(mb "$bytes") MB"
-	done
-	local last=$((${#storm_sizes[@]} - 1)) cb t_c x_c flat
+	# each_storm kind name files...: the rows of one kind of storm ($name$i in best and rss)
+	each_storm() {
+		local kind=$1 key=$2
+		shift 2
+		i=0
+		for f in "$@"; do
+			bytes=$(size_of "$f")
+			t=${best[etcdpm_$key$i]}
+			g=${best[grep_$key$i]}
+			x=$(ratio "$t" "$g")
+			m=$(rss_mb "${rss[etcdpm_$key$i]}")
+			echo "| etcdpm analyze --format json | $kind, $(mb "$bytes") MB | $t s | $(rate "$bytes" "$t") MB/s | $m MB | ≤ 2 × grep's time: **$x ×** | $(yes_no "$(awk -v x="$x" 'BEGIN { print (x <= 2) }')") |"
+			echo "| grep -c -F '\"logger\":\"raft\"' | $kind, $(mb "$bytes") MB | $g s | $(rate "$bytes" "$g") MB/s | $(rss_mb "${rss[grep_$key$i]}") MB | (the reference) | |"
+			((rss_min == 0 || m < rss_min)) && rss_min=$m
+			((m > rss_max)) && rss_max=$m
+			rss_list+="${rss_list:+, }$m MB at $(mb "$bytes") MB"
+			i=$((i + 1))
+		done
+	}
+	each_storm storm storm "${storm_files[@]}"
+	each_storm "storm-run" run "${run_files[@]}"
+	local cb t_c flat
 	cb=$(size_of "$compose")
-	t=${best[etcdpm_storm$last]}
 	t_c=${best[etcdpm_compose]}
-	x_c=$(ratio "$t" "$t_c")
-	echo "| etcdpm analyze --format json | compose --timestamps (traffic), $(mb "$cb") MB | $t_c s | $(rate "$cb" "$t_c") MB/s | $(rss_mb "${rss[etcdpm_compose]}") MB | storm of $(mb "$(size_of "${storm_files[$last]}")") MB ≤ 1.5 × this: **$x_c ×** | $(yes_no "$(awk -v x="$x_c" 'BEGIN { print (x <= 1.5) }')") |"
+	# vs_traffic kind time file: the storm of the traffic file's size against it
+	vs_traffic() {
+		local x_c
+		x_c=$(ratio "$2" "$t_c")
+		echo "| | | | | | $1 of $(mb "$(size_of "$3")") MB ≤ 1.5 × the traffic file's time: **$x_c ×** | $(yes_no "$(awk -v x="$x_c" 'BEGIN { print (x <= 1.5) }')") |"
+	}
+	echo "| etcdpm analyze --format json | compose --timestamps (traffic), $(mb "$cb") MB | $t_c s | $(rate "$cb" "$t_c") MB/s | $(rss_mb "${rss[etcdpm_compose]}") MB | (the storms' reference) | |"
+	local last=$((${#storm_sizes[@]} - 1))
+	vs_traffic storm "${best[etcdpm_storm$last]}" "${storm_files[$last]}"
+	if ((${#run_sizes[@]})); then
+		local run_last=$((${#run_sizes[@]} - 1))
+		vs_traffic storm-run "${best[etcdpm_run$run_last]}" "${run_files[$run_last]}"
+	fi
 	flat=$(awk -v a="$rss_max" -v b="$rss_min" 'BEGIN { printf "%.2f", a / b }')
 	echo "| peak RSS on the storms | $rss_list | | | | ≤ 150 MB, largest ≤ 1.2 × smallest: **$flat ×** | $(yes_no "$(awk -v x="$flat" -v m="$rss_max" 'BEGIN { print (x <= 1.2 && m <= 150) }')") |"
 	html_row etcdpm_storm_html "$storm_html" "${storm_files[$last]}" "storm, $(mb "$(size_of "${storm_files[$last]}")") MB"
@@ -301,15 +333,15 @@ storm_rows() {
 	echo
 	echo "etcdpm: $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- cmd parser analysis report 2>/dev/null || echo ' with uncommitted changes in cmd, parser, analysis or report')."
 	echo "Machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo); $(go version | cut -d' ' -f3); load average $load_before before, $load_after after."
-	echo "Inputs: \`$dir/genlogs --format zap-json|compose|capnslog --size $SIZE --members 5 --seed 1\`, and \`--size $SMALL\`; \`$dir/genlogs --format storm --size ${storm_sizes[*]} --members 3 --seed 1\` (one file a size); generator key $key."
+	echo "Inputs: \`$dir/genlogs --format zap-json|compose|capnslog --size $SIZE --members 5 --seed 1\`, and \`--size $SMALL\`; \`$dir/genlogs --format storm --size ${storm_sizes[*]} --members 3 --seed 1\` and \`--format storm-run --size ${run_sizes[*]}\` (one file a size); generator key $key."
 } | tee "$dir/results.md"
 
 if $profile; then
 	# The same path as `etcdpm analyze --format json FILE`, in-process (cmd/etcdpm has no
 	# -cpuprofile flag): tools/genlogs' BenchmarkAnalyzeFile on each generated GiB and storm
 	# (with ONLY=storm, the storms only).
-	profiled=("${storm_files[@]}")
-	[[ -z "$ONLY" ]] && profiled=("$zap" "$compose" "$capnslog" "${storm_files[@]}")
+	profiled=("${storm_files[@]}" "${run_files[@]}")
+	[[ -z "$ONLY" ]] && profiled=("$zap" "$compose" "$capnslog" "${storm_files[@]}" "${run_files[@]}")
 	for f in "${profiled[@]}"; do
 		name="$(basename "$f" .log)"
 		log "profiling etcdpm's parser and analysis on $f"

@@ -265,10 +265,11 @@ func analyzeFile(b *testing.B, path string) {
 	}
 }
 
-// TestStorm checks the storm format: compose --timestamps over zap JSON that parses with no
-// malformed line, about the size asked, every member's terms only rising, one campaign loop into
-// thousands of terms, and its recovery (a leader at the loop's last term); the same bytes for the same
-// size.
+// TestStorm checks the storm formats: compose --timestamps over zap JSON that parses with no
+// malformed line, about the size asked, every member's terms only rising, and the same bytes for
+// the same size. storm: one campaign loop into thousands of terms, and its recovery (a leader at
+// the loop's last term); storm-run: the quorum loss replayed whole, a leader after each loop, terms
+// into the thousands, 40 to 60 % of the lines events.
 func TestStorm(t *testing.T) {
 	const size = 8 << 20
 	root, err := moduleRoot()
@@ -279,23 +280,54 @@ func TestStorm(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var buf, again bytes.Buffer
-	st, err := generateStorm(&buf, e, size, 3, 1, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
+	for _, tc := range []struct {
+		name string
+		gen  func(io.Writer, *episode, int64, int, uint64, string) (stats, error)
+	}{{"storm", generateStorm}, {"storm-run", generateStormRun}} {
+		t.Run(tc.name, func(t *testing.T) {
+			var buf, again bytes.Buffer
+			st, err := tc.gen(&buf, e, size, 3, 1, t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := tc.gen(&again, e, size, 3, 1, t.TempDir()); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(buf.Bytes(), again.Bytes()) {
+				t.Error("two storms of the same size differ")
+			}
+			if n := buf.Len(); n < size*97/100 || n > size+4096 || int64(n) != st.bytes {
+				t.Errorf("%d bytes (stats say %d), want about %d", n, st.bytes, size)
+			}
+			ps, longest, leaders, leaderTerm := readStorm(t, buf.Bytes())
+			share := float64(ps.Events) / float64(ps.Lines)
+			switch tc.name {
+			case "storm":
+				if longest < 5000 || longest < st.stormCampaigns || longest > st.stormCampaigns+10 {
+					t.Errorf("longest campaign loop %d, stats say %d repeated: want one loop of 5000+", longest, st.stormCampaigns)
+				}
+				if leaderTerm < uint64(st.term) || st.term < 5000 {
+					t.Errorf("last leader at term %d, terms up to %d: want a recovery at the storm's last term, 5000+", leaderTerm, st.term)
+				}
+			case "storm-run":
+				if leaders < st.storms-1 || st.storms < 50 || st.term < 300 || longest > 20 {
+					t.Errorf("%d leaders elected, %d replays, terms up to %d, %d campaigns in a row: want a leader after each of 50+ replays, terms 300+", leaders, st.storms, st.term, longest)
+				}
+				if share < 0.4 || share > 0.6 {
+					t.Errorf("%.0f%% of the lines are events, want 40 to 60%%", 100*share)
+				}
+			}
+			t.Logf("%d lines, %d events (%.0f%%), %d campaigns in a row, %d leaders, terms up to %d", ps.Lines, ps.Events, 100*share, longest, leaders, st.term)
+		})
 	}
-	if _, err := generateStorm(&again, e, size, 3, 1, t.TempDir()); err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(buf.Bytes(), again.Bytes()) {
-		t.Error("two storms of the same size differ")
-	}
-	if n := buf.Len(); n < size*97/100 || n > size+4096 || int64(n) != st.bytes {
-		t.Errorf("%d bytes (stats say %d), want about %d", n, st.bytes, size)
-	}
+}
+
+// readStorm parses a storm, checking that it parses with no malformed line into 3 members whose
+// terms never fall; it returns the parse's stats, the longest run of campaigns with no leader,
+// the leaders elected and the last one's term.
+func readStorm(t *testing.T, data []byte) (ps parser.Stats, longest, leaders int, leaderTerm uint64) {
 	term := map[parser.ID]uint64{}
-	campaigns, longest := 0, 0
-	var leaderTerm uint64
+	campaigns := 0
 	add := func(ev *parser.Event) {
 		if ev.Term == 0 { // a server hint, with no term
 			return
@@ -310,15 +342,16 @@ func TestStorm(t *testing.T) {
 			longest = max(longest, campaigns)
 		case parser.BecameLeader:
 			campaigns = 0
+			leaders++
 			leaderTerm = ev.Term
 		}
 	}
-	src := parser.Source{R: bytes.NewReader(buf.Bytes()), Opts: parser.Options{Name: "storm"}}
+	src := parser.Source{R: bytes.NewReader(data), Opts: parser.Options{Name: "storm"}}
 	stats, err := parser.Read(context.Background(), []parser.Source{src}, runtime.GOMAXPROCS(0), add)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ps := stats[0]
+	ps = stats[0]
 	if ps.Layout != "compose-v2+zap-json" {
 		t.Errorf("layout %q, want compose-v2+zap-json", ps.Layout)
 	}
@@ -328,11 +361,5 @@ func TestStorm(t *testing.T) {
 	if len(term) != 3 {
 		t.Errorf("%d members, want 3", len(term))
 	}
-	if longest < 5000 || longest < st.stormCampaigns || longest > st.stormCampaigns+10 {
-		t.Errorf("longest campaign loop %d, stats say %d repeated: want one loop of 5000+", longest, st.stormCampaigns)
-	}
-	if leaderTerm < uint64(st.term) || st.term < 5000 {
-		t.Errorf("last leader at term %d, terms up to %d: want a recovery at the storm's last term, 5000+", leaderTerm, st.term)
-	}
-	t.Logf("%d lines, %d events (%.0f%%), %d campaigns in a row, terms up to %d", ps.Lines, ps.Events, 100*float64(ps.Events)/float64(ps.Lines), longest, st.term)
+	return ps, longest, leaders, leaderTerm
 }

@@ -35,7 +35,7 @@ func main() {
 func run(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("genlogs", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	formatName := fs.String("format", "zap-json", "zap-json (etcd 3.5+), compose (zap JSON behind docker compose logs --timestamps), capnslog (etcd 3.4) or storm (one election storm, behind compose --timestamps)")
+	formatName := fs.String("format", "zap-json", "zap-json (etcd 3.5+), compose (zap JSON behind docker compose logs --timestamps), capnslog (etcd 3.4) storm (one election storm, behind compose --timestamps: one campaign repeated) or storm-run (the same, its whole quorum loss repeated)")
 	sizeText := fs.String("size", "1GiB", "bytes to write: 1GiB, 100MB, 64MiB, 5000000, ...")
 	members := fs.Int("members", 5, "cluster members (3 to 9; storm: default 3, the real run's)")
 	seed := fs.Uint64("seed", 1, "random seed: the same seed gives the same output")
@@ -56,7 +56,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		format = outCompose
 	case "capnslog":
 		format = outCapnslog
-	case "storm":
+	case "storm", "storm-run":
 		format = outStorm
 		set := map[string]bool{}
 		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
@@ -67,7 +67,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 			*version = "3.5.35"
 		}
 	default:
-		return fmt.Errorf("--format %q: want zap-json, compose, capnslog or storm", *formatName)
+		return fmt.Errorf("--format %q: want zap-json, compose, capnslog, storm or storm-run", *formatName)
 	}
 	size, err := parseSize(*sizeText)
 	if err != nil {
@@ -102,7 +102,11 @@ func run(args []string, stdout, stderr io.Writer) error {
 	start := time.Now()
 	var st stats
 	if storm != nil {
-		st, err = generateStorm(w, storm, size, *members, *seed, tmpDirFor(*out))
+		gen := generateStorm
+		if *formatName == "storm-run" {
+			gen = generateStormRun
+		}
+		st, err = gen(w, storm, size, *members, *seed, tmpDirFor(*out))
 	} else {
 		st, err = generate(w, tpl, format, size, *members, *seed, tmpDirFor(*out))
 	}
@@ -113,6 +117,11 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	if err != nil {
 		return err
+	}
+	if storm != nil && *formatName == "storm-run" {
+		fmt.Fprintf(stderr, "genlogs: %s: %d bytes, %d lines, the quorum loss replayed %d times, terms up to %d, %s of logs, in %.1fs\n",
+			*out, st.bytes, st.lines, st.storms, st.term, time.Duration(st.span)*time.Microsecond, time.Since(start).Seconds())
+		return nil
 	}
 	if storm != nil {
 		fmt.Fprintf(stderr, "genlogs: %s: %d bytes, %d lines, one storm of %d repeated campaigns, terms up to %d, %s of logs, in %.1fs\n",

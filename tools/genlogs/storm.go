@@ -13,6 +13,12 @@ import (
 // term, and its recovery last. Terms rise from 40 into the hundreds of thousands on a few
 // hundred MB; per member, terms never fall. The lines are behind `docker compose logs
 // --timestamps`, as the compose format's.
+//
+// The storm-run format (--format storm-run) repeats the same quorum loss whole instead: every
+// member's lines from the fault to the recovery (stops, the survivor's campaigns, restarts,
+// stream churn, the new leader), again and again, each time after the last and from the term
+// the last one reached, as a storm whose members keep coming and going: about half its lines
+// are election events.
 
 // loadStorm reads the quorum loss of etcd version that a storm repeats.
 func loadStorm(root, version string) (*episode, error) {
@@ -46,6 +52,23 @@ func generateStorm(w io.Writer, e *episode, size int64, members int, seed uint64
 	})
 	err = cnt.sink.close()
 	st := stats{bytes: cnt.size(), lines: cnt.lines, storms: 1, stormCampaigns: campaigns, term: g.term, span: g.now - start}
+	return st, err
+}
+
+// generateStormRun writes size bytes of e replayed whole, again and again, to w: the last
+// replay stops where the file is full.
+func generateStormRun(w io.Writer, e *episode, size int64, members int, seed uint64, tmpDir string) (stats, error) {
+	g, cnt, err := newGen(w, outStorm, size, members, seed, tmpDir)
+	if err != nil {
+		return stats{}, err
+	}
+	start := g.now
+	runs := 0
+	for ; !g.full; runs++ {
+		g.playEpisode(e, 0)
+	}
+	err = cnt.sink.close()
+	st := stats{bytes: cnt.size(), lines: cnt.lines, storms: runs, term: g.term, span: g.now - start}
 	return st, err
 }
 

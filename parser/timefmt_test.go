@@ -1,0 +1,58 @@
+package parser
+
+import (
+	"testing"
+	"time"
+)
+
+// parseFrac reads any number of digits, 8 at once when it can, and keeps 9.
+func TestParseFrac(t *testing.T) {
+	for _, c := range []struct {
+		in      string
+		nsec, n int
+	}{
+		{".123456789Z", 123456789, 10},
+		{".000000001 ", 1, 10},
+		{".12345678", 123456780, 9},
+		{".1234567a9", 123456700, 8},
+		{".1Z", 100000000, 2},
+		{".651504Z", 651504000, 7},
+		{".1234567890123Z", 123456789, 14},
+		{".Z", 0, 0},
+		{"Z", 0, 0},
+		{".\xb1\xb2345678", 0, 0},
+	} {
+		if nsec, n := parseFrac([]byte(c.in)); nsec != c.nsec || n != c.n {
+			t.Errorf("parseFrac(%q) = %d, %d; want %d, %d", c.in, nsec, n, c.nsec, c.n)
+		}
+	}
+}
+
+// A clock cache gives the stamps and times scanRFC3339 and time.Date give, for a stamp of
+// the cached minute or not.
+func TestClockCache(t *testing.T) {
+	var c clockCache
+	for _, s := range []string{
+		"2026-11-23T21:05:15.651504000Z x", "2026-11-23T21:05:16.1Z", "2026-11-23T21:05:60.5Z",
+		"2026-11-23T21:05:61.5Z", "2026-11-23T21:05:1x.5Z", "2026-11-23T21:05:17+02:00",
+		"2026-11-23T21:05:17", "2026-11-23T21:06:00.000001Z", "2026-11-23T21:05:17.123Z",
+		"2026-13-23T21:05:17.123Z", "2026-11-23T21:05:17.123Z",
+	} {
+		want, wn, wok := scanRFC3339([]byte(s))
+		got, n, ok := c.scan([]byte(s))
+		if ok != wok || n != wn {
+			t.Errorf("%q: %d, %v; want %d, %v", s, n, ok, wn, wok)
+			continue
+		}
+		if !ok {
+			continue
+		}
+		if !got.based {
+			t.Errorf("%q: no minute base", s)
+		}
+		gt, wt := got.time(time.UTC), want.time(time.UTC)
+		if gt != wt {
+			t.Errorf("%q: %v, want %v", s, gt, wt)
+		}
+	}
+}
