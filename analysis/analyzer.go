@@ -158,9 +158,11 @@ func (a *Analyzer) Add(ev *parser.Event) {
 		switch ev.Kind {
 		case parser.VoteRefused:
 			a.suspectRefused(m, ev, t)
+			a.rivalPreVote(m, ev)
 		case parser.VoteIgnoredLease:
 			m.leaseBy, m.leaseAt = ev.Peer, t
 			a.leaseIgnored(ev, t)
+			a.rivalPreVote(m, ev)
 		}
 	case parser.HigherTermMessage:
 		a.higherTerm(m, ev, t)
