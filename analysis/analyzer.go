@@ -171,6 +171,9 @@ func (a *Analyzer) Add(ev *parser.Event) {
 		a.staleLeader(m, ev, t)
 	case parser.VoteTally, parser.NoLeaderDrop, parser.CannotCampaign:
 		m.bumpTerm(ev.Term, t, a.opts.MaxSeriesPoints)
+		if ev.Kind == parser.VoteTally {
+			a.tally(m, ev, t)
+		}
 	case parser.CheckQuorumStepDown:
 		a.checkQuorumStepDown(m, ev, t)
 	case parser.TimeoutNowReceived:

@@ -255,6 +255,7 @@ func (a *Analyzer) higherTerm(m *member, ev *parser.Event, t time.Time) {
 	if ev.Msg == parser.MsgVote || ev.Msg == parser.MsgPreVote {
 		a.respondedTo(ev.Peer, m)
 		a.asked(ev.Peer, ev.PeerTerm, ev, t)
+		a.sharedTerms(m, ev)
 	}
 	if ev.Peer != 0 {
 		a.drag(m, ev, t)

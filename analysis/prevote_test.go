@@ -44,3 +44,24 @@ func TestPreVoteRivals(t *testing.T) {
 		}
 	}
 }
+
+// 031 (etcd#17455, all 9 lines): bf19's request at term 7 over log term 2
+// does not imply 4 campaigns of its own, since both voters were at term 6
+// themselves (lines 2 and 5); its tally, 2 votes of 3 members (line 9), won
+// the election though the excerpt stops before "became leader"; and a
+// leader elected over a log whose last entries are of term 2 replaced that
+// term's leader, whom the lines do not name: a leader change.
+func TestTallyWinAfterUnseenLeader(t *testing.T) {
+	r := public(t, "031")
+	if r.Diagnosis.Verdict != LeaderChange {
+		t.Fatalf("verdict %s, want %s:\n%s", r.Diagnosis.Verdict, LeaderChange, dump(r))
+	}
+	if len(r.Leaders) != 1 || r.Leaders[0].Member != mustID(t, "bf19ae4419db00dc") || r.Leaders[0].Term != 7 {
+		t.Errorf("leaders %+v, want bf19ae4419db00dc at 7", r.Leaders)
+	}
+	for _, f := range r.Findings {
+		if f.Kind == CandidacyLoop {
+			t.Errorf("candidacy loop: %s", f.Summary)
+		}
+	}
+}
