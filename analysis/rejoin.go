@@ -98,6 +98,9 @@ func (a *Analyzer) followerRejoin(m *member, ev *parser.Event, t time.Time) {
 		leader = a.index(m.lostID)
 	case m.leaseBy == ev.Peer && t.Sub(m.leaseAt) <= 2*rejoinWindow:
 		// its lease held: it had a leader, not yet named
+	case m.lead == 0 && m.lostAt.IsZero() && m.leadTerm == 0:
+		// its lines have named no leader yet: a "lost leader" line within
+		// rejoinWindow names the one it had (see suspectLost)
 	default:
 		return
 	}
@@ -122,7 +125,12 @@ func (a *Analyzer) suspectLost(m *member, id parser.ID, t time.Time) {
 	if !s.active || id == 0 {
 		return
 	}
-	if ix := a.index(id); s.leader < 0 || s.leader == ix {
+	ix := a.index(id)
+	if ix == s.by {
+		s.active = false // it lost the candidate itself: no leader of another deposed
+		return
+	}
+	if s.leader < 0 || s.leader == ix {
 		s.leader, s.lost = ix, true
 		a.confirmSuspect(m, t)
 	}
