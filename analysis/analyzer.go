@@ -161,6 +161,7 @@ func (a *Analyzer) Add(ev *parser.Event) {
 			a.rivalPreVote(m, ev)
 		case parser.VoteIgnoredLease:
 			m.leaseBy, m.leaseAt = ev.Peer, t
+			m.leaseBehind = ev.PeerIndex > 0 && (ev.PeerLogTerm < ev.LogTerm || ev.PeerLogTerm == ev.LogTerm && ev.PeerIndex < ev.Index)
 			a.leaseIgnored(ev, t)
 			a.rivalPreVote(m, ev)
 		}

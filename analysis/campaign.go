@@ -176,6 +176,7 @@ const maxStreaks = 10000
 
 func (a *Analyzer) electionStart(m *member, ev *parser.Event, t time.Time) {
 	a.followerTimeout(m, t)
+	a.leaderFell(m, ev, t)
 	c := &m.camp
 	// From etcd 3.5 raft logs "is starting a new election" after "received
 	// MsgTimeoutNow ... and starts an election": one campaign, not two.

@@ -60,6 +60,7 @@ type member struct {
 	electionEv       evLine      // its latest campaign start, loss of a leader, or vote request a peer logged
 	leaseBy          parser.ID   // the last candidate whose vote it ignored for its leader's lease
 	leaseAt          time.Time
+	leaseBehind      bool // that candidate's log was behind m's
 	// As a candidate: how often, from when to when, peers ignored its votes
 	// for their leader's lease.
 	leaseIgnored          int
