@@ -5,10 +5,9 @@ import "time"
 // noQuorum decides whether the campaigns of streak s, from..to, failed for
 // want of a quorum: the members known up then (the campaigner, every peer
 // that answered it, granted or refused, since a refusal proves the peer
-// runs, every member whose own lines run then, unless peers could not
-// reach it, or whose vote requests a peer logged then) are
-// fewer than a quorum,
-// and the peers neither answering nor shown down or unreachable could not
+// runs, and every member whose own lines run then, or whose vote requests
+// a peer logged then, unless peers could not reach it) are fewer than a
+// quorum, and the peers neither answering nor shown down or unreachable could not
 // have elected a leader without it either. A member alone whose silent peers
 // would make a quorum may be cut off from a working majority: that is a
 // loop, not a quorum loss. The cluster's size must be known from a campaign
