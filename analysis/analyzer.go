@@ -158,9 +158,12 @@ func (a *Analyzer) Add(ev *parser.Event) {
 		switch ev.Kind {
 		case parser.VoteRefused:
 			a.suspectRefused(m, ev, t)
+			a.rivalPreVote(m, ev)
 		case parser.VoteIgnoredLease:
 			m.leaseBy, m.leaseAt = ev.Peer, t
+			m.leaseBehind = ev.PeerIndex > 0 && (ev.PeerLogTerm < ev.LogTerm || ev.PeerLogTerm == ev.LogTerm && ev.PeerIndex < ev.Index)
 			a.leaseIgnored(ev, t)
+			a.rivalPreVote(m, ev)
 		}
 	case parser.HigherTermMessage:
 		a.higherTerm(m, ev, t)
@@ -169,6 +172,9 @@ func (a *Analyzer) Add(ev *parser.Event) {
 		a.staleLeader(m, ev, t)
 	case parser.VoteTally, parser.NoLeaderDrop, parser.CannotCampaign:
 		m.bumpTerm(ev.Term, t, a.opts.MaxSeriesPoints)
+		if ev.Kind == parser.VoteTally {
+			a.tally(m, ev, t)
+		}
 	case parser.CheckQuorumStepDown:
 		a.checkQuorumStepDown(m, ev, t)
 	case parser.TimeoutNowReceived:

@@ -17,6 +17,7 @@ type campaign struct {
 	pre, cand  bool
 	transfer   bool
 	cut        bool   // its start is before the logs: opened from a vote request, a self-vote or a tally
+	began      bool   // it logged becoming pre-candidate or candidate
 	responders uint64 // peers that answered it or logged its request
 }
 
@@ -32,7 +33,8 @@ type streak struct {
 	failed     int       // campaigns that ended without a win
 	failedCand int       // ... having become candidate (term raised)
 	failedPre  int       // ... having stayed pre-candidate (term kept)
-	fullRound  bool      // a campaign of it shows its start (became candidate or pre-candidate)
+	fullRound  bool      // a campaign of it shows a whole round: its start (became (pre-)candidate), then its requests
+	rivals     uint64    // peers whose pre-votes at its term it refused or ignored for a lease while it ran
 	resp       uint64    // the peers that answered the campaigns of its quorum-loss window (see quorumLosses)
 	firstFail  time.Time
 	lastFail   time.Time
@@ -174,6 +176,7 @@ const maxStreaks = 10000
 
 func (a *Analyzer) electionStart(m *member, ev *parser.Event, t time.Time) {
 	a.followerTimeout(m, t)
+	a.leaderFell(m, ev, t)
 	c := &m.camp
 	// From etcd 3.5 raft logs "is starting a new election" after "received
 	// MsgTimeoutNow ... and starts an election": one campaign, not two.
@@ -193,10 +196,8 @@ func (a *Analyzer) becamePreCandidate(m *member, ev *parser.Event, t time.Time) 
 		m.streak.ev.add(ev, t, a.seq)
 	}
 	m.camp.pre = true
+	m.camp.began = true
 	m.sawPre = true
-	if m.streak != nil {
-		m.streak.fullRound = true
-	}
 	if ev.Term > m.camp.term {
 		m.camp.term = ev.Term
 	}
@@ -220,10 +221,8 @@ func (a *Analyzer) becameCandidate(m *member, ev *parser.Event, t time.Time) {
 		m.sawPlain = true
 	}
 	m.camp.cand = true
+	m.camp.began = true
 	a.elections.add(ev.Term, t)
-	if m.streak != nil {
-		m.streak.fullRound = true
-	}
 	if ev.Term > m.camp.term {
 		m.camp.term = ev.Term
 	}
@@ -284,6 +283,9 @@ func (a *Analyzer) voteRequest(m *member, ev *parser.Event, t time.Time) {
 	if s := m.streak; s != nil && s.campaigns == 1 && s.ev.total < evHead {
 		s.ev.add(ev, t, a.seq)
 	}
+	if s := m.streak; s != nil && m.camp.open && m.camp.began {
+		s.fullRound = true // the round's requests follow its start: they name every peer
+	}
 	m.infl.request(ev, t, a.seq)
 	if ev.LogTerm > 0 {
 		m.reqLogTerm = ev.LogTerm
@@ -306,6 +308,19 @@ func (a *Analyzer) voteResponse(m *member, ev *parser.Event, t time.Time, grante
 	if s := m.streak; s != nil && granted {
 		s.grant.set(ev, t, a.seq)
 	}
+}
+
+// rivalPreVote notes that m, while its own pre-vote streak runs, refused
+// or ignored for a lease the pre-vote of a peer at the same term: two
+// pre-candidates at one term that do not vote for each other (etcd#10355:
+// a pre-candidate keeps its leader, so its lease holds).
+func (a *Analyzer) rivalPreVote(m *member, ev *parser.Event) {
+	s := m.streak
+	if s == nil || !m.camp.open || !m.camp.pre || m.camp.cand || ev.Msg != parser.MsgPreVote ||
+		ev.Term != s.termFrom || ev.Peer == 0 || ev.Peer == m.id {
+		return
+	}
+	s.rivals |= bit(a.member(ev.Peer).ix)
 }
 
 // respondedTo notes that voter received (and so was alive to answer) the

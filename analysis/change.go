@@ -10,6 +10,11 @@ import (
 func (a *Analyzer) detectLeaderChanges(f *facts) []Finding {
 	var out []Finding
 	ls := a.lead.list // sorted by term
+	if len(ls) > 0 {
+		if fd, ok := a.changeFromUnseen(f, ls[0]); ok {
+			out = append(out, fd)
+		}
+	}
 	for i := 1; i < len(ls); i++ {
 		prev, cur := ls[i-1], ls[i]
 		if prev.leader == cur.leader {
@@ -23,6 +28,35 @@ func (a *Analyzer) detectLeaderChanges(f *facts) []Finding {
 	}
 	f.changes = out
 	return out
+}
+
+// changeFromUnseen reports the first leadership of the logs as a change of
+// leader when the cluster had one before them that the lines do not name:
+// the winner ran before the logs begin (no start line) and its requests'
+// log term, above the bootstrap entries, is a leader's of a lower term, which
+// is gone. Not when the winner's own failed campaigns came first (that is
+// the recovery from its loop or a quorum loss), nor after a stop.
+func (a *Analyzer) changeFromUnseen(f *facts, cur *leadership) (Finding, bool) {
+	w := a.mem[cur.leader]
+	if cur.fromBefore || !a.runningBefore(w) || cur.term <= w.reqLogTerm || a.recovered(cur, f.windows) ||
+		a.clusterStop(cur.start) != nil {
+		return Finding{}, false
+	}
+	for _, s := range a.streaks {
+		if s.member == cur.leader && s.outcome == streakWon && s.wonTerm == cur.term {
+			return Finding{}, false
+		}
+	}
+	cause := "the leader of term " + utoa(w.reqLogTerm) + ", which wrote " + w.label() +
+		"'s last entries, was gone, and the logs do not show who it was or why it went"
+	sum := w.label() + " was elected leader at term " + utoa(cur.term) + " at " + f.at(cur.start) + ": " + cause + "."
+	fd := Finding{
+		Kind: LeaderChange, Severity: Warning, Members: a.ids(cur.leader),
+		Start: cur.start, End: cur.start, Count: 1, TermFrom: w.reqLogTerm, TermTo: cur.term,
+		Summary: sum, Evidence: a.evidenceOf(a.opts.MaxEvidence, one(w.electionEv), one(cur.startEv)),
+	}
+	fd.detail.change = &changeInfo{cur: cur, cause: causeUnknown, text: cause}
+	return fd, true
 }
 
 func (a *Analyzer) recovered(rec *leadership, qls []*qlWindow) bool {
@@ -200,8 +234,15 @@ func (a *Analyzer) diagLeaderChange(f *facts, p *Finding) Diagnosis {
 	if ci == nil {
 		return d
 	}
-	old, nw := a.mem[ci.prev.leader], a.mem[ci.cur.leader]
-	d.Headline = "Unplanned leader change: " + old.label() + " to " + nw.label() + " at term " + utoa(ci.cur.term)
+	nw := a.mem[ci.cur.leader]
+	var old *member
+	if ci.prev != nil {
+		old = a.mem[ci.prev.leader]
+		d.Headline = "Unplanned leader change: " + old.label() + " to " + nw.label() + " at term " + utoa(ci.cur.term)
+	} else {
+		d.Headline = "Unplanned leader change: " + nw.label() + " elected at term " + utoa(ci.cur.term) +
+			" after a leader the logs do not show"
+	}
 	var ex para
 	ex.add(p.Summary)
 	ex.add("Until a new leader is elected (an election timeout or more) writes stall, and clients see " +
@@ -259,7 +300,7 @@ func (m *member) downAtEnd() bool {
 }
 
 func leaderChangeNoun(w *repeats) (string, string) {
-	if w.pair {
+	if w.pair && len(w.ixs) >= 2 {
 		return "The leader changed from " + w.a.label(w.ixs[0]) + " to " + w.a.label(w.ixs[1]), ""
 	}
 	return "The leader changed", " among " + w.names

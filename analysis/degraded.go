@@ -30,7 +30,7 @@ func (a *Analyzer) detectDegraded(f *facts) []Finding {
 	if leader == nil {
 		for _, m := range a.mem {
 			if !m.leaseAt.IsZero() && m.lastSeen.Sub(m.leaseAt) < time.Second && at.Sub(m.lastSeen) < episodeGap && m.lead == 0 &&
-				(m.campaigns == 0 || m.camp.start.Before(m.leaseAt)) {
+				(m.campaigns == 0 || m.camp.start.Before(m.leaseAt) && !a.campaigningAt(m, m.leaseAt)) {
 				lease = m
 			}
 		}
@@ -84,6 +84,16 @@ func (a *Analyzer) detectDegraded(f *facts) []Finding {
 		Kind: Degraded, Severity: Warning, Members: a.ids(members...),
 		Start: since, End: f.end, Count: len(out), Summary: sum, Evidence: a.evidenceOf(a.opts.MaxEvidence, ev...),
 	}}
+}
+
+// campaigningAt reports whether m's last campaign still ran at t: it had
+// timed out on its leader, so a lease it still honours (a pre-candidate
+// keeps its leader, etcd#10355) proves no leader holds.
+func (a *Analyzer) campaigningAt(m *member, t time.Time) bool {
+	if m.campaigns == 0 || m.camp.start.After(t) {
+		return false
+	}
+	return m.leadSince.Before(m.camp.start) // it followed no leader since
 }
 
 // leaseIgnored: a follower ignored ev.Peer's vote request for its leader's

@@ -32,6 +32,7 @@ type facts struct {
 func (a *Analyzer) Finish() *Result {
 	end := a.logsEnd()
 	a.cutAtGaps()
+	a.settleTallies()
 	for _, m := range a.mem {
 		a.closeOpen(m, end)
 		a.endStreak(m, end, streakOpen)

@@ -255,9 +255,19 @@ func (a *Analyzer) higherTerm(m *member, ev *parser.Event, t time.Time) {
 	if ev.Msg == parser.MsgVote || ev.Msg == parser.MsgPreVote {
 		a.respondedTo(ev.Peer, m)
 		a.asked(ev.Peer, ev.PeerTerm, ev, t)
+		a.sharedTerms(m, ev)
 	}
 	if ev.Peer != 0 {
 		a.drag(m, ev, t)
+	}
+	if m.state != StateLeader && (ev.Msg == parser.MsgAppResp || ev.Msg == parser.MsgHeartbeatResp) && a.ledLast(m) == nil {
+		// Only a leader receives these: m led ev.Term since before the
+		// logs, and the higher term deposes it.
+		if rec := a.pastLeader(m, ev.Term, ev); rec != nil && rec.fromBefore && rec.end.IsZero() {
+			a.rejoinCheck(m, ev, t)
+			rec.end, rec.reason, rec.by = t, endHigherTerm, ev.Peer
+			rec.endEv.set(ev, t, a.seq)
+		}
 	}
 	if m.state != StateLeader {
 		a.followerRejoin(m, ev, t)

@@ -67,8 +67,18 @@ func (a *Analyzer) candidacyLoops(f *facts) []Finding {
 }
 
 // preVoteLoops reports the streaks with minLoop failed pre-votes or more.
+// A streak still open when the logs end counts with its failed rounds the
+// rival pre-candidates it did not vote for at its term: pre-candidates that
+// never elect one another are the loop even with one round each.
 func (a *Analyzer) preVoteLoops(f *facts) []Finding {
-	return a.loops(f, func(s *streak) int { return s.failedPre }, a.preVoteLoop)
+	return a.loops(f, preVoteRounds, a.preVoteLoop)
+}
+
+func preVoteRounds(s *streak) int {
+	if s.failedPre > 0 && s.outcome == streakOpen {
+		return s.failedPre + popcount(s.rivals)
+	}
+	return s.failedPre
 }
 
 // loops reports the streaks with minLoop failed campaigns or more, as
@@ -116,10 +126,19 @@ func (a *Analyzer) preVoteLoop(f *facts, s *streak) Finding {
 	term := utoa(s.termFrom)
 	sum := m.label() + " asked for pre-votes " + plural(s.failedPre, "time", "times") +
 		" in a row without getting a quorum of them (pre-vote on: the term stayed at " + term + "), from " +
-		f.at(s.start) + " " + a.streakUntil(f, s) + "."
+		f.at(s.start) + " " + a.streakUntil(f, s)
+	count := preVoteRounds(s)
+	members := []int32{s.member}
+	if count > s.failedPre {
+		rivals := ixsOf(s.rivals)
+		sum += "; " + a.names(rivals) + " asked for pre-votes at the same term and " + m.label() +
+			" did not grant " + agree(len(rivals), "it", "them") + ": pre-candidates that never elect one another"
+		members = append(members, rivals...)
+	}
+	sum += "."
 	return Finding{
-		Kind: PreVoteLoop, Severity: Warning, Members: a.ids(s.member),
-		Start: s.start, End: s.lastEnd(), Count: s.failedPre, TermFrom: s.termFrom, TermTo: s.termFrom,
+		Kind: PreVoteLoop, Severity: Warning, Members: a.ids(members...),
+		Start: s.start, End: s.lastEnd(), Count: count, TermFrom: s.termFrom, TermTo: s.termFrom,
 		Summary: sum, Evidence: a.evidenceOf(a.opts.MaxEvidence, s.ev.lines(), one(s.win)),
 	}
 }

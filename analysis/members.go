@@ -56,9 +56,11 @@ type member struct {
 	lostTerm         uint64      // at that term
 	askedAt          time.Time   // when a peer last logged its vote request
 	askedTerm        uint64      // the term it asked for
+	tallyWon         tallyWin    // its latest tally that reached a quorum (tally.go)
 	electionEv       evLine      // its latest campaign start, loss of a leader, or vote request a peer logged
 	leaseBy          parser.ID   // the last candidate whose vote it ignored for its leader's lease
 	leaseAt          time.Time
+	leaseBehind      bool // that candidate's log was behind m's
 	// As a candidate: how often, from when to when, peers ignored its votes
 	// for their leader's lease.
 	leaseIgnored          int

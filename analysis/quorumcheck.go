@@ -5,9 +5,9 @@ import "time"
 // noQuorum decides whether the campaigns of streak s, from..to, failed for
 // want of a quorum: the members known up then (the campaigner, every peer
 // that answered it, granted or refused, since a refusal proves the peer
-// runs, and every member whose own lines run then, unless peers could not
-// reach it) are fewer than a quorum,
-// and the peers neither answering nor shown down or unreachable could not
+// runs, and every member whose own lines run then, or whose vote requests
+// a peer logged then, unless peers could not reach it) are fewer than a
+// quorum, and the peers neither answering nor shown down or unreachable could not
 // have elected a leader without it either. A member alone whose silent peers
 // would make a quorum may be cut off from a working majority: that is a
 // loop, not a quorum loss. The cluster's size must be known from a campaign
@@ -24,7 +24,7 @@ func (a *Analyzer) noQuorum(f *facts, s *streak, responders uint64, from, to tim
 	q := n/2 + 1
 	up := bit(m.ix) | responders
 	for _, x := range a.mem {
-		if a.aliveDuring(x, from, to) && (x == m || !a.shownOut(x, from, to)) {
+		if (a.aliveDuring(x, from, to) || a.askedDuring(x, from, to)) && (x == m || !a.shownOut(x, from, to)) {
 			up |= bit(x.ix)
 		}
 	}
@@ -39,6 +39,12 @@ func (a *Analyzer) noQuorum(f *facts, s *streak, responders uint64, from, to tim
 		}
 	}
 	return silent < q
+}
+
+// askedDuring reports whether a peer logged x's vote request during (from,
+// to), or shortly after: x ran then, whether or not it has lines of its own.
+func (a *Analyzer) askedDuring(x *member, from, to time.Time) bool {
+	return !x.askedAt.IsZero() && !x.askedAt.Before(from) && !x.askedAt.After(to.Add(unreachSlack))
 }
 
 // logged counts the members with lines of their own.

@@ -18,6 +18,41 @@ type rejoin struct {
 	byEv           []evLine
 	isolatedFrom   time.Time
 	seenBy         int32 // a follower whose lines show it (it refused the vote and lost the leader); -1: the leader's own
+	// suspected: only the follower's timeout right after it ignored the
+	// candidate's votes shows it (see leaderFell); leader may then be -1.
+	suspected bool
+}
+
+// leaderFell runs when follower m times out on its leader. A peer P whose
+// vote requests, from a log behind m's, m ignored for its leader's lease for
+// two election timeouts or more (P kept campaigning, cut off from the
+// leader, raising its term without pre-vote), the last time less than an
+// election timeout ago, most likely deposed that leader: it went silent
+// right after. Suspected, since m's lines show neither P's term reaching the
+// leader nor the leader's end; only when P's own lines are not in the logs.
+func (a *Analyzer) leaderFell(m *member, ev *parser.Event, t time.Time) {
+	if m.leaseBy == 0 || !m.leaseBehind || t.Sub(m.leaseAt) > rejoinWindow || len(a.rejoins) >= maxStreaks {
+		return
+	}
+	p := a.member(m.leaseBy)
+	if p == m || p.hasLogs || p.leaseIgnored < 2 || p.leaseLast.Sub(p.leaseFirst) < 2*rejoinWindow {
+		return
+	}
+	for _, x := range a.rejoins {
+		if x.by == p.ix && t.Sub(x.t) < 5*time.Second {
+			return // known already
+		}
+	}
+	leader := int32(-1)
+	if m.lead != 0 && m.lead != m.id {
+		leader = a.index(m.lead)
+	}
+	r := &rejoin{leader: leader, by: p.ix, term: m.term, t: m.leaseAt, msg: parser.MsgVote, seenBy: m.ix, suspected: true,
+		isolatedFrom: p.leaseFirst}
+	r.ev.set(ev, t, a.seq)
+	r.ev.text = append([]byte(nil), r.ev.text...)
+	r.byEv = cloneLines([]evLine{p.outEv})
+	a.rejoins = append(a.rejoins, r)
 }
 
 // rejoinCheck runs when leader l receives a message with a higher term.
@@ -98,6 +133,9 @@ func (a *Analyzer) followerRejoin(m *member, ev *parser.Event, t time.Time) {
 		leader = a.index(m.lostID)
 	case m.leaseBy == ev.Peer && t.Sub(m.leaseAt) <= 2*rejoinWindow:
 		// its lease held: it had a leader, not yet named
+	case m.lead == 0 && m.lostAt.IsZero() && m.leadTerm == 0:
+		// its lines have named no leader yet: a "lost leader" line within
+		// rejoinWindow names the one it had (see suspectLost)
 	default:
 		return
 	}
@@ -122,7 +160,12 @@ func (a *Analyzer) suspectLost(m *member, id parser.ID, t time.Time) {
 	if !s.active || id == 0 {
 		return
 	}
-	if ix := a.index(id); s.leader < 0 || s.leader == ix {
+	ix := a.index(id)
+	if ix == s.by {
+		s.active = false // it lost the candidate itself: no leader of another deposed
+		return
+	}
+	if s.leader < 0 || s.leader == ix {
 		s.leader, s.lost = ix, true
 		a.confirmSuspect(m, t)
 	}
@@ -170,6 +213,10 @@ func (a *Analyzer) detectRejoins(f *facts) []Finding {
 		if !a.validRejoin(r) {
 			continue
 		}
+		if r.suspected {
+			out = append(out, a.suspectedRejoin(f, r))
+			continue
+		}
 		by, l := a.mem[r.by], a.mem[r.leader]
 		sum := by.label() + " came back with term " + utoa(r.peerTerm)
 		if r.failed > 0 {
@@ -196,8 +243,37 @@ func (a *Analyzer) detectRejoins(f *facts) []Finding {
 	return mergeFindings(out, 5*time.Second)
 }
 
+// suspectedRejoin writes the finding of a rejoin leaderFell suspects.
+func (a *Analyzer) suspectedRejoin(f *facts, r *rejoin) Finding {
+	by, w := a.mem[r.by], a.mem[r.seenBy]
+	leader := "its leader"
+	members := []int32{r.by, r.seenBy}
+	if r.leader >= 0 {
+		leader = "its leader " + a.label(r.leader)
+		members = []int32{r.by, r.leader, r.seenBy}
+	}
+	sum := "Suspected disruptive rejoin: " + by.label() + " kept asking for votes from a log behind " + w.label() +
+		"'s, from " + f.at(r.isolatedFrom) + " to " + f.at(r.t) + ", while " + w.label() + " ignored them for " + leader +
+		"'s lease (" + by.label() + " was not hearing from the leader, and each election raised its term); then " +
+		leader + " went silent and " + w.label() + " started an election at " + f.at(r.ev.t) + ": " + by.label() +
+		"'s higher term most likely deposed the leader."
+	fd := Finding{
+		Kind: DisruptiveRejoin, Severity: Warning, Members: a.ids(members...),
+		Start: r.t, End: r.ev.t, Count: 1, TermFrom: r.term, TermTo: r.term,
+		Summary: sum, Evidence: a.evidenceOf(a.opts.MaxEvidence, r.byEv, one(r.ev)),
+	}
+	fd.detail.rejoin = r
+	return fd
+}
+
 func (a *Analyzer) diagRejoin(f *facts, p *Finding) Diagnosis {
 	rj := p.detail.rejoin
+	if rj != nil && rj.suspected {
+		by := a.mem[rj.by]
+		return Diagnosis{Headline: by.label() + " most likely came back with a higher term and deposed the leader",
+			Explanation: p.Summary, Remedies: a.preVoteRemedies(f, "Find why "+by.label()+" could not hear from the leader: "+
+				"its logs, and the network between it and the others (peer port 2380).")}
+	}
 	if rj == nil {
 		return Diagnosis{Headline: p.Summary, Explanation: p.Summary, Remedies: a.preVoteRemedies(f)}
 	}
