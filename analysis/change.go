@@ -267,7 +267,7 @@ func (a *Analyzer) diagLeaderChange(f *facts, p *Finding) Diagnosis {
 	default:
 		d.Remedies = []string{remedyNetwork, remedyDisk}
 	}
-	if a.stillDown(old) {
+	if old != nil && a.stillDown(old) {
 		d.Remedies = append([]string{old.label() + " is still down when the logs end: start it again (it rejoins as a " +
 			"follower and catches up); until then the cluster has one failure less to spare."}, d.Remedies...)
 	}
