@@ -69,22 +69,21 @@ func (x *leadIndex) untilFrom(t time.Time) int {
 
 // startingAt lists the leaderships that started at t, in term order.
 func (x *leadIndex) startingAt(t time.Time) []*leadership {
-	i := x.startsFrom(t)
-	j := i
-	for j < len(x.byStart) && x.byStart[j].start.Equal(t) {
-		j++
-	}
-	return x.byStart[i:j]
+	return sameAt(x.byStart, x.startsFrom(t), t, func(r *leadership) time.Time { return r.start })
 }
 
 // endingAt lists the leaderships that ended at t, in term order.
 func (x *leadIndex) endingAt(t time.Time) []*leadership {
-	i := x.untilFrom(t)
+	return sameAt(x.byUntil, x.untilFrom(t), t, func(r *leadership) time.Time { return r.until })
+}
+
+// sameAt is ls[i:j] where at(ls[k]) is t for every k in [i, j).
+func sameAt(ls []*leadership, i int, t time.Time, at func(*leadership) time.Time) []*leadership {
 	j := i
-	for j < len(x.byUntil) && x.byUntil[j].until.Equal(t) {
+	for j < len(ls) && at(ls[j]).Equal(t) {
 		j++
 	}
-	return x.byUntil[i:j]
+	return ls[i:j]
 }
 
 // lastStartBefore is the latest start before t, or t itself if a leadership
