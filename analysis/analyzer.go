@@ -53,6 +53,7 @@ type Analyzer struct {
 	misplaced    []int64 // per input: events placed later than their time (see when)
 
 	lead      leaderBook
+	lix       leadIndex // the settled leaderships in time order (leadindex.go)
 	streaks   []*streak // closed streaks worth a look at Finish
 	splits    splitTracker
 	transfers []*transfer

@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"slices"
 	"sort"
 	"time"
 
@@ -77,7 +78,11 @@ func (e *evidence) lines() []evLine {
 // evidenceOf renders up to max lines from several sources, in time order,
 // without duplicates, spreading the picks over the sources.
 func (a *Analyzer) evidenceOf(max int, sets ...[]evLine) []Evidence {
-	var all []evLine
+	n := 0
+	for _, s := range sets {
+		n += len(s)
+	}
+	all := make([]evLine, 0, n)
 	// Round-robin over the sets so that each contributes its first lines.
 	for i := 0; ; i++ {
 		more := false
@@ -93,14 +98,17 @@ func (a *Analyzer) evidenceOf(max int, sets ...[]evLine) []Evidence {
 			break
 		}
 	}
-	seen := make(map[[2]int64]bool, len(all))
-	var kept []evLine
+	// At most max lines are kept: a scan of them finds the duplicates
+	// without a map per finding (a storm has thousands of findings).
+	c := len(all)
+	if max > 0 && max < c {
+		c = max
+	}
+	kept := make([]evLine, 0, c)
 	for _, l := range all {
-		k := [2]int64{int64(l.input), l.line}
-		if seen[k] {
+		if slices.ContainsFunc(kept, func(k evLine) bool { return k.input == l.input && k.line == l.line }) {
 			continue
 		}
-		seen[k] = true
 		kept = append(kept, l)
 		if len(kept) == max {
 			break

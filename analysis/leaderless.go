@@ -8,12 +8,7 @@ import (
 // coldAt reports whether no leader had been elected before t since the
 // cluster (re)started.
 func (a *Analyzer) coldAt(t time.Time) bool {
-	var last time.Time
-	for _, rec := range a.lead.list {
-		if (rec.start.Before(t) || rec.fromBefore && rec.start.Equal(t)) && rec.start.After(last) {
-			last = rec.start
-		}
-	}
+	last := a.lix.lastStartBefore(t)
 	if last.IsZero() {
 		return true
 	}
@@ -41,27 +36,24 @@ func (a *Analyzer) cutOff(from, to time.Time, self int32) bool {
 // that started after to.
 func (a *Analyzer) around(from, to time.Time) (before, after *leadership) {
 	const tol = time.Second
-	for _, rec := range a.lead.list {
-		if !rec.until.After(from.Add(tol)) && (before == nil || rec.until.After(before.until) ||
-			(rec.until.Equal(before.until) && rec.term > before.term)) {
-			before = rec
-		}
-		if !rec.start.Before(to.Add(-tol)) && rec.start.After(from) && (after == nil || rec.start.Before(after.start)) {
-			after = rec
-		}
+	x := &a.lix
+	lim := from.Add(tol)
+	if j := sort.Search(len(x.byUntil), func(i int) bool { return x.byUntil[i].until.After(lim) }); j > 0 {
+		before = x.byUntil[j-1]
+	}
+	lo := to.Add(-tol)
+	if i := sort.Search(len(x.byStart), func(i int) bool {
+		s := x.byStart[i].start
+		return !s.Before(lo) && s.After(from)
+	}); i < len(x.byStart) {
+		after = x.byStart[i]
 	}
 	return before, after
 }
 
 // nextLeader is the first leadership after term that started at or after t.
 func (a *Analyzer) nextLeader(term uint64, t time.Time) *leadership {
-	var best *leadership
-	for _, rec := range a.lead.list {
-		if rec.term > term && !rec.start.Before(t.Add(-time.Second)) && (best == nil || rec.term < best.term) {
-			best = rec
-		}
-	}
-	return best
+	return a.firstAfterTerm(term, t.Add(-time.Second))
 }
 
 // decisiveLoss is when the last follower known to follow rec lost it: from
@@ -134,6 +126,7 @@ func (a *Analyzer) settleLeaderships(end time.Time) {
 		}
 		rec.until, rec.why = until, why
 	}
+	a.indexLeaderships()
 }
 
 // stopGrace is how long a stopping leader may take to hand over.
@@ -212,15 +205,7 @@ func (b *leaderBook) lastEnded(t time.Time) bool {
 // leadershipsOverlap reports whether a leadership by a member other than
 // skip covers any part of (from, to).
 func (a *Analyzer) leadershipsOverlap(from, to time.Time, skip int32) bool {
-	for _, rec := range a.lead.list {
-		if rec.leader == skip {
-			continue
-		}
-		if rec.start.Before(to) && rec.until.After(from) {
-			return true
-		}
-	}
-	return false
+	return a.lix.ledDuring(from, to, skip)
 }
 
 // handover reports whether the gap (from, to) between two leaderships is a
@@ -229,12 +214,9 @@ func (a *Analyzer) handover(from, to time.Time) bool {
 	if to.Sub(from) > transferWindow {
 		return false
 	}
-	for _, prev := range a.lead.list {
-		if !prev.until.Equal(from) {
-			continue
-		}
-		for _, next := range a.lead.list {
-			if next.start.Equal(to) && next.leader != prev.leader && a.planned(prev, next) {
+	for _, prev := range a.lix.endingAt(from) {
+		for _, next := range a.lix.startingAt(to) {
+			if next.leader != prev.leader && a.planned(prev, next) {
 				return true
 			}
 		}

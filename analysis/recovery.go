@@ -29,8 +29,8 @@ func (a *Analyzer) detectRecoveries(f *facts) []Finding {
 		if win.End.Sub(win.Start) < recoveryMin {
 			continue
 		}
-		for _, rec := range a.lead.list {
-			if rec.start.Equal(win.End) && !done[rec] {
+		for _, rec := range a.lix.startingAt(win.End) {
+			if !done[rec] {
 				done[rec] = true
 				out = append(out, a.recovery(f, rec, win.Start, nil, ^bit(rec.leader)))
 			}
@@ -52,14 +52,8 @@ func (a *Analyzer) recovery(f *facts, rec *leadership, from time.Time, ss []*str
 	}
 	back := a.returned(rec, from, ss, cands)
 	termFrom := uint64(0)
-	var prev *leadership
-	for _, x := range a.lead.list {
-		if x.term < rec.term && (prev == nil || x.term > prev.term) {
-			prev = x
-		}
-	}
-	if prev != nil {
-		termFrom = prev.term
+	if i := a.byTermFrom(rec.term); i > 0 {
+		termFrom = a.lead.list[i-1].term
 	}
 	sum := l.label() + " became leader at term " + utoa(rec.term) + " at " + f.at(rec.start)
 	if len(back) > 0 && cands&bit(rec.leader) != 0 {
@@ -98,13 +92,7 @@ func (a *Analyzer) deposedAtOnce(rec *leadership) (int32, *leadership) {
 	if by < 0 || by == rec.leader {
 		return -1, nil
 	}
-	var next *leadership
-	for _, x := range a.lead.list {
-		if x.term > rec.term && !x.start.Before(rec.start) && (next == nil || x.term < next.term) {
-			next = x
-		}
-	}
-	return by, next
+	return by, a.firstAfterTerm(rec.term, rec.start)
 }
 
 // deposedText tells, as a sentence, that member by's higher term deposed rec

@@ -60,3 +60,24 @@ func BenchmarkStormAnalysis(b *testing.B) {
 	done(n)
 	b.ReportMetric(float64(len(evs)), "events")
 }
+
+// BenchmarkStormFinish measures Finish alone: the events are added with the clock stopped.
+// Finish's cost grows with the storm's leaderships, windows and streaks, so run it on a long
+// storm-run (a real 3.5 quorum loss replayed, 43 % of lines events):
+//
+//	go run ./tools/genlogs --format storm-run --size 256MiB -o /tmp/sr256.log
+//	ETCDPM_STORM_FILE=/tmp/sr256.log go test ./analysis -run '^$' -bench StormFinish -benchmem -cpuprofile cpu.out
+func BenchmarkStormFinish(b *testing.B) {
+	evs := stormEvents(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		b.StopTimer()
+		a := New(Options{Inputs: []string{stormLog.name}})
+		for i := range evs {
+			a.Add(&evs[i])
+		}
+		b.StartTimer()
+		a.Finish()
+	}
+	b.ReportMetric(float64(len(evs)), "events")
+}

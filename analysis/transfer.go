@@ -1,6 +1,8 @@
 package analysis
 
 import (
+	"cmp"
+	"slices"
 	"time"
 
 	"github.com/etcdpm/etcdpm/parser"
@@ -135,13 +137,17 @@ func (a *Analyzer) detectTransfers(f *facts) []Finding {
 
 // transferOutcome finds the leadership the transfer led to, if any.
 func (a *Analyzer) transferOutcome(tr *transfer) (won *leadership, other *leadership) {
-	for _, rec := range a.lead.list {
-		if rec.term <= tr.term && tr.term != 0 {
-			continue
+	// The leaderships that started in the transfer's window, in term order.
+	x := &a.lix
+	var in []*leadership
+	last := tr.start.Add(transferWindow)
+	for i := x.startsFrom(tr.start.Add(-2 * time.Second)); i < len(x.byStart) && !x.byStart[i].start.After(last); i++ {
+		if rec := x.byStart[i]; rec.term > tr.term || tr.term == 0 {
+			in = append(in, rec)
 		}
-		if d := rec.start.Sub(tr.start); d < -2*time.Second || d > transferWindow {
-			continue
-		}
+	}
+	slices.SortFunc(in, func(p, q *leadership) int { return cmp.Compare(p.term, q.term) })
+	for _, rec := range in {
 		if rec.leader == tr.to {
 			return rec, nil
 		}
