@@ -54,6 +54,25 @@ func (a *Analyzer) acrossGap(from, to time.Time) bool {
 	return false
 }
 
+// unlogged is how much of from..to lies in gaps: time of which no input
+// has a line.
+func (a *Analyzer) unlogged(from, to time.Time) time.Duration {
+	var d time.Duration
+	for _, g := range a.gaps {
+		s, e := g.Start, g.End
+		if s.Before(from) {
+			s = from
+		}
+		if e.After(to) {
+			e = to
+		}
+		if e.After(s) {
+			d += e.Sub(s)
+		}
+	}
+	return d
+}
+
 // cutAtGaps drops what was inferred from a silence that is a gap: a
 // leader's stall (its resume) and a kill (a start line after silence, with
 // no shutdown line).

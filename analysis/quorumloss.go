@@ -181,6 +181,12 @@ func (a *Analyzer) diagQuorumLoss(f *facts, p *Finding) Diagnosis {
 	q := n/2 + 1
 	end := w.endOr(f.end)
 	length := dur(end.Sub(w.start))
+	span := length // as the explanation says it
+	if gap := a.unlogged(w.start, end); gap > 0 {
+		// An elision or a cut lies inside: say so, since the leaderless
+		// windows (and the report's no-leader figure) stop at it.
+		span += ", " + dur(gap) + " of it with no log line"
+	}
 
 	var d Diagnosis
 	reachable := len(up) >= q // enough members ran, but could not reach one another
@@ -197,9 +203,9 @@ func (a *Analyzer) diagQuorumLoss(f *facts, p *Finding) Diagnosis {
 	var ex para
 	s := "From " + f.at(w.start)
 	if w.end.IsZero() {
-		s += " until the logs end (" + length + ")"
+		s += " until the logs end (" + span + ")"
 	} else {
-		s += " to " + f.at(w.end) + " (" + length + ")"
+		s += " to " + f.at(w.end) + " (" + span + ")"
 	}
 	switch {
 	case reachable:
