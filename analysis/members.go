@@ -44,7 +44,7 @@ type member struct {
 
 	marks        marks        // when its leadership changed, it campaigned, stopped or restarted (see fold.go)
 	unreachSince time.Time    // first report of it unreachable after its last line
-	unrSpans     []span       // when peers reported it unreachable (bounded; see noteUnreach)
+	unrSpans     []unrSpan    // when peers reported it unreachable (bounded; see noteUnreach)
 	reach        []reachPoint // streams established with peers (bounded)
 
 	peers            []parser.ID // the members it sends vote requests to
@@ -272,6 +272,7 @@ type reachPoint struct {
 // (re)connection count once.
 func (m *member) noteReach(t time.Time, peer int32) {
 	const maxReach = 256
+	m.noteBack(t)
 	if n := len(m.reach); n > 0 {
 		last := &m.reach[n-1]
 		if last.peer == peer {

@@ -60,13 +60,19 @@ func (a *Analyzer) logged() int {
 
 // shownOut reports whether lines show p down or unreachable during
 // from..to: its own shutdown or kill, or peers failing to reach it (stream
-// lost, prober or health-check failures, peer URL unreachable, inactive).
+// lost, prober or health-check failures, peer URL unreachable, inactive)
+// while the window runs, or shortly before it and with no link to it back
+// (a stream established, a peer become active) by the window's start: a
+// partition healed before the election does not keep p out of it.
 func (a *Analyzer) shownOut(p *member, from, to time.Time) bool {
 	if p.downAt(from) || p.downAt(to) || (p.hasLogs && (p.lastSeen.Before(from) || p.firstSeen.After(to))) {
 		return true
 	}
 	for _, sp := range p.unrSpans {
-		if !sp.from.After(to.Add(unreachSlack)) && !sp.to.Before(from.Add(-episodeGap)) {
+		if sp.from.After(to.Add(unreachSlack)) || sp.to.Before(from.Add(-episodeGap)) {
+			continue // reports of another time
+		}
+		if !sp.to.Before(from) || sp.back.IsZero() || sp.back.After(from) {
 			return true
 		}
 	}
@@ -77,8 +83,16 @@ func (a *Analyzer) shownOut(p *member, from, to time.Time) bool {
 // still speaks of it (probers report every few seconds).
 const unreachSlack = 5 * time.Second
 
+// unrSpan is a span of reports of a member unreachable, and when a link with
+// it came back after the last of them.
+type unrSpan struct {
+	span
+	back time.Time // the first link established after sp.to; zero if none (yet)
+}
+
 // noteUnreach records a report of m unreachable at t, joining reports less
-// than episodeGap apart; true when the report begins a new span.
+// than episodeGap apart; true when the report begins a new span. A report
+// after the link came back makes the span hold again.
 func (m *member) noteUnreach(t time.Time) bool {
 	const maxSpans = 64
 	if n := len(m.unrSpans); n > 0 {
@@ -87,6 +101,9 @@ func (m *member) noteUnreach(t time.Time) bool {
 			if t.After(last.to) {
 				last.to = t
 			}
+			if !last.back.IsZero() && !last.back.After(t) {
+				last.back = time.Time{}
+			}
 			return false
 		}
 		if n == maxSpans {
@@ -94,6 +111,18 @@ func (m *member) noteUnreach(t time.Time) bool {
 			m.unrSpans = m.unrSpans[:n-1]
 		}
 	}
-	m.unrSpans = append(m.unrSpans, span{t, t})
+	m.unrSpans = append(m.unrSpans, unrSpan{span: span{t, t}})
 	return true
+}
+
+// noteBack records a link with m established at t (its stream with a peer,
+// or a peer's "became active"): the reports of m unreachable before t no
+// longer hold.
+func (m *member) noteBack(t time.Time) {
+	if n := len(m.unrSpans); n > 0 {
+		last := &m.unrSpans[n-1]
+		if !t.Before(last.to) && (last.back.IsZero() || t.Before(last.back)) {
+			last.back = t
+		}
+	}
 }
