@@ -270,11 +270,16 @@ func (a *Analyzer) when(ev *parser.Event, m *member) time.Time {
 
 // member returns the member with id, creating it; nil for id 0.
 func (a *Analyzer) member(id parser.ID) *member {
+	if id == a.cacheID && id != 0 {
+		return a.mem[a.cacheIx] // inlined
+	}
+	return a.findMember(id)
+}
+
+// findMember is member past its cache of the last member found.
+func (a *Analyzer) findMember(id parser.ID) *member {
 	if id == 0 {
 		return nil
-	}
-	if id == a.cacheID {
-		return a.mem[a.cacheIx]
 	}
 	ix := a.lookup(id)
 	if ix < 0 {
