@@ -33,6 +33,7 @@ type Analyzer struct {
 	opts Options
 
 	mem     []*member
+	few     []idIx // byID's entries while it has at most smallCluster (see lookup)
 	byID    map[parser.ID]int32
 	cacheID parser.ID
 	cacheIx int32
@@ -127,7 +128,7 @@ func (a *Analyzer) Add(ev *parser.Event) {
 		m.firstSeen = t
 		m.up = true
 		m.startedAt = t
-	} else if !prev.IsZero() && t.Sub(prev) >= resumeGap && m.state == StateLeader && !isRestart(ev.Kind) {
+	} else if m.state == StateLeader && !isRestart(ev.Kind) && !prev.IsZero() && t.Sub(prev) >= resumeGap {
 		m.noteResume(prev, t)
 	}
 
@@ -235,11 +236,22 @@ func isRestart(k parser.Kind) bool { return k == parser.NewRaft || k == parser.S
 // moved by more than a second is counted (Input.Misplaced): never silently.
 func (a *Analyzer) when(ev *parser.Event, m *member) time.Time {
 	t := ev.Time
-	if m != nil && !m.lastSeen.IsZero() && (t.IsZero() || t.Before(m.lastSeen)) {
-		if !t.IsZero() && m.lastSeen.Sub(t) > time.Second {
-			a.misplace(ev.Input)
+	if m != nil && !m.lastSeen.IsZero() {
+		// The start is no later, and the clock no earlier, than any time
+		// returned before: m's last time, or a later t, moves the clock only.
+		if t.IsZero() {
+			return m.lastSeen
 		}
-		t = m.lastSeen
+		if t.Before(m.lastSeen) {
+			if m.lastSeen.Sub(t) > time.Second {
+				a.misplace(ev.Input)
+			}
+			return m.lastSeen
+		}
+		if t.After(a.clock) {
+			a.clock = t
+		}
+		return t
 	}
 	if t.IsZero() {
 		t = a.clock
@@ -258,20 +270,55 @@ func (a *Analyzer) when(ev *parser.Event, m *member) time.Time {
 
 // member returns the member with id, creating it; nil for id 0.
 func (a *Analyzer) member(id parser.ID) *member {
+	if id == a.cacheID && id != 0 {
+		return a.mem[a.cacheIx] // inlined
+	}
+	return a.findMember(id)
+}
+
+// findMember is member past its cache of the last member found.
+func (a *Analyzer) findMember(id parser.ID) *member {
 	if id == 0 {
 		return nil
 	}
-	if id == a.cacheID {
-		return a.mem[a.cacheIx]
-	}
-	ix, ok := a.byID[id]
-	if !ok {
+	ix := a.lookup(id)
+	if ix < 0 {
 		ix = int32(len(a.mem))
 		a.mem = append(a.mem, newMember(ix, id))
 		a.byID[id] = ix
+		if len(a.byID) <= smallCluster {
+			a.few = append(a.few, idIx{id, ix})
+		}
 	}
 	a.cacheID, a.cacheIx = id, ix
 	return a.mem[ix]
+}
+
+// smallCluster is the number of members up to which a member is found by
+// scanning their IDs: a cluster's events alternate between its few members
+// (a line's writer, its peer), which a map lookup each would cost more.
+const smallCluster = 8
+
+// idIx is a member's ID and index.
+type idIx struct {
+	id parser.ID
+	ix int32
+}
+
+// lookup returns the member index of id, or -1.
+func (a *Analyzer) lookup(id parser.ID) int32 {
+	if len(a.byID) <= smallCluster {
+		for _, x := range a.few {
+			if x.id == id {
+				return x.ix
+			}
+		}
+		return -1
+	}
+	if ix, ok := a.byID[id]; ok {
+		return ix
+	}
+	return -1
 }
 
 // index returns the member index of id, or -1.
@@ -279,10 +326,7 @@ func (a *Analyzer) index(id parser.ID) int32 {
 	if id == 0 {
 		return -1
 	}
-	if ix, ok := a.byID[id]; ok {
-		return ix
-	}
-	return -1
+	return a.lookup(id)
 }
 
 func (a *Analyzer) misplace(input int) {

@@ -27,24 +27,24 @@ type source struct {
 // attribute returns the member that logged ev, or nil when not known yet.
 func (a *Analyzer) attribute(ev *parser.Event) *member {
 	s := a.findSource(ev.Input, ev.Source)
-	if ev.Member != 0 {
-		m := a.member(ev.Member)
+	var m *member
+	switch {
+	case s != nil && s.cur >= 0 && (ev.Member == 0 || a.mem[s.cur].id == ev.Member):
+		m = a.mem[s.cur] // the member the source's last self-naming line named
+	case ev.Member != 0:
+		m = a.member(ev.Member)
 		if ev.Name != "" {
 			m.setName(ev.Name, nameFrom(ev))
 		}
-		if s == nil || s.cur != m.ix {
-			a.bind(s, ev.Input, ev.Source, m)
-		}
+		a.bind(s, ev.Input, ev.Source, m)
 		return m
+	default:
+		return nil
 	}
-	if s != nil && s.cur >= 0 {
-		m := a.mem[s.cur]
-		if ev.Name != "" {
-			m.setName(ev.Name, nameFrom(ev))
-		}
-		return m
+	if ev.Name != "" {
+		m.setName(ev.Name, nameFrom(ev))
 	}
-	return nil
+	return m
 }
 
 func nameFrom(ev *parser.Event) nameRank {

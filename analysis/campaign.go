@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"math/bits"
+	"slices"
 	"time"
 
 	"github.com/etcdpm/etcdpm/parser"
@@ -272,9 +273,9 @@ func (a *Analyzer) voteRequest(m *member, ev *parser.Event, t time.Time) {
 	a.cutCampaign(m, ev, t)
 	a.impliedAttempts(m, ev)
 	m.bumpTerm(ev.Term, t, a.opts.MaxSeriesPoints)
-	if ev.Peer != 0 && ev.Peer != m.id {
+	if ev.Peer != 0 && ev.Peer != m.id && !slices.Contains(m.peers, ev.Peer) {
 		m.addPeer(ev.Peer)
-		a.member(ev.Peer)
+		a.member(ev.Peer) // a peer in m.peers has its member already
 	}
 	if ev.Msg == parser.MsgPreVote && m.camp.open && !m.camp.cand {
 		m.camp.pre = true
@@ -339,7 +340,14 @@ func (a *Analyzer) respondedTo(candidate parser.ID, voter *member) {
 // first campaign line is a vote request, its own vote or a tally was already
 // campaigning when the logs begin.
 func (a *Analyzer) cutCampaign(m *member, ev *parser.Event, t time.Time) {
-	if m.camp.open || m.campaigns > 0 || m.state == StateLeader || m.lead != 0 || ev.Term == 0 {
+	if !m.camp.open && m.campaigns == 0 && m.lead == 0 { // inlined: mostly not
+		a.openCut(m, ev, t)
+	}
+}
+
+// openCut is cutCampaign's work, for a member with no campaign yet.
+func (a *Analyzer) openCut(m *member, ev *parser.Event, t time.Time) {
+	if m.state == StateLeader || ev.Term == 0 {
 		return
 	}
 	pre := ev.Msg == parser.MsgPreVote || ev.Msg == parser.MsgPreVoteResp
@@ -362,6 +370,13 @@ func (a *Analyzer) cutCampaign(m *member, ev *parser.Event, t time.Time) {
 // its own term). Only for a member whose lines show no leader and no term
 // taken from another member before, so those terms were its own attempts.
 func (a *Analyzer) impliedAttempts(m *member, ev *parser.Event) {
+	if m.campaigns == 1 { // else past its first campaign: the common case, inlined
+		a.firstAttempts(m, ev)
+	}
+}
+
+// firstAttempts is impliedAttempts' work, during a member's first campaign.
+func (a *Analyzer) firstAttempts(m *member, ev *parser.Event) {
 	s := m.streak
 	if s == nil || s.campaigns != 1 || s.inferred > 0 || m.campaigns != 1 || !m.camp.open || m.camp.transfer ||
 		ev.Msg != parser.MsgVote || m.sawPre || m.leadTerm != 0 || m.adopted || ev.LogTerm == 0 || ev.Term <= ev.LogTerm+1 {

@@ -22,14 +22,17 @@ type inflation struct {
 // inflation: that many elections failed since the last entry was written.
 const inflationGap = 10
 
+// request reads a vote request of the member: a term further ahead of its
+// log than before is recorded.
 func (in *inflation) request(ev *parser.Event, t time.Time, seq int64) {
-	if ev.Term <= ev.LogTerm {
-		return
+	if ev.Term > ev.LogTerm && ev.Term-ev.LogTerm > max(inflationGap-1, in.maxGap) { // inlined: mostly no record
+		in.record(ev, t, seq)
 	}
+}
+
+// record keeps a request whose term lead over its log is the largest yet.
+func (in *inflation) record(ev *parser.Event, t time.Time, seq int64) {
 	gap := ev.Term - ev.LogTerm
-	if gap < inflationGap || gap <= in.maxGap {
-		return
-	}
 	if in.maxGap == 0 {
 		in.first = t
 		in.logTerm = ev.LogTerm
