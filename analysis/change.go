@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"sort"
 	"time"
 )
 
@@ -20,7 +21,7 @@ func (a *Analyzer) detectLeaderChanges(f *facts) []Finding {
 		if prev.leader == cur.leader {
 			continue
 		}
-		if a.recovered(cur, f.windows) || a.planned(prev, cur) || a.coldAt(cur.start) ||
+		if f.recovers[cur] || a.planned(prev, cur) || a.coldAt(cur.start) ||
 			a.clusterStop(cur.start) != nil || a.clusterStop(prev.until) != nil {
 			continue
 		}
@@ -38,7 +39,7 @@ func (a *Analyzer) detectLeaderChanges(f *facts) []Finding {
 // the recovery from its loop or a quorum loss), nor after a stop.
 func (a *Analyzer) changeFromUnseen(f *facts, cur *leadership) (Finding, bool) {
 	w := a.mem[cur.leader]
-	if cur.fromBefore || !a.runningBefore(w) || cur.term <= w.reqLogTerm || a.recovered(cur, f.windows) ||
+	if cur.fromBefore || !a.runningBefore(w) || cur.term <= w.reqLogTerm || f.recovers[cur] ||
 		a.clusterStop(cur.start) != nil {
 		return Finding{}, false
 	}
@@ -59,22 +60,14 @@ func (a *Analyzer) changeFromUnseen(f *facts, cur *leadership) (Finding, bool) {
 	return fd, true
 }
 
-func (a *Analyzer) recovered(rec *leadership, qls []*qlWindow) bool {
-	for _, w := range qls {
-		if w.after == rec {
-			return true
-		}
-	}
-	return false
-}
-
 // planned reports whether cur took over from prev by a leadership transfer.
+// The transfers that count started from transferWindow before cur to 2 s
+// after it: a range of a.lix.transfers, in start order.
 func (a *Analyzer) planned(prev, cur *leadership) bool {
-	for _, tr := range a.transfers {
-		if tr.from != prev.leader || (tr.to >= 0 && tr.to != cur.leader) {
-			continue
-		}
-		if d := cur.start.Sub(tr.start); d >= -2*time.Second && d <= transferWindow {
+	ts := a.lix.transfers
+	i := sort.Search(len(ts), func(i int) bool { return cur.start.Sub(ts[i].start) <= transferWindow })
+	for ; i < len(ts) && cur.start.Sub(ts[i].start) >= -2*time.Second; i++ {
+		if tr := ts[i]; tr.from == prev.leader && (tr.to < 0 || tr.to == cur.leader) {
 			return true
 		}
 	}

@@ -19,6 +19,9 @@ type facts struct {
 	r       *Result     // the Result being built (its findings unmerged, for explain)
 	streaks []*streak   // the streaks that may be loops (see loopStreaks)
 	windows []*qlWindow // the quorum-loss windows (left by quorumLosses)
+	// recovers holds the leaderships that ended a quorum-loss window (the
+	// windows' after; left by quorumLosses).
+	recovers map[*leadership]bool
 	changes []Finding   // the unplanned leader changes (left by detectLeaderChanges)
 	found   []Finding   // the findings of the detectors run so far
 	atStart uint64      // members whose campaigns are a cluster that never formed (left by noQuorumAtStart)
@@ -49,6 +52,7 @@ func (a *Analyzer) Finish() *Result {
 			m.unrEp = nil
 		}
 	}
+	a.indexDowns()
 	a.groupStops()
 	a.splits.finish()
 	a.settleSources()

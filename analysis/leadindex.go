@@ -11,10 +11,12 @@ import (
 // every leadership per window, streak or recovery: on a long election storm
 // that scan made Finish quadratic (docs/performance.md, "Election storms").
 // It is built once, by settleLeaderships; a.lead.list is then in term order
-// and no leadership changes its start or end.
+// and no leadership changes its start or end. It also orders the transfers
+// by start, for planned: was a leadership handed over by one.
 type leadIndex struct {
-	byStart []*leadership // by start; ties keep term order
-	byUntil []*leadership // by (until, term)
+	byStart   []*leadership // by start; ties keep term order
+	byUntil   []*leadership // by (until, term)
+	transfers []*transfer   // a.transfers by start; ties keep their order
 	// top[i] and second[i]: the latest until among byStart[:i+1], and its
 	// leader; and the latest until among those led by anyone else.
 	top, second []ledUntil
@@ -38,6 +40,8 @@ func (a *Analyzer) indexLeaderships() {
 		}
 		return p.term < q.term
 	})
+	x.transfers = append([]*transfer(nil), a.transfers...)
+	sort.SliceStable(x.transfers, func(i, j int) bool { return x.transfers[i].start.Before(x.transfers[j].start) })
 	x.top, x.second = make([]ledUntil, len(ls)), make([]ledUntil, len(ls))
 	top, second := ledUntil{leader: -1}, ledUntil{leader: -1}
 	for i, rec := range x.byStart {

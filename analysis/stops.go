@@ -38,8 +38,11 @@ type stopGroup struct {
 // member's lines are in: compose prints each container's lines in blocks, so
 // a survivor's lines may come long after the others' shutdowns.
 type stopBook struct {
-	recs    []stopRec
-	groups  []*stopGroup
+	recs   []stopRec
+	groups []*stopGroup
+	// wide are the cluster-wide groups. Like groups, they are in time order
+	// and apart: each starts no earlier than the one before ends.
+	wide    []*stopGroup
 	dropped int
 }
 
@@ -152,6 +155,9 @@ func (a *Analyzer) closeStops(g *stopGroup) {
 	g.clusterWide = !a.survived(g)
 	if len(a.stops.groups) < maxEpisodes {
 		a.stops.groups = append(a.stops.groups, g)
+		if g.clusterWide {
+			a.stops.wide = append(a.stops.wide, g)
+		}
 	}
 }
 
@@ -178,12 +184,20 @@ func (a *Analyzer) survived(g *stopGroup) bool {
 // clusterStop returns the whole-cluster stop whose span (with some slack)
 // holds t, or nil.
 func (a *Analyzer) clusterStop(t time.Time) *stopGroup {
-	for _, g := range a.stops.groups {
-		if g.clusterWide && !t.Before(g.start.Add(-time.Second)) && !t.After(g.end.Add(2*time.Second)) {
+	if i := a.wideEndingFrom(t.Add(-2 * time.Second)); i < len(a.stops.wide) {
+		if g := a.stops.wide[i]; !t.Before(g.start.Add(-time.Second)) {
 			return g
 		}
 	}
 	return nil
+}
+
+// wideEndingFrom is the index in a.stops.wide of the first cluster-wide
+// stop that ended at or after t: the earliest of them that may hold t, since
+// they are in time order and apart.
+func (a *Analyzer) wideEndingFrom(t time.Time) int {
+	w := a.stops.wide
+	return sort.Search(len(w), func(i int) bool { return !w[i].end.Before(t) })
 }
 
 // stoppedNear returns the time m shut down within [t-before, t+after], or zero.
@@ -319,8 +333,8 @@ func (a *Analyzer) restarted(m *member, prev time.Time, ev *parser.Event, t time
 		if rec := a.ownLeadership(m); rec != nil && rec.restartEnd.IsZero() {
 			rec.restartEnd = prev
 		}
-	} else if n := len(m.downs); n > 0 && m.downs[n-1].to.IsZero() {
-		m.downs[n-1].to = t
+	} else {
+		m.endDown(t)
 	}
 	if m.camp.open {
 		a.closeCampaign(m, prev, false)
