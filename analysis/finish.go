@@ -19,9 +19,6 @@ type facts struct {
 	r       *Result     // the Result being built (its findings unmerged, for explain)
 	streaks []*streak   // the streaks that may be loops (see loopStreaks)
 	windows []*qlWindow // the quorum-loss windows (left by quorumLosses)
-	// recovers holds the leaderships that ended a quorum-loss window (the
-	// windows' after; left by quorumLosses).
-	recovers map[*leadership]bool
 	changes []Finding   // the unplanned leader changes (left by detectLeaderChanges)
 	found   []Finding   // the findings of the detectors run so far
 	atStart uint64      // members whose campaigns are a cluster that never formed (left by noQuorumAtStart)
@@ -29,6 +26,9 @@ type facts struct {
 	// degradedSince (left by detectDegraded).
 	degraded      uint64
 	degradedSince time.Time
+	// recovers holds the leaderships that ended a quorum-loss window (the
+	// windows' after; left by quorumLosses).
+	recovers map[*leadership]bool
 }
 
 // Finish ends the analysis and returns its Result. Call it once.
