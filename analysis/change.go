@@ -1,7 +1,6 @@
 package analysis
 
 import (
-	"sort"
 	"time"
 )
 
@@ -62,12 +61,10 @@ func (a *Analyzer) changeFromUnseen(f *facts, cur *leadership) (Finding, bool) {
 
 // planned reports whether cur took over from prev by a leadership transfer.
 // The transfers that count started from transferWindow before cur to 2 s
-// after it: a range of a.lix.transfers, in start order.
+// after it.
 func (a *Analyzer) planned(prev, cur *leadership) bool {
-	ts := a.lix.transfers
-	i := sort.Search(len(ts), func(i int) bool { return cur.start.Sub(ts[i].start) <= transferWindow })
-	for ; i < len(ts) && cur.start.Sub(ts[i].start) >= -2*time.Second; i++ {
-		if tr := ts[i]; tr.from == prev.leader && (tr.to < 0 || tr.to == cur.leader) {
+	for _, i := range a.transfersIn(cur.start.Add(-transferWindow), cur.start.Add(2*time.Second)) {
+		if tr := a.transfers[i]; tr.from == prev.leader && (tr.to < 0 || tr.to == cur.leader) {
 			return true
 		}
 	}

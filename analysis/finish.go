@@ -52,7 +52,7 @@ func (a *Analyzer) Finish() *Result {
 			m.unrEp = nil
 		}
 	}
-	a.indexDowns()
+	a.indexMembers()
 	a.groupStops()
 	a.splits.finish()
 	a.settleSources()

@@ -112,6 +112,8 @@ func (a *Analyzer) closeStopsWide(g *stopGroup) {
 	}
 }
 
+// TestPlanned checks planned and stopHandover, which search the transfers
+// by start.
 func TestPlanned(t *testing.T) {
 	rng := rand.New(rand.NewSource(3))
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -125,6 +127,21 @@ func TestPlanned(t *testing.T) {
 			a.lead.list = append(a.lead.list, &leadership{leader: int32(rng.Intn(3)), term: uint64(i + 1), start: at(rng.Intn(220))})
 		}
 		a.indexLeaderships()
+		for q := 0; q < 20; q++ {
+			x := rng.Intn(200)
+			g := &stopGroup{start: at(x), end: at(x + rng.Intn(20))}
+			l := int32(rng.Intn(3))
+			var want *transfer
+			for _, tr := range a.transfers {
+				if tr.from == l && tr.start.Sub(g.start) >= -time.Second && tr.start.Sub(g.end) <= 3*time.Second {
+					want = tr
+					break
+				}
+			}
+			if got := a.stopHandover(g, l); got != want {
+				t.Fatalf("round %d: stopHandover(%v to %v, %d) = %v, a scan says %v", round, g.start, g.end, l, got, want)
+			}
+		}
 		for _, prev := range a.lead.list {
 			for _, cur := range a.lead.list {
 				want := false

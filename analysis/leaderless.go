@@ -137,7 +137,7 @@ const minWindow = 200 * time.Millisecond
 // leadership and the end of the logs, leaving out whole-cluster stops.
 func (a *Analyzer) leaderless(end time.Time) []Window {
 	type iv struct{ from, to time.Time }
-	var ivs []iv
+	ivs := make([]iv, 0, len(a.lead.list))
 	for _, rec := range a.lead.list {
 		ivs = append(ivs, iv{rec.start, rec.until})
 	}

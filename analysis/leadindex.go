@@ -16,7 +16,7 @@ import (
 type leadIndex struct {
 	byStart   []*leadership // by start; ties keep term order
 	byUntil   []*leadership // by (until, term)
-	transfers []*transfer   // a.transfers by start; ties keep their order
+	transfers []int         // indexes in a.transfers, by start; ties keep their order
 	// top[i] and second[i]: the latest until among byStart[:i+1], and its
 	// leader; and the latest until among those led by anyone else.
 	top, second []ledUntil
@@ -40,8 +40,13 @@ func (a *Analyzer) indexLeaderships() {
 		}
 		return p.term < q.term
 	})
-	x.transfers = append([]*transfer(nil), a.transfers...)
-	sort.SliceStable(x.transfers, func(i, j int) bool { return x.transfers[i].start.Before(x.transfers[j].start) })
+	x.transfers = make([]int, len(a.transfers))
+	for i := range x.transfers {
+		x.transfers[i] = i
+	}
+	sort.SliceStable(x.transfers, func(i, j int) bool {
+		return a.transfers[x.transfers[i]].start.Before(a.transfers[x.transfers[j]].start)
+	})
 	x.top, x.second = make([]ledUntil, len(ls)), make([]ledUntil, len(ls))
 	top, second := ledUntil{leader: -1}, ledUntil{leader: -1}
 	for i, rec := range x.byStart {
@@ -136,4 +141,16 @@ func (a *Analyzer) firstAfterTerm(term uint64, t time.Time) *leadership {
 		}
 	}
 	return nil
+}
+
+// transfersIn lists, as indexes in a.transfers in start order, the
+// transfers that started from from to to (both included).
+func (a *Analyzer) transfersIn(from, to time.Time) []int {
+	ts := a.lix.transfers
+	i := sort.Search(len(ts), func(i int) bool { return !a.transfers[ts[i]].start.Before(from) })
+	j := i
+	for j < len(ts) && !a.transfers[ts[j]].start.After(to) {
+		j++
+	}
+	return ts[i:j]
 }

@@ -26,7 +26,6 @@ func (w *qlWindow) endOr(end time.Time) time.Time {
 // quorum's answer, reports each, and leaves them in f.windows, and in the
 // Result's leaderless windows.
 func (a *Analyzer) quorumLosses(f *facts) []Finding {
-	var out []Finding
 	var ws []*qlWindow
 	byAround := map[[2]*leadership]*qlWindow{} // ws by (before, after)
 	k := min(max(f.q-2, 0), 3)
@@ -69,6 +68,7 @@ func (a *Analyzer) quorumLosses(f *facts) []Finding {
 		w.streaks = append(w.streaks, s)
 	}
 	sort.SliceStable(ws, func(i, j int) bool { return ws[i].start.Before(ws[j].start) })
+	out := make([]Finding, 0, len(ws))
 	leaderless := newWindowSet(f.r.Leaderless)
 	f.recovers = make(map[*leadership]bool, len(ws))
 	for _, w := range ws {

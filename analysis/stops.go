@@ -60,6 +60,7 @@ func (a *Analyzer) shutdown(m *member, ev *parser.Event, t time.Time) {
 	a.stopMarks.add(t)
 	if len(m.stops) < 256 {
 		m.stops = append(m.stops, t)
+		m.indexed = false
 	}
 	m.addDown(t, time.Time{})
 	if rec := a.ownLeadership(m); rec != nil && rec.stopAt.IsZero() {
@@ -202,8 +203,15 @@ func (a *Analyzer) wideEndingFrom(t time.Time) int {
 
 // stoppedNear returns the time m shut down within [t-before, t+after], or zero.
 func (m *member) stoppedNear(t time.Time, before, after time.Duration) time.Time {
+	from, to := t.Add(-before), t.Add(after)
+	if m.indexed && m.idx.stopsSorted {
+		if i := sort.Search(len(m.stops), func(i int) bool { return !m.stops[i].Before(from) }); i < len(m.stops) && !m.stops[i].After(to) {
+			return m.stops[i]
+		}
+		return time.Time{}
+	}
 	for _, s := range m.stops {
-		if !s.Before(t.Add(-before)) && !s.After(t.Add(after)) {
+		if !s.Before(from) && !s.After(to) {
 			return s
 		}
 	}
@@ -211,7 +219,7 @@ func (m *member) stoppedNear(t time.Time, before, after time.Duration) time.Time
 }
 
 func (a *Analyzer) detectShutdowns(f *facts) []Finding {
-	var out []Finding
+	out := make([]Finding, 0, len(a.stops.groups))
 	for _, g := range a.stops.groups {
 		var sum string
 		if g.clusterWide {
@@ -228,13 +236,7 @@ func (a *Analyzer) detectShutdowns(f *facts) []Finding {
 		ev = append(ev, g.ev)
 		if len(g.leaders) > 0 {
 			l := g.leaders[0]
-			var hand *transfer
-			for _, tr := range a.transfers {
-				if tr.from == l && tr.start.Sub(g.start) >= -time.Second && tr.start.Sub(g.end) <= 3*time.Second {
-					hand = tr
-					break
-				}
-			}
+			hand := a.stopHandover(g, l)
 			var won *leadership
 			if hand != nil {
 				won, _ = a.transferOutcome(hand)
@@ -271,6 +273,22 @@ func (a *Analyzer) detectShutdowns(f *facts) []Finding {
 		})
 	}
 	return out
+}
+
+// stopHandover is the transfer by which the leader l handed over as g
+// stopped: the first from l (in a.transfers) that started from 1 s before g
+// to 3 s after; nil if none.
+func (a *Analyzer) stopHandover(g *stopGroup, l int32) *transfer {
+	first := -1
+	for _, i := range a.transfersIn(g.start.Add(-time.Second), g.end.Add(3*time.Second)) {
+		if a.transfers[i].from == l && (first < 0 || i < first) {
+			first = i
+		}
+	}
+	if first < 0 {
+		return nil
+	}
+	return a.transfers[first]
 }
 
 // stoppedLast reports whether every other member of g stopped before l.
