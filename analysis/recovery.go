@@ -149,16 +149,16 @@ func (m *member) backIn(from, to time.Time, out uint64) bool {
 			}
 		}
 	}
-	rs := m.reach
-	if m.indexed && m.idx.reachSorted {
+	rs, sorted := m.reach, m.indexed && m.idx.reachSorted
+	if sorted { // walk only those after from, until to
 		rs = rs[sort.Search(len(rs), func(i int) bool { return rs[i].t.After(from) }):]
 	}
 	for _, r := range rs {
+		if sorted && r.t.After(to) {
+			break
+		}
 		if in(r.t) && out&bit(r.peer) == 0 {
 			return true
-		}
-		if m.indexed && m.idx.reachSorted && r.t.After(to) {
-			break
 		}
 	}
 	return false
