@@ -20,7 +20,7 @@ func (a *Analyzer) detectLeaderChanges(f *facts) []Finding {
 		if prev.leader == cur.leader {
 			continue
 		}
-		if a.recovered(cur, f.windows) || a.planned(prev, cur) || a.coldAt(cur.start) ||
+		if f.recovers[cur] || a.planned(prev, cur) || a.coldAt(cur.start) ||
 			a.clusterStop(cur.start) != nil || a.clusterStop(prev.until) != nil {
 			continue
 		}
@@ -38,7 +38,7 @@ func (a *Analyzer) detectLeaderChanges(f *facts) []Finding {
 // the recovery from its loop or a quorum loss), nor after a stop.
 func (a *Analyzer) changeFromUnseen(f *facts, cur *leadership) (Finding, bool) {
 	w := a.mem[cur.leader]
-	if cur.fromBefore || !a.runningBefore(w) || cur.term <= w.reqLogTerm || a.recovered(cur, f.windows) ||
+	if cur.fromBefore || !a.runningBefore(w) || cur.term <= w.reqLogTerm || f.recovers[cur] ||
 		a.clusterStop(cur.start) != nil {
 		return Finding{}, false
 	}
@@ -59,22 +59,12 @@ func (a *Analyzer) changeFromUnseen(f *facts, cur *leadership) (Finding, bool) {
 	return fd, true
 }
 
-func (a *Analyzer) recovered(rec *leadership, qls []*qlWindow) bool {
-	for _, w := range qls {
-		if w.after == rec {
-			return true
-		}
-	}
-	return false
-}
-
 // planned reports whether cur took over from prev by a leadership transfer.
+// The transfers that count started from transferWindow before cur to 2 s
+// after it.
 func (a *Analyzer) planned(prev, cur *leadership) bool {
-	for _, tr := range a.transfers {
-		if tr.from != prev.leader || (tr.to >= 0 && tr.to != cur.leader) {
-			continue
-		}
-		if d := cur.start.Sub(tr.start); d >= -2*time.Second && d <= transferWindow {
+	for _, i := range a.transfersIn(cur.start.Add(-transferWindow), cur.start.Add(2*time.Second)) {
+		if tr := a.transfers[i]; tr.from == prev.leader && (tr.to < 0 || tr.to == cur.leader) {
 			return true
 		}
 	}

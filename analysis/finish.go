@@ -26,6 +26,9 @@ type facts struct {
 	// degradedSince (left by detectDegraded).
 	degraded      uint64
 	degradedSince time.Time
+	// recovers holds the leaderships that ended a quorum-loss window (the
+	// windows' after; left by quorumLosses).
+	recovers map[*leadership]bool
 }
 
 // Finish ends the analysis and returns its Result. Call it once.
@@ -49,6 +52,7 @@ func (a *Analyzer) Finish() *Result {
 			m.unrEp = nil
 		}
 	}
+	a.indexMembers()
 	a.groupStops()
 	a.splits.finish()
 	a.settleSources()

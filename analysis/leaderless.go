@@ -12,12 +12,9 @@ func (a *Analyzer) coldAt(t time.Time) bool {
 	if last.IsZero() {
 		return true
 	}
-	for _, g := range a.stops.groups {
-		if g.clusterWide && g.end.After(last) && !g.end.After(t) {
-			return true
-		}
-	}
-	return false
+	w := a.stops.wide // in time order: the first to end after last, if by t
+	i := sort.Search(len(w), func(i int) bool { return w[i].end.After(last) })
+	return i < len(w) && !w[i].end.After(t)
 }
 
 // cutOff reports whether another member led during (from, to): the
@@ -140,7 +137,7 @@ const minWindow = 200 * time.Millisecond
 // leadership and the end of the logs, leaving out whole-cluster stops.
 func (a *Analyzer) leaderless(end time.Time) []Window {
 	type iv struct{ from, to time.Time }
-	var ivs []iv
+	ivs := make([]iv, 0, len(a.lead.list))
 	for _, rec := range a.lead.list {
 		ivs = append(ivs, iv{rec.start, rec.until})
 	}
@@ -168,27 +165,27 @@ func (a *Analyzer) leaderless(end time.Time) []Window {
 	}
 	var ws []Window
 	for _, g := range gaps {
-		from, to := g.from, g.to
-		// A whole-cluster stop ends the window: no member is left to lead.
-		for _, sg := range a.stops.groups {
-			if !sg.clusterWide {
-				continue
-			}
-			if !from.Before(sg.start.Add(-time.Second)) && !from.After(sg.end.Add(2*time.Second)) {
-				to = from // the leader went with the cluster: not a leaderless window
-				break
-			}
-			if !sg.end.Before(from) && !sg.end.After(to) {
-				to = sg.end
-				break
-			}
-		}
+		from, to := g.from, a.stopCut(g.from, g.to)
 		if to.Sub(from) < minWindow || a.handover(from, to) {
 			continue
 		}
 		ws = append(ws, Window{Start: from, End: to, Seconds: to.Sub(from).Seconds()})
 	}
 	return ws
+}
+
+// stopCut is where a whole-cluster stop ends the leaderless gap (from, to),
+// since no member is left to lead: from itself when the leader went with the
+// cluster (not a leaderless window), or the end of the first stop to end in
+// the gap; to if none does.
+func (a *Analyzer) stopCut(from, to time.Time) time.Time {
+	if a.clusterStop(from) != nil {
+		return from
+	}
+	if i := a.wideEndingFrom(from); i < len(a.stops.wide) && !a.stops.wide[i].end.After(to) {
+		return a.stops.wide[i].end
+	}
+	return to
 }
 
 // lastEnded reports whether the leadership that ends at t really ended (as

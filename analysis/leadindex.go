@@ -11,10 +11,12 @@ import (
 // every leadership per window, streak or recovery: on a long election storm
 // that scan made Finish quadratic (docs/performance.md, "Election storms").
 // It is built once, by settleLeaderships; a.lead.list is then in term order
-// and no leadership changes its start or end.
+// and no leadership changes its start or end. It also orders the transfers
+// by start, for planned: was a leadership handed over by one.
 type leadIndex struct {
-	byStart []*leadership // by start; ties keep term order
-	byUntil []*leadership // by (until, term)
+	byStart   []*leadership // by start; ties keep term order
+	byUntil   []*leadership // by (until, term)
+	transfers []int         // indexes in a.transfers, by start; ties keep their order
 	// top[i] and second[i]: the latest until among byStart[:i+1], and its
 	// leader; and the latest until among those led by anyone else.
 	top, second []ledUntil
@@ -37,6 +39,13 @@ func (a *Analyzer) indexLeaderships() {
 			return p.until.Before(q.until)
 		}
 		return p.term < q.term
+	})
+	x.transfers = make([]int, len(a.transfers))
+	for i := range x.transfers {
+		x.transfers[i] = i
+	}
+	sort.SliceStable(x.transfers, func(i, j int) bool {
+		return a.transfers[x.transfers[i]].start.Before(a.transfers[x.transfers[j]].start)
 	})
 	x.top, x.second = make([]ledUntil, len(ls)), make([]ledUntil, len(ls))
 	top, second := ledUntil{leader: -1}, ledUntil{leader: -1}
@@ -132,4 +141,16 @@ func (a *Analyzer) firstAfterTerm(term uint64, t time.Time) *leadership {
 		}
 	}
 	return nil
+}
+
+// transfersIn lists, as indexes in a.transfers in start order, the
+// transfers that started from from to to (both included).
+func (a *Analyzer) transfersIn(from, to time.Time) []int {
+	ts := a.lix.transfers
+	i := sort.Search(len(ts), func(i int) bool { return !a.transfers[ts[i]].start.Before(from) })
+	j := i
+	for j < len(ts) && !a.transfers[ts[j]].start.After(to) {
+		j++
+	}
+	return ts[i:j]
 }

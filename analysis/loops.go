@@ -35,7 +35,7 @@ func (a *Analyzer) runningBefore(m *member) bool {
 // shutting down itself (its handover waiting on peers already gone).
 func (a *Analyzer) stopTail(s *streak) bool {
 	stopping := a.mem[s.member].stoppingAt(s.start)
-	for _, g := range a.stops.groups {
+	for _, g := range a.stops.wide {
 		if stopping && g.clusterWide && !g.start.After(s.start) && slices.Contains(g.members, s.member) {
 			return true
 		}

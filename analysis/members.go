@@ -25,6 +25,8 @@ type member struct {
 	stoppedAt           time.Time   // last shutdown
 	stops               []time.Time // its shutdown lines (bounded)
 	downs               []span      // known down intervals (shutdown or kill to restart)
+	idx                 memberIndex // downs, stops and reach by time (memberindex.go), while indexed
+	indexed             bool
 
 	term, maxTerm uint64
 	prevTerm      uint64    // its term before the last line that raised it
@@ -236,12 +238,24 @@ func (m *member) addDown(from, to time.Time) {
 	const maxDowns = 256
 	if len(m.downs) < maxDowns {
 		m.downs = append(m.downs, span{from, to})
+		m.indexed = false
+	}
+}
+
+// endDown ends the member's open down interval, if its latest is, at t.
+func (m *member) endDown(t time.Time) {
+	if n := len(m.downs); n > 0 && m.downs[n-1].to.IsZero() {
+		m.downs[n-1].to = t
+		m.indexed = false
 	}
 }
 
 // stoppingAt reports whether the member had begun a shutdown (a shutdown
 // line) by t and not started again since.
 func (m *member) stoppingAt(t time.Time) bool {
+	if m.indexed {
+		return m.idx.stopDowns.holds(t)
+	}
 	for _, d := range m.downs {
 		if !t.Before(d.from) && (d.to.IsZero() || t.Before(d.to)) && !m.stoppedNear(d.from, 0, 0).IsZero() {
 			return true
@@ -252,6 +266,9 @@ func (m *member) stoppingAt(t time.Time) bool {
 
 // downAt reports whether the member is known to have been down at t.
 func (m *member) downAt(t time.Time) bool {
+	if m.indexed {
+		return m.idx.downs.holds(t)
+	}
 	for _, d := range m.downs {
 		if !t.Before(d.from) && (d.to.IsZero() || t.Before(d.to)) {
 			return true
@@ -280,12 +297,14 @@ func (m *member) noteReach(t time.Time, peer int32) {
 				return
 			}
 		}
+		m.indexed = false
 		if n == maxReach {
 			*last = reachPoint{t, peer} // keep the latest
 			return
 		}
 	}
 	m.reach = append(m.reach, reachPoint{t, peer})
+	m.indexed = false
 }
 
 func (m *member) addPeer(id parser.ID) {

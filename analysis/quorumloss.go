@@ -26,8 +26,8 @@ func (w *qlWindow) endOr(end time.Time) time.Time {
 // quorum's answer, reports each, and leaves them in f.windows, and in the
 // Result's leaderless windows.
 func (a *Analyzer) quorumLosses(f *facts) []Finding {
-	var out []Finding
 	var ws []*qlWindow
+	byAround := map[[2]*leadership]*qlWindow{} // ws by (before, after)
 	k := min(max(f.q-2, 0), 3)
 	for _, s := range a.loopStreaks(f) {
 		if f.atStart&bit(s.member) != 0 {
@@ -44,13 +44,7 @@ func (a *Analyzer) quorumLosses(f *facts) []Finding {
 		}
 		s.resp = r.bestResp
 		before, after := a.around(r.bestStart, r.bestEnd)
-		var w *qlWindow
-		for _, x := range ws {
-			if x.before == before && x.after == after {
-				w = x
-				break
-			}
-		}
+		w := byAround[[2]*leadership{before, after}]
 		if w == nil {
 			w = &qlWindow{before: before, after: after, start: s.start, runStart: r.bestStart, runEnd: r.bestEnd}
 			if before != nil {
@@ -60,6 +54,7 @@ func (a *Analyzer) quorumLosses(f *facts) []Finding {
 				w.end = after.start
 			}
 			ws = append(ws, w)
+			byAround[[2]*leadership{before, after}] = w
 		}
 		if before == nil && s.start.Before(w.start) {
 			w.start = s.start
@@ -73,12 +68,19 @@ func (a *Analyzer) quorumLosses(f *facts) []Finding {
 		w.streaks = append(w.streaks, s)
 	}
 	sort.SliceStable(ws, func(i, j int) bool { return ws[i].start.Before(ws[j].start) })
+	out := make([]Finding, 0, len(ws))
+	leaderless := newWindowSet(f.r.Leaderless)
+	f.recovers = make(map[*leadership]bool, len(ws))
 	for _, w := range ws {
 		fd := a.quorumLoss(f, w)
 		fd.detail.window = w
 		out = append(out, fd)
-		f.r.Leaderless = addWindow(f.r.Leaderless, w.start, w.endOr(f.end))
+		leaderless.add(w.start, w.endOr(f.end))
+		if w.after != nil {
+			f.recovers[w.after] = true
+		}
 	}
+	f.r.Leaderless = leaderless.ws
 	f.windows = ws
 	return out
 }

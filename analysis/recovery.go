@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"sort"
 	"time"
 )
 
@@ -11,8 +12,8 @@ const recoveryMin = 5 * time.Second
 // long leaderless window.
 func (a *Analyzer) detectRecoveries(f *facts) []Finding {
 	qls, ws := f.windows, f.r.Leaderless
-	var out []Finding
-	done := map[*leadership]bool{}
+	out := make([]Finding, 0, len(qls))
+	done := make(map[*leadership]bool, len(qls))
 	for _, w := range qls {
 		if w.after == nil || done[w.after] {
 			continue
@@ -125,23 +126,42 @@ func (a *Analyzer) returned(rec *leadership, from time.Time, ss []*streak, cands
 			back |= s.winners
 		}
 	}
-	in := func(t time.Time) bool { return t.After(from) && !t.After(rec.start) }
 	for _, m := range a.mem {
-		if cands&bit(m.ix) == 0 {
-			continue
-		}
-		for _, d := range m.downs {
-			if !d.to.IsZero() && in(d.to) {
-				back |= bit(m.ix)
-			}
-		}
-		for _, r := range m.reach {
-			if in(r.t) && cands&bit(r.peer) == 0 {
-				back |= bit(m.ix)
-			}
+		if cands&bit(m.ix) != 0 && m.backIn(from, rec.start, cands) {
+			back |= bit(m.ix)
 		}
 	}
 	return ixsOf(back & cands &^ bit(rec.leader))
+}
+
+// backIn reports whether m's lines show it back in (from, to]: a restart, or
+// a stream established with a member not in out.
+func (m *member) backIn(from, to time.Time, out uint64) bool {
+	in := func(t time.Time) bool { return t.After(from) && !t.After(to) }
+	if m.indexed {
+		if i := firstAfter(m.idx.restarts, from); i < len(m.idx.restarts) && in(m.idx.restarts[i]) {
+			return true
+		}
+	} else {
+		for _, d := range m.downs {
+			if !d.to.IsZero() && in(d.to) {
+				return true
+			}
+		}
+	}
+	rs, sorted := m.reach, m.indexed && m.idx.reachSorted
+	if sorted { // walk only those after from, until to
+		rs = rs[sort.Search(len(rs), func(i int) bool { return rs[i].t.After(from) }):]
+	}
+	for _, r := range rs {
+		if sorted && r.t.After(to) {
+			break
+		}
+		if in(r.t) && out&bit(r.peer) == 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func recoveryNoun(w *repeats) (string, string) {

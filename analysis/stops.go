@@ -38,8 +38,11 @@ type stopGroup struct {
 // member's lines are in: compose prints each container's lines in blocks, so
 // a survivor's lines may come long after the others' shutdowns.
 type stopBook struct {
-	recs    []stopRec
-	groups  []*stopGroup
+	recs   []stopRec
+	groups []*stopGroup
+	// wide are the cluster-wide groups. Like groups, they are in time order
+	// and apart: each starts no earlier than the one before ends.
+	wide    []*stopGroup
 	dropped int
 }
 
@@ -57,6 +60,7 @@ func (a *Analyzer) shutdown(m *member, ev *parser.Event, t time.Time) {
 	a.stopMarks.add(t)
 	if len(m.stops) < 256 {
 		m.stops = append(m.stops, t)
+		m.indexed = false
 	}
 	m.addDown(t, time.Time{})
 	if rec := a.ownLeadership(m); rec != nil && rec.stopAt.IsZero() {
@@ -152,6 +156,9 @@ func (a *Analyzer) closeStops(g *stopGroup) {
 	g.clusterWide = !a.survived(g)
 	if len(a.stops.groups) < maxEpisodes {
 		a.stops.groups = append(a.stops.groups, g)
+		if g.clusterWide {
+			a.stops.wide = append(a.stops.wide, g)
+		}
 	}
 }
 
@@ -178,18 +185,33 @@ func (a *Analyzer) survived(g *stopGroup) bool {
 // clusterStop returns the whole-cluster stop whose span (with some slack)
 // holds t, or nil.
 func (a *Analyzer) clusterStop(t time.Time) *stopGroup {
-	for _, g := range a.stops.groups {
-		if g.clusterWide && !t.Before(g.start.Add(-time.Second)) && !t.After(g.end.Add(2*time.Second)) {
+	if i := a.wideEndingFrom(t.Add(-2 * time.Second)); i < len(a.stops.wide) {
+		if g := a.stops.wide[i]; !t.Before(g.start.Add(-time.Second)) {
 			return g
 		}
 	}
 	return nil
 }
 
+// wideEndingFrom is the index in a.stops.wide of the first cluster-wide
+// stop that ended at or after t: the earliest of them that may hold t, since
+// they are in time order and apart.
+func (a *Analyzer) wideEndingFrom(t time.Time) int {
+	w := a.stops.wide
+	return sort.Search(len(w), func(i int) bool { return !w[i].end.Before(t) })
+}
+
 // stoppedNear returns the time m shut down within [t-before, t+after], or zero.
 func (m *member) stoppedNear(t time.Time, before, after time.Duration) time.Time {
+	from, to := t.Add(-before), t.Add(after)
+	if m.indexed && m.idx.stopsSorted {
+		if i := sort.Search(len(m.stops), func(i int) bool { return !m.stops[i].Before(from) }); i < len(m.stops) && !m.stops[i].After(to) {
+			return m.stops[i]
+		}
+		return time.Time{}
+	}
 	for _, s := range m.stops {
-		if !s.Before(t.Add(-before)) && !s.After(t.Add(after)) {
+		if !s.Before(from) && !s.After(to) {
 			return s
 		}
 	}
@@ -197,7 +219,7 @@ func (m *member) stoppedNear(t time.Time, before, after time.Duration) time.Time
 }
 
 func (a *Analyzer) detectShutdowns(f *facts) []Finding {
-	var out []Finding
+	out := make([]Finding, 0, len(a.stops.groups))
 	for _, g := range a.stops.groups {
 		var sum string
 		if g.clusterWide {
@@ -214,13 +236,7 @@ func (a *Analyzer) detectShutdowns(f *facts) []Finding {
 		ev = append(ev, g.ev)
 		if len(g.leaders) > 0 {
 			l := g.leaders[0]
-			var hand *transfer
-			for _, tr := range a.transfers {
-				if tr.from == l && tr.start.Sub(g.start) >= -time.Second && tr.start.Sub(g.end) <= 3*time.Second {
-					hand = tr
-					break
-				}
-			}
+			hand := a.stopHandover(g, l)
 			var won *leadership
 			if hand != nil {
 				won, _ = a.transferOutcome(hand)
@@ -257,6 +273,22 @@ func (a *Analyzer) detectShutdowns(f *facts) []Finding {
 		})
 	}
 	return out
+}
+
+// stopHandover is the transfer by which the leader l handed over as g
+// stopped: the first from l (in a.transfers) that started from 1 s before g
+// to 3 s after; nil if none.
+func (a *Analyzer) stopHandover(g *stopGroup, l int32) *transfer {
+	first := -1
+	for _, i := range a.transfersIn(g.start.Add(-time.Second), g.end.Add(3*time.Second)) {
+		if a.transfers[i].from == l && (first < 0 || i < first) {
+			first = i
+		}
+	}
+	if first < 0 {
+		return nil
+	}
+	return a.transfers[first]
 }
 
 // stoppedLast reports whether every other member of g stopped before l.
@@ -319,8 +351,8 @@ func (a *Analyzer) restarted(m *member, prev time.Time, ev *parser.Event, t time
 		if rec := a.ownLeadership(m); rec != nil && rec.restartEnd.IsZero() {
 			rec.restartEnd = prev
 		}
-	} else if n := len(m.downs); n > 0 && m.downs[n-1].to.IsZero() {
-		m.downs[n-1].to = t
+	} else {
+		m.endDown(t)
 	}
 	if m.camp.open {
 		a.closeCampaign(m, prev, false)

@@ -125,7 +125,7 @@ func (a *Analyzer) transferring(l, p int32, t time.Time) bool {
 // detectTransfers reports planned leadership transfers and their outcome;
 // those of a whole-cluster stop are told by the shutdown finding.
 func (a *Analyzer) detectTransfers(f *facts) []Finding {
-	var out []Finding
+	out := make([]Finding, 0, len(a.transfers))
 	for _, tr := range a.transfers {
 		if a.clusterStop(tr.start) != nil {
 			continue
