@@ -414,8 +414,8 @@ func (r *Reader) handleRecord(line []byte, f *framed, payload []byte) bool {
 	if !ev.Time.IsZero() {
 		r.seeTime(ev.Time, rec, f)
 	}
-	if !ev.Time.IsZero() && (f.exact || rec.hasTime) {
-		r.lastYear = ev.Time.Year()
+	if r.env == envJournald && !ev.Time.IsZero() && (f.exact || rec.hasTime) {
+		r.lastYear = ev.Time.Year() // for journald's year-less stamps only
 	}
 	ev.Member = self
 	ev.Source = r.sourceName(f.source)

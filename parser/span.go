@@ -25,6 +25,7 @@ type Gap struct {
 // other member's lines fill it). Lines in time order cost a comparison.
 type span struct {
 	first, last time.Time
+	lastUnix    int64 // last.Unix(), once first is set
 	gaps        []Gap // in time order
 	max         int   // bound on gaps; 0: none (a chunk's, merged by its stream)
 
@@ -37,6 +38,15 @@ type span struct {
 
 // see adds one line's time.
 func (sp *span) see(t time.Time) {
+	// most lines: at or after the last, by less than GapMin; compared as seconds and
+	// nanoseconds (t.Sub is dearer), the seconds first so that nothing overflows
+	if ds := t.Unix() - sp.lastUnix; ds >= 0 && ds <= int64(GapMin/time.Second) && !sp.first.IsZero() {
+		if d := ds*int64(time.Second) + int64(t.Nanosecond()-sp.last.Nanosecond()); d >= 0 && d < int64(GapMin) {
+			sp.last, sp.lastUnix = t, t.Unix()
+			return
+		}
+	}
+	defer func() { sp.lastUnix = sp.last.Unix() }()
 	switch {
 	case sp.first.IsZero():
 		sp.first, sp.last = t, t
@@ -74,7 +84,7 @@ func (sp *span) absorb(c *span) {
 		return
 	}
 	if sp.first.IsZero() {
-		sp.first, sp.last = c.first, c.last
+		sp.first, sp.last, sp.lastUnix = c.first, c.last, c.last.Unix()
 		sp.gaps = append(sp.gaps[:0], c.gaps...)
 		if sp.max > 0 && len(sp.gaps) > sp.max {
 			sp.gaps = sp.gaps[:sp.max]
@@ -93,7 +103,7 @@ func (sp *span) absorb(c *span) {
 			end = iv.To
 		}
 	}
-	sp.first, sp.last = cover[0].From, end
+	sp.first, sp.last, sp.lastUnix = cover[0].From, end, end.Unix()
 }
 
 // covered returns the stretches the span's times cover, as Gaps.
