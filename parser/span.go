@@ -28,6 +28,7 @@ type span struct {
 	lastUnix    int64 // last.Unix(), once first is set
 	gaps        []Gap // in time order
 	max         int   // bound on gaps; 0: none (a chunk's, merged by its stream)
+	hint        int   // the gap the last time in a gap fell in
 
 	keyed          bool
 	recKey, envKey stamp // the stamps of the last line timed by timeLine, without fractions
@@ -46,26 +47,37 @@ func (sp *span) see(t time.Time) {
 			return
 		}
 	}
-	defer func() { sp.lastUnix = sp.last.Unix() }()
 	switch {
 	case sp.first.IsZero():
-		sp.first, sp.last = t, t
+		sp.first, sp.last, sp.lastUnix = t, t, t.Unix()
 	case !t.Before(sp.last):
 		if t.Sub(sp.last) >= GapMin && sp.room() {
 			sp.gaps = append(sp.gaps, Gap{From: sp.last, To: t})
 		}
-		sp.last = t
+		sp.last, sp.lastUnix = t, t.Unix()
 	case t.Before(sp.first):
 		if sp.first.Sub(t) >= GapMin && sp.room() {
 			sp.gaps = slices.Insert(sp.gaps, 0, Gap{From: t, To: sp.first})
 		}
 		sp.first = t
 	case len(sp.gaps) > 0:
-		i := sort.Search(len(sp.gaps), func(i int) bool { return sp.gaps[i].To.After(t) })
-		if i == len(sp.gaps) || !sp.gaps[i].From.Before(t) {
+		i := sp.hint // the gap the last time fell in: lines that fill a gap in time order
+		if i >= len(sp.gaps) || !sp.gaps[i].From.Before(t) || !sp.gaps[i].To.After(t) {
+			i = sort.Search(len(sp.gaps), func(i int) bool { return sp.gaps[i].To.After(t) })
+			if i == len(sp.gaps) || !sp.gaps[i].From.Before(t) {
+				return
+			}
+		}
+		sp.hint = i
+		g := sp.gaps[i]
+		if t.Sub(g.From) < GapMin { // only the gap's start moves (what the split below comes to)
+			if g.To.Sub(t) >= GapMin {
+				sp.gaps[i].From = t
+			} else {
+				sp.gaps = slices.Delete(sp.gaps, i, i+1)
+			}
 			return
 		}
-		g := sp.gaps[i]
 		sp.gaps = slices.Delete(sp.gaps, i, i+1)
 		for _, h := range [2]Gap{{From: t, To: g.To}, {From: g.From, To: t}} {
 			if h.To.Sub(h.From) >= GapMin && sp.room() {
