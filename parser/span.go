@@ -39,8 +39,7 @@ type span struct {
 
 // see adds one line's time.
 func (sp *span) see(t time.Time) {
-	// most lines: at or after the last, by less than GapMin; compared as seconds and
-	// nanoseconds (t.Sub is dearer), the seconds first so that nothing overflows
+	// most lines: at or after the last, by less than GapMin
 	if ds := t.Unix() - sp.lastUnix; ds >= 0 && ds <= int64(GapMin/time.Second) && !sp.first.IsZero() {
 		if d := ds*int64(time.Second) + int64(t.Nanosecond()-sp.last.Nanosecond()); d >= 0 && d < int64(GapMin) {
 			sp.last, sp.lastUnix = t, t.Unix()
@@ -70,8 +69,8 @@ func (sp *span) see(t time.Time) {
 		}
 		sp.hint = i
 		g := sp.gaps[i]
-		if t.Sub(g.From) < GapMin { // only the gap's start moves (what the split below comes to)
-			if g.To.Sub(t) >= GapMin {
+		if short(g.From, t) { // only the gap's start moves (what the split below comes to)
+			if !short(t, g.To) {
 				sp.gaps[i].From = t
 			} else {
 				sp.gaps = slices.Delete(sp.gaps, i, i+1)
@@ -85,6 +84,13 @@ func (sp *span) see(t time.Time) {
 			}
 		}
 	}
+}
+
+// short reports whether b.Sub(a) < GapMin, for a not after b: as seconds and nanoseconds
+// (t.Sub is dearer), the seconds first so that nothing overflows.
+func short(a, b time.Time) bool {
+	ds := b.Unix() - a.Unix()
+	return ds <= int64(GapMin/time.Second) && ds*int64(time.Second)+int64(b.Nanosecond()-a.Nanosecond()) < int64(GapMin)
 }
 
 func (sp *span) room() bool { return sp.max == 0 || len(sp.gaps) < sp.max }
