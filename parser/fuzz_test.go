@@ -125,6 +125,13 @@ func FuzzRaftMessage(f *testing.F) {
 		if bad != "" && k != KindNone {
 			t.Fatalf("kind %s with error %q", k, bad)
 		}
+		// the memo, warm with msg and with msg at another term, gives what parseRaft gives
+		m := new(raftMemo)
+		checkMemo(t, m, string(msg))
+		checkMemo(t, m, string(msg))
+		if i := bytes.LastIndex(msg, []byte(atTerm)); i >= 0 {
+			checkMemo(t, m, string(msg[:i+len(atTerm)])+"42")
+		}
 		var h serverHint
 		parseServerText(msg, &h)
 		if _, ok := parseDuration(h.duration); !ok && len(h.duration) > 0 {

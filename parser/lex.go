@@ -167,7 +167,7 @@ func parseUint(b []byte) (uint64, int, bool) {
 	n := 0
 	for n < len(b) && isDigit(b[n]) {
 		d := uint64(b[n] - '0')
-		if v > (1<<64-1-d)/10 {
+		if v >= (1<<64-1)/10 && (v > (1<<64-1)/10 || d > (1<<64-1)%10) { // v*10+d overflows
 			return 0, 0, false
 		}
 		v = v*10 + d

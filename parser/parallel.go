@@ -137,7 +137,12 @@ func (c *chunk) parse() {
 		chunked:  true,
 		chunk:    c.data,
 		strs:     make(map[string]string),
+		memo:     memoPool.Get().(*raftMemo),
 	}
+	defer func() {
+		memoPool.Put(r.memo)
+		r.memo = nil
+	}()
 	c.r = r
 	if c.tooLong {
 		r.line++

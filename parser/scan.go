@@ -78,6 +78,7 @@ type Reader struct {
 	lastName string
 	shut     shutdowns
 	strs     map[string]string // interned names and versions
+	memo     *raftMemo         // how raft's messages parsed, but for their terms
 }
 
 // NewReader returns a Reader of r.
@@ -94,6 +95,7 @@ func NewReader(r io.Reader, opts Options) *Reader {
 		tz:   opts.TZ,
 		strs: make(map[string]string),
 		span: span{max: MaxGaps}, guess: span{max: MaxGaps},
+		memo: memoPool.Get().(*raftMemo),
 	}
 	if rd.tz == nil {
 		rd.tz = time.UTC
@@ -369,7 +371,7 @@ func (r *Reader) handleRecord(line []byte, f *framed, payload []byte) bool {
 	kind, self, bad := KindNone, ID(0), ""
 	if rec.looked && rec.raft || !rec.looked && raftCandidate(rec.msg) {
 		*ev = Event{}
-		kind, self, bad = parseRaft(rec.msg, ev)
+		kind, self, bad = r.memo.parseRaft(rec.msg, ev)
 	}
 	fromRaft := kind != KindNone
 	var h serverHint
@@ -414,8 +416,8 @@ func (r *Reader) handleRecord(line []byte, f *framed, payload []byte) bool {
 	if !ev.Time.IsZero() {
 		r.seeTime(ev.Time, rec, f)
 	}
-	if !ev.Time.IsZero() && (f.exact || rec.hasTime) {
-		r.lastYear = ev.Time.Year()
+	if r.env == envJournald && !ev.Time.IsZero() && (f.exact || rec.hasTime) {
+		r.lastYear = ev.Time.Year() // for journald's year-less stamps only
 	}
 	ev.Member = self
 	ev.Source = r.sourceName(f.source)

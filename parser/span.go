@@ -25,8 +25,10 @@ type Gap struct {
 // other member's lines fill it). Lines in time order cost a comparison.
 type span struct {
 	first, last time.Time
+	lastUnix    int64 // last.Unix(), once first is set
 	gaps        []Gap // in time order
 	max         int   // bound on gaps; 0: none (a chunk's, merged by its stream)
+	hint        int   // the gap the last time in a gap fell in
 
 	keyed          bool
 	recKey, envKey stamp // the stamps of the last line timed by timeLine, without fractions
@@ -37,25 +39,44 @@ type span struct {
 
 // see adds one line's time.
 func (sp *span) see(t time.Time) {
+	// most lines: at or after the last, by less than GapMin
+	if ds := t.Unix() - sp.lastUnix; ds >= 0 && ds <= int64(GapMin/time.Second) && !sp.first.IsZero() {
+		if d := ds*int64(time.Second) + int64(t.Nanosecond()-sp.last.Nanosecond()); d >= 0 && d < int64(GapMin) {
+			sp.last, sp.lastUnix = t, t.Unix()
+			return
+		}
+	}
 	switch {
 	case sp.first.IsZero():
-		sp.first, sp.last = t, t
+		sp.first, sp.last, sp.lastUnix = t, t, t.Unix()
 	case !t.Before(sp.last):
 		if t.Sub(sp.last) >= GapMin && sp.room() {
 			sp.gaps = append(sp.gaps, Gap{From: sp.last, To: t})
 		}
-		sp.last = t
+		sp.last, sp.lastUnix = t, t.Unix()
 	case t.Before(sp.first):
 		if sp.first.Sub(t) >= GapMin && sp.room() {
 			sp.gaps = slices.Insert(sp.gaps, 0, Gap{From: t, To: sp.first})
 		}
 		sp.first = t
 	case len(sp.gaps) > 0:
-		i := sort.Search(len(sp.gaps), func(i int) bool { return sp.gaps[i].To.After(t) })
-		if i == len(sp.gaps) || !sp.gaps[i].From.Before(t) {
+		i := sp.hint // the gap the last time fell in: lines that fill a gap in time order
+		if i >= len(sp.gaps) || !sp.gaps[i].From.Before(t) || !sp.gaps[i].To.After(t) {
+			i = sort.Search(len(sp.gaps), func(i int) bool { return sp.gaps[i].To.After(t) })
+			if i == len(sp.gaps) || !sp.gaps[i].From.Before(t) {
+				return
+			}
+		}
+		sp.hint = i
+		g := sp.gaps[i]
+		if short(g.From, t) { // only the gap's start moves (what the split below comes to)
+			if !short(t, g.To) {
+				sp.gaps[i].From = t
+			} else {
+				sp.gaps = slices.Delete(sp.gaps, i, i+1)
+			}
 			return
 		}
-		g := sp.gaps[i]
 		sp.gaps = slices.Delete(sp.gaps, i, i+1)
 		for _, h := range [2]Gap{{From: t, To: g.To}, {From: g.From, To: t}} {
 			if h.To.Sub(h.From) >= GapMin && sp.room() {
@@ -63,6 +84,13 @@ func (sp *span) see(t time.Time) {
 			}
 		}
 	}
+}
+
+// short reports whether b.Sub(a) < GapMin, for a not after b: as seconds and nanoseconds
+// (t.Sub is dearer), the seconds first so that nothing overflows.
+func short(a, b time.Time) bool {
+	ds := b.Unix() - a.Unix()
+	return ds <= int64(GapMin/time.Second) && ds*int64(time.Second)+int64(b.Nanosecond()-a.Nanosecond()) < int64(GapMin)
 }
 
 func (sp *span) room() bool { return sp.max == 0 || len(sp.gaps) < sp.max }
@@ -74,7 +102,7 @@ func (sp *span) absorb(c *span) {
 		return
 	}
 	if sp.first.IsZero() {
-		sp.first, sp.last = c.first, c.last
+		sp.first, sp.last, sp.lastUnix = c.first, c.last, c.last.Unix()
 		sp.gaps = append(sp.gaps[:0], c.gaps...)
 		if sp.max > 0 && len(sp.gaps) > sp.max {
 			sp.gaps = sp.gaps[:sp.max]
@@ -93,7 +121,7 @@ func (sp *span) absorb(c *span) {
 			end = iv.To
 		}
 	}
-	sp.first, sp.last = cover[0].From, end
+	sp.first, sp.last, sp.lastUnix = cover[0].From, end, end.Unix()
 }
 
 // covered returns the stretches the span's times cover, as Gaps.

@@ -14,17 +14,27 @@ func (r *Reader) parseZapJSON(p []byte, rec *record) (status, string) {
 		}
 		return stMalformed, "truncated JSON record"
 	}
-	// Records glued on one line ("...}{"level":...): read the first, and
-	// leave the rest for the next Scan.
-	if i := bytes.Index(p, []byte(`}{"level":`)); i >= 0 {
-		if n := jsonEnd(p); n == i+1 {
-			rec.glued, p = n, p[:n]
-		}
-	}
 	// Fast path: zap writes level, ts, [logger,] caller and msg first, in
 	// this order, and most lines are not events. Find msg by that layout,
 	// and read the rest only when the line may be an event.
-	if h, ok := zapLayout(p); ok {
+	h, ok := zapLayout(p)
+	// Records glued on one line ("...}{"level":...): read the first, and
+	// leave the rest for the next Scan. The first `}{"level":` is looked for
+	// from where it can be: a header of quoted strings holds none before the
+	// last bytes of msg (see glueFrom).
+	from := 0
+	if ok && h.tsString {
+		from = glueFrom(h.fieldsAt)
+	}
+	if i := bytes.Index(p[from:], []byte(`}{"level":`)); i >= 0 {
+		if n := jsonEnd(p); n == from+i+1 {
+			rec.glued, p = n, p[:n]
+			if !ok || !h.tsString || n < h.fieldsAt {
+				h, ok = zapLayout(p) // the header was read in the uncut line
+			}
+		}
+	}
+	if ok {
 		rec.looked, rec.raft = true, raftCandidate(h.msg)
 		if !rec.raft {
 			rec.kind = zapKind(h.msg)
@@ -87,6 +97,12 @@ func (r *Reader) parseZapJSON(p []byte, rec *record) (status, string) {
 	rec.fields, rec.fieldsAt = p, it.i
 	return stOK, ""
 }
+
+// glueFrom is where the first `}{"level":` of a line can start when zapLayout found a header
+// whose ts is quoted: every '"' before fieldsAt is one of the header's own, each followed by a
+// key's or a value's bytes, or by ',' or ':', never by `level":`, but for msg's closing quote
+// (at fieldsAt-1): msg may end in "}{".
+func glueFrom(fieldsAt int) int { return max(fieldsAt-3, 0) }
 
 // zapHeader is the head of a zap JSON line, located but not decoded.
 type zapHeader struct {
