@@ -57,7 +57,7 @@ func (a *Analyzer) detectDrift(f *facts) []Finding {
 		out = append(out, Finding{
 			Kind: ClockDrift, Severity: Warning, Members: a.ids(d.reporter, d.subject),
 			Start: d.first, End: d.last, Count: d.count,
-			Summary: sum, Evidence: a.evidenceOf(a.opts.MaxEvidence, d.ev.lines()),
+			Summary: sum, lines: a.evidenceOf(a.opts.MaxEvidence, d.ev.lines()),
 			weight: d.max.Seconds(),
 		})
 	}

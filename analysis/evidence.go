@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"cmp"
 	"slices"
 	"sort"
 	"time"
@@ -75,56 +76,90 @@ func (e *evidence) lines() []evLine {
 	return out
 }
 
-// evidenceOf renders up to max lines from several sources, in time order,
-// without duplicates, spreading the picks over the sources.
-func (a *Analyzer) evidenceOf(max int, sets ...[]evLine) []Evidence {
+// evidenceOf picks up to max lines from several sources, in time order,
+// without duplicates, spreading the picks over the sources. The lines keep
+// sharing their text with the analyzer's state: a finding renders them only
+// if it is kept whole (see renderEvidence), so that the thousands of
+// findings of a storm, merged into a few, copy no text.
+func (a *Analyzer) evidenceOf(max int, sets ...[]evLine) []evLine {
 	n := 0
 	for _, s := range sets {
 		n += len(s)
 	}
-	all := make([]evLine, 0, n)
-	// Round-robin over the sets so that each contributes its first lines.
+	if max > 0 && max < n {
+		n = max
+	}
+	kept := make([]evLine, 0, n)
+	// Round-robin over the sets so that each contributes its first lines;
+	// at most max lines are kept, so a scan of them finds the duplicates
+	// without a map per finding (a storm has thousands of findings).
+pick:
 	for i := 0; ; i++ {
 		more := false
 		for _, s := range sets {
-			if i < len(s) {
-				more = true
-				if !s[i].empty() {
-					all = append(all, s[i])
-				}
+			if i >= len(s) {
+				continue
+			}
+			more = true
+			l := &s[i]
+			if l.empty() || slices.ContainsFunc(kept, func(k evLine) bool { return k.input == l.input && k.line == l.line }) {
+				continue
+			}
+			kept = append(kept, *l)
+			if len(kept) == max {
+				break pick
 			}
 		}
 		if !more {
 			break
 		}
 	}
-	// At most max lines are kept: a scan of them finds the duplicates
-	// without a map per finding (a storm has thousands of findings).
-	c := len(all)
-	if max > 0 && max < c {
-		c = max
-	}
-	kept := make([]evLine, 0, c)
-	for _, l := range all {
-		if slices.ContainsFunc(kept, func(k evLine) bool { return k.input == l.input && k.line == l.line }) {
-			continue
+	slices.SortStableFunc(kept, func(x, y evLine) int {
+		if c := x.t.Compare(y.t); c != 0 {
+			return c
 		}
-		kept = append(kept, l)
-		if len(kept) == max {
-			break
-		}
-	}
-	sort.SliceStable(kept, func(i, j int) bool {
-		if !kept[i].t.Equal(kept[j].t) {
-			return kept[i].t.Before(kept[j].t)
-		}
-		return kept[i].seq < kept[j].seq
+		return cmp.Compare(x.seq, y.seq)
 	})
-	out := make([]Evidence, len(kept))
-	for i, l := range kept {
-		out[i] = Evidence{Input: a.inputName(l.input), Line: l.line, Member: l.who, Text: string(l.text)}
+	return kept
+}
+
+// evidenceList is a finding's evidence: its lines rendered, then what its
+// Evidence already holds (lines from elsewhere: metrics).
+func (a *Analyzer) evidenceList(x *Finding) []Evidence {
+	if len(x.lines) == 0 {
+		return x.Evidence
 	}
-	return out
+	out := make([]Evidence, 0, len(x.lines)+len(x.Evidence))
+	for _, l := range x.lines {
+		out = append(out, a.render1(l))
+	}
+	return append(out, x.Evidence...)
+}
+
+// lastEvidence is the last line of a finding's evidence.
+func (a *Analyzer) lastEvidence(x *Finding) (Evidence, bool) {
+	if n := len(x.Evidence); n > 0 {
+		return x.Evidence[n-1], true
+	}
+	if n := len(x.lines); n > 0 {
+		return a.render1(x.lines[n-1]), true
+	}
+	return Evidence{}, false
+}
+
+func (a *Analyzer) render1(l evLine) Evidence {
+	return Evidence{Input: a.inputName(l.input), Line: l.line, Member: l.who, Text: string(l.text)}
+}
+
+// renderEvidence renders the evidence of the findings Finish returns.
+func (a *Analyzer) renderEvidence(fs []Finding) {
+	for i := range fs {
+		x := &fs[i]
+		x.Evidence, x.lines = a.evidenceList(x), nil
+		if x.Evidence == nil {
+			x.Evidence = []Evidence{}
+		}
+	}
 }
 
 func (a *Analyzer) inputName(i int) string {

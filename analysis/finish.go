@@ -77,9 +77,6 @@ func (a *Analyzer) Finish() *Result {
 		if fs[i].Members == nil {
 			fs[i].Members = []parser.ID{}
 		}
-		if fs[i].Evidence == nil {
-			fs[i].Evidence = []Evidence{}
-		}
 	}
 	sortFindings(fs)
 	// The verdict is about one episode, among all of them; the findings then
@@ -94,6 +91,7 @@ func (a *Analyzer) Finish() *Result {
 	r.Recovery = a.trust(p)
 	merged, into := a.condense(&f, fs)
 	pos := sortFindings(merged)
+	a.renderEvidence(merged)
 	r.Findings = merged
 	if pi >= 0 && r.Diagnosis.Verdict != Healthy {
 		if m := &merged[pos[into[pi]]]; m.merged != nil {

@@ -80,7 +80,7 @@ func (a *Analyzer) detectInflation(f *facts) []Finding {
 		out = append(out, Finding{
 			Kind: TermInflation, Severity: Warning, Members: a.ids(append([]int32{m.ix}, in.dragged...)...),
 			Start: in.first, End: in.last, Count: int(in.maxGap), TermFrom: in.logTerm, TermTo: in.term,
-			Summary: sum, Evidence: a.evidenceOf(a.opts.MaxEvidence, in.ev.lines(), one(in.dragEv)),
+			Summary: sum, lines: a.evidenceOf(a.opts.MaxEvidence, in.ev.lines(), one(in.dragEv)),
 		})
 	}
 	return out

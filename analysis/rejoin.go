@@ -235,7 +235,7 @@ func (a *Analyzer) detectRejoins(f *facts) []Finding {
 		fd := Finding{
 			Kind: DisruptiveRejoin, Severity: Warning, Members: a.ids(r.by, r.leader),
 			Start: r.t, End: r.t, Count: 1, TermFrom: r.term, TermTo: r.peerTerm,
-			Summary: sum, Evidence: a.evidenceOf(a.opts.MaxEvidence, one(r.ev), r.byEv),
+			Summary: sum, lines: a.evidenceOf(a.opts.MaxEvidence, one(r.ev), r.byEv),
 		}
 		fd.detail.rejoin = r
 		out = append(out, fd)
@@ -260,7 +260,7 @@ func (a *Analyzer) suspectedRejoin(f *facts, r *rejoin) Finding {
 	fd := Finding{
 		Kind: DisruptiveRejoin, Severity: Warning, Members: a.ids(members...),
 		Start: r.t, End: r.ev.t, Count: 1, TermFrom: r.term, TermTo: r.term,
-		Summary: sum, Evidence: a.evidenceOf(a.opts.MaxEvidence, r.byEv, one(r.ev)),
+		Summary: sum, lines: a.evidenceOf(a.opts.MaxEvidence, r.byEv, one(r.ev)),
 	}
 	fd.detail.rejoin = r
 	return fd

@@ -219,8 +219,8 @@ func (a *Analyzer) detectSafety(f *facts) []Finding {
 		out = append(out, Finding{
 			Kind: SafetyViolation, Severity: Critical, Members: a.ids(c.members...),
 			Start: c.ev[0].t, End: c.ev[1].t, Count: 1, TermFrom: from, TermTo: to,
-			Summary:  "Raft safety violation: " + sum,
-			Evidence: a.evidenceOf(a.opts.MaxEvidence, c.ev[:]),
+			Summary: "Raft safety violation: " + sum,
+			lines:   a.evidenceOf(a.opts.MaxEvidence, c.ev[:]),
 		})
 	}
 	return out

@@ -105,7 +105,7 @@ func (a *Analyzer) slowFinding(f *facts, e *episode) Finding {
 	return Finding{
 		Kind: SlowLeader, Severity: slowSeverity(e), Members: a.ids(e.subject),
 		Start: e.start, End: e.end, Count: e.count, TermFrom: m.termAt(e.start), TermTo: m.termAt(e.end),
-		Summary: sum, Evidence: a.evidenceOf(a.opts.MaxEvidence, e.ev.lines()),
+		Summary: sum, lines: a.evidenceOf(a.opts.MaxEvidence, e.ev.lines()),
 		weight: a.slow.weight(e).Seconds(),
 	}
 }

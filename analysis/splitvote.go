@@ -141,7 +141,7 @@ func (a *Analyzer) detectSplitVotes(f *facts) []Finding {
 		out = append(out, Finding{
 			Kind: SplitVote, Severity: sev, Members: a.ids(ixsOf(mask)...),
 			Start: first.start, End: last.start, Count: len(group), TermFrom: first.term, TermTo: last.term,
-			Summary: sum, Evidence: a.evidenceOf(a.opts.MaxEvidence, ev...),
+			Summary: sum, lines: a.evidenceOf(a.opts.MaxEvidence, ev...),
 		})
 		i = j + 1
 	}

@@ -45,7 +45,7 @@ func (a *Analyzer) detectStepDowns(f *facts) []Finding {
 		fd := Finding{
 			Kind: CheckQuorumStepDown, Severity: sev, Members: a.ids(sd.member),
 			Start: sd.t, End: sd.t, Count: 1, TermFrom: sd.term, TermTo: sd.term,
-			Summary: sum, Evidence: a.evidenceOf(a.opts.MaxEvidence, ev...),
+			Summary: sum, lines: a.evidenceOf(a.opts.MaxEvidence, ev...),
 		}
 		fd.detail.stepDown = sd
 		out = append(out, fd)

@@ -253,7 +253,7 @@ func (a *Analyzer) detectShutdowns(f *facts) []Finding {
 		out = append(out, Finding{
 			Kind: Shutdown, Severity: Info, Members: a.ids(g.members...),
 			Start: g.start, End: g.end, Count: len(g.members),
-			Summary: sum, Evidence: a.evidenceOf(a.opts.MaxEvidence, ev...),
+			Summary: sum, lines: a.evidenceOf(a.opts.MaxEvidence, ev...),
 		})
 	}
 	return out

@@ -221,7 +221,7 @@ func (a *Analyzer) transferFinding(f *facts, tr *transfer) Finding {
 	return Finding{
 		Kind: LeadershipTransfer, Severity: sev, Members: a.ids(members...),
 		Start: tr.start, End: end, Count: 1, TermFrom: tr.term, TermTo: termTo,
-		Summary: sum, Evidence: a.evidenceOf(a.opts.MaxEvidence, tr.ev.lines(), wonEv),
+		Summary: sum, lines: a.evidenceOf(a.opts.MaxEvidence, tr.ev.lines(), wonEv),
 	}
 }
 

@@ -157,7 +157,7 @@ func (a *Analyzer) unreachFinding(f *facts, e *episode, sev Severity, why string
 	return Finding{
 		Kind: PeerUnreachable, Severity: sev, Members: a.ids(append([]int32{e.subject}, rep...)...),
 		Start: e.start, End: e.end, Count: e.count,
-		Summary: sum, Evidence: a.evidenceOf(a.opts.MaxEvidence, e.ev.lines()),
+		Summary: sum, lines: a.evidenceOf(a.opts.MaxEvidence, e.ev.lines()),
 	}
 }
 

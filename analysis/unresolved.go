@@ -72,7 +72,7 @@ func (a *Analyzer) detectUnresolved(f *facts) []Finding {
 	fd := Finding{
 		Kind: ElectionUnresolved, Severity: Warning, Members: a.ids(who.ix),
 		Start: at, End: f.end, Count: 1, TermFrom: term, TermTo: term, Summary: sum,
-		Evidence: a.evidenceOf(a.opts.MaxEvidence, one(who.electionEv)),
+		lines: a.evidenceOf(a.opts.MaxEvidence, one(who.electionEv)),
 	}
 	return []Finding{fd}
 }
