@@ -95,7 +95,7 @@ func (a *Analyzer) openCampaign(m *member, ev *parser.Event, t time.Time, termBe
 	}
 	m.camp = campaign{open: true, start: t, termBefore: termBefore, term: termBefore, transfer: transfer}
 	if m.streak == nil {
-		m.electionEv.set(ev, t, a.seq) // a streak's first campaign: a storm copies no line
+		m.electionEv.set(ev, t, &a.cur) // a streak's first campaign: a storm copies no line
 	}
 	m.campaigns++
 	a.campMarks.add(t)
@@ -106,9 +106,9 @@ func (a *Analyzer) openCampaign(m *member, ev *parser.Event, t time.Time, termBe
 	}
 	s.campaigns++
 	s.end = t
-	s.ev.add(ev, t, a.seq)
+	s.ev.add(ev, t, &a.cur)
 	if s.campaigns <= 3 {
-		a.tl.add(ev, m, t, a.seq)
+		a.tl.add(ev, m, t, &a.cur)
 	}
 }
 
@@ -193,7 +193,7 @@ func (a *Analyzer) becamePreCandidate(m *member, ev *parser.Event, t time.Time) 
 	if !m.camp.open || m.camp.pre || m.camp.cand {
 		a.openCampaign(m, ev, t, ev.Term, false)
 	} else if m.streak != nil && m.streak.campaigns == 1 {
-		m.streak.ev.add(ev, t, a.seq)
+		m.streak.ev.add(ev, t, &a.cur)
 	}
 	m.camp.pre = true
 	m.camp.began = true
@@ -215,7 +215,7 @@ func (a *Analyzer) becameCandidate(m *member, ev *parser.Event, t time.Time) {
 		}
 		a.openCampaign(m, ev, t, before, false)
 	} else if m.streak != nil && m.streak.campaigns == 1 {
-		m.streak.ev.add(ev, t, a.seq)
+		m.streak.ev.add(ev, t, &a.cur)
 	}
 	if !m.camp.pre && !m.camp.transfer {
 		m.sawPlain = true
@@ -239,7 +239,7 @@ func (a *Analyzer) becameLeader(m *member, ev *parser.Event, t time.Time) {
 	}
 	if s := m.streak; s != nil {
 		s.wonTerm = ev.Term
-		s.win.set(ev, t, a.seq)
+		s.win.set(ev, t, &a.cur)
 		a.endStreak(m, t, streakWon)
 	}
 	if m.lead != 0 && m.lead != m.id {
@@ -250,7 +250,7 @@ func (a *Analyzer) becameLeader(m *member, ev *parser.Event, t time.Time) {
 	m.pendReason, m.pendBy = endNone, 0
 	m.setState(StateLeader, ev.Term, t, a.opts.MaxSeriesPoints)
 	a.observeLeader(m, ev.Term, t, ev, true)
-	a.tl.add(ev, m, t, a.seq)
+	a.tl.add(ev, m, t, &a.cur)
 }
 
 func (a *Analyzer) becameFollower(m *member, ev *parser.Event, t time.Time) {
@@ -281,12 +281,12 @@ func (a *Analyzer) voteRequest(m *member, ev *parser.Event, t time.Time) {
 		m.sawPre = true
 	}
 	if s := m.streak; s != nil && s.campaigns == 1 && s.ev.total < evHead {
-		s.ev.add(ev, t, a.seq)
+		s.ev.add(ev, t, &a.cur)
 	}
 	if s := m.streak; s != nil && m.camp.open && m.camp.began {
 		s.fullRound = true // the round's requests follow its start: they name every peer
 	}
-	m.infl.request(ev, t, a.seq)
+	m.infl.request(ev, t, &a.cur)
 	if ev.LogTerm > 0 {
 		m.reqLogTerm = ev.LogTerm
 		m.maxReqLogTerm = max(m.maxReqLogTerm, ev.LogTerm)
@@ -306,7 +306,7 @@ func (a *Analyzer) voteResponse(m *member, ev *parser.Event, t time.Time, grante
 		m.camp.responders |= bit(p.ix)
 	}
 	if s := m.streak; s != nil && granted {
-		s.grant.set(ev, t, a.seq)
+		s.grant.set(ev, t, &a.cur)
 	}
 }
 

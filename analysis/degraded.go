@@ -109,7 +109,7 @@ func (a *Analyzer) leaseIgnored(ev *parser.Event, t time.Time) {
 	p.leaseIgnored++
 	p.leaseLast = t
 	if p.leaseIgnored == 1 {
-		p.outEv.set(ev, t, a.seq)
+		p.outEv.set(ev, t, &a.cur)
 	}
 }
 

@@ -9,25 +9,43 @@ import (
 	"github.com/etcdpm/etcdpm/parser"
 )
 
-// evLine is a log line kept as evidence. Its text is copied from the event.
+// evLine is a log line kept as evidence. Its text is the event's, copied
+// once however many trackers keep the line (see adding).
 type evLine struct {
 	t     time.Time
 	seq   int64
 	input int
 	line  int64
 	who   parser.ID // the member the analysis attributed the line to
-	text  []byte
+	text  string
 }
 
-func (l *evLine) set(ev *parser.Event, t time.Time, seq int64) {
-	l.t, l.seq, l.input, l.line, l.who = t, seq, ev.Input, ev.Line, ev.Member
-	l.text = append(l.text[:0], ev.Text...)
+func (l *evLine) set(ev *parser.Event, t time.Time, c *adding) {
+	l.t, l.seq, l.input, l.line, l.who = t, c.seq, ev.Input, ev.Line, ev.Member
+	l.text = c.text(ev)
+}
+
+// adding is the event Add is adding: its sequence number and, once a
+// tracker keeps its line, the line's text, which every tracker that keeps
+// the same line shares (a leadership's start, the streak it won, the safety
+// check's record of the election: one copy). Texts are immutable, so a
+// tracker that moves on to another line leaves the others' copy alone.
+type adding struct {
+	seq  int64
+	ev   *parser.Event // whose text line is (events re-added from within Add are others)
+	line string
+}
+
+func (c *adding) text(ev *parser.Event) string {
+	if c.ev != ev {
+		c.ev, c.line = ev, string(ev.Text)
+	}
+	return c.line
 }
 
 func (l *evLine) empty() bool { return l.line == 0 && len(l.text) == 0 }
 
-// evidence keeps the first lines of something and the latest ones, reusing
-// its buffers, so that a storm of lines costs no allocation.
+// evidence keeps the first lines of something and the latest ones.
 type evidence struct {
 	head  []evLine
 	tail  []evLine // ring
@@ -40,19 +58,19 @@ const (
 	evTail = 2
 )
 
-func (e *evidence) add(ev *parser.Event, t time.Time, seq int64) {
+func (e *evidence) add(ev *parser.Event, t time.Time, c *adding) {
 	e.total++
 	if len(e.head) < evHead {
 		e.head = append(e.head, evLine{})
-		e.head[len(e.head)-1].set(ev, t, seq)
+		e.head[len(e.head)-1].set(ev, t, c)
 		return
 	}
 	if len(e.tail) < evTail {
 		e.tail = append(e.tail, evLine{})
-		e.tail[len(e.tail)-1].set(ev, t, seq)
+		e.tail[len(e.tail)-1].set(ev, t, c)
 		return
 	}
-	e.tail[e.next].set(ev, t, seq)
+	e.tail[e.next].set(ev, t, c)
 	e.next = (e.next + 1) % evTail
 }
 
@@ -148,7 +166,7 @@ func (a *Analyzer) lastEvidence(x *Finding) (Evidence, bool) {
 }
 
 func (a *Analyzer) render1(l evLine) Evidence {
-	return Evidence{Input: a.inputName(l.input), Line: l.line, Member: l.who, Text: string(l.text)}
+	return Evidence{Input: a.inputName(l.input), Line: l.line, Member: l.who, Text: l.text}
 }
 
 // renderEvidence renders the evidence of the findings Finish returns.
@@ -197,7 +215,7 @@ func (tl *timeline) init(max int) {
 	tl.max = max
 }
 
-func (tl *timeline) add(ev *parser.Event, m *member, t time.Time, seq int64) {
+func (tl *timeline) add(ev *parser.Event, m *member, t time.Time, c *adding) {
 	headMax := tl.max - tl.max/4
 	tailMax := tl.max / 4
 	term := ev.Term
@@ -210,7 +228,7 @@ func (tl *timeline) add(ev *parser.Event, m *member, t time.Time, seq int64) {
 	}
 	if len(tl.head) < headMax {
 		tl.head = append(tl.head, tlEntry{member: id, kind: ev.Kind, term: term})
-		tl.head[len(tl.head)-1].l.set(ev, t, seq)
+		tl.head[len(tl.head)-1].l.set(ev, t, c)
 		return
 	}
 	if tailMax == 0 {
@@ -219,13 +237,13 @@ func (tl *timeline) add(ev *parser.Event, m *member, t time.Time, seq int64) {
 	}
 	if len(tl.tail) < tailMax {
 		tl.tail = append(tl.tail, tlEntry{member: id, kind: ev.Kind, term: term})
-		tl.tail[len(tl.tail)-1].l.set(ev, t, seq)
+		tl.tail[len(tl.tail)-1].l.set(ev, t, c)
 		return
 	}
 	tl.omitted++
 	e := &tl.tail[tl.next]
 	e.member, e.kind, e.term = id, ev.Kind, term
-	e.l.set(ev, t, seq)
+	e.l.set(ev, t, c)
 	tl.next = (tl.next + 1) % tailMax
 }
 
@@ -246,7 +264,7 @@ func (a *Analyzer) timelineResult() ([]TimelineEvent, int) {
 	for i, e := range es {
 		out[i] = TimelineEvent{
 			Time: e.l.t, Member: e.member, Kind: e.kind, Term: e.term,
-			Input: a.inputName(e.l.input), Line: e.l.line, Text: string(e.l.text),
+			Input: a.inputName(e.l.input), Line: e.l.line, Text: e.l.text,
 		}
 	}
 	return out, tl.omitted

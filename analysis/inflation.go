@@ -22,7 +22,7 @@ type inflation struct {
 // inflation: that many elections failed since the last entry was written.
 const inflationGap = 10
 
-func (in *inflation) request(ev *parser.Event, t time.Time, seq int64) {
+func (in *inflation) request(ev *parser.Event, t time.Time, c *adding) {
 	if ev.Term <= ev.LogTerm {
 		return
 	}
@@ -35,7 +35,7 @@ func (in *inflation) request(ev *parser.Event, t time.Time, seq int64) {
 		in.logTerm = ev.LogTerm
 	}
 	in.maxGap, in.term, in.last = gap, ev.Term, t
-	in.ev.add(ev, t, seq)
+	in.ev.add(ev, t, c)
 }
 
 // drag records that m received a message from a member whose term ran far
@@ -54,7 +54,7 @@ func (a *Analyzer) drag(m *member, ev *parser.Event, t time.Time) {
 		in.dragged = append(in.dragged, m.ix)
 	}
 	if in.dragEv.empty() {
-		in.dragEv.set(ev, t, a.seq)
+		in.dragEv.set(ev, t, &a.cur)
 	}
 }
 

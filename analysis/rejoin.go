@@ -49,8 +49,7 @@ func (a *Analyzer) leaderFell(m *member, ev *parser.Event, t time.Time) {
 	}
 	r := &rejoin{leader: leader, by: p.ix, term: m.term, t: m.leaseAt, msg: parser.MsgVote, seenBy: m.ix, suspected: true,
 		isolatedFrom: p.leaseFirst}
-	r.ev.set(ev, t, a.seq)
-	r.ev.text = append([]byte(nil), r.ev.text...)
+	r.ev.set(ev, t, &a.cur)
 	r.byEv = cloneLines([]evLine{p.outEv})
 	a.rejoins = append(a.rejoins, r)
 }
@@ -76,17 +75,13 @@ func (a *Analyzer) rejoinCheck(l *member, ev *parser.Event, t time.Time) {
 	if a.transferring(l.ix, p.ix, t) {
 		return
 	}
-	r.ev.set(ev, t, a.seq)
-	r.ev.text = append([]byte(nil), r.ev.text...)
+	r.ev.set(ev, t, &a.cur)
 	a.rejoins = append(a.rejoins, r)
 }
 
 func cloneLines(ls []evLine) []evLine {
 	out := make([]evLine, len(ls))
-	for i, l := range ls {
-		out[i] = l
-		out[i].text = append([]byte(nil), l.text...)
-	}
+	copy(out, ls)
 	return out
 }
 
@@ -142,7 +137,7 @@ func (a *Analyzer) followerRejoin(m *member, ev *parser.Event, t time.Time) {
 	s := &m.susp
 	*s = suspect{active: true, by: a.member(ev.Peer).ix, leader: leader, t: t, term: ev.Term, peerTerm: ev.PeerTerm, ev: s.ev}
 	s.lost = leader >= 0 && m.lead == 0
-	s.ev.set(ev, t, a.seq)
+	s.ev.set(ev, t, &a.cur)
 }
 
 // suspectRefused: m refused the vote of ev.Peer.
@@ -203,7 +198,6 @@ func (a *Analyzer) confirmSuspect(m *member, t time.Time) {
 		r.byEv = cloneLines(st.ev.lines())
 	}
 	r.ev = s.ev
-	r.ev.text = append([]byte(nil), s.ev.text...)
 	a.rejoins = append(a.rejoins, r)
 }
 

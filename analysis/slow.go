@@ -31,10 +31,10 @@ func (a *Analyzer) slowHint(m *member, ev *parser.Event, t time.Time) {
 		e.leader = true
 	}
 	if ev.Kind != parser.SlowApply || e.ev.total < evHead {
-		e.ev.add(ev, t, a.seq)
+		e.ev.add(ev, t, &a.cur)
 	}
 	if e.count <= 2 {
-		a.tl.add(ev, m, t, a.seq)
+		a.tl.add(ev, m, t, &a.cur)
 	}
 }
 

@@ -64,7 +64,7 @@ func (a *Analyzer) transferEvent(m *member, ev *parser.Event, t time.Time) {
 		}
 		tr = &transfer{from: from.ix, to: toIx, start: t}
 		a.transfers = append(a.transfers, tr)
-		a.tl.add(ev, m, t, a.seq)
+		a.tl.add(ev, m, t, &a.cur)
 	}
 	if tr.to < 0 {
 		tr.to = toIx
@@ -85,14 +85,14 @@ func (a *Analyzer) transferEvent(m *member, ev *parser.Event, t time.Time) {
 		tr.timeoutNow = true
 	case parser.TransferFinished:
 		tr.finished, tr.took = true, ev.Duration
-		a.tl.add(ev, m, t, a.seq)
+		a.tl.add(ev, m, t, &a.cur)
 	case parser.TransferFailed:
 		tr.failed = true
-		a.tl.add(ev, m, t, a.seq)
+		a.tl.add(ev, m, t, &a.cur)
 	case parser.TransferAbort:
 		tr.aborted = true
 	}
-	tr.ev.add(ev, t, a.seq)
+	tr.ev.add(ev, t, &a.cur)
 }
 
 // transferWindow joins the lines of one transfer.

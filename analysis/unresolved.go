@@ -99,6 +99,6 @@ func (a *Analyzer) asked(candidate parser.ID, term uint64, ev *parser.Event, t t
 	}
 	c.askedAt, c.askedTerm = t, term
 	if c.campaigns == 0 {
-		c.electionEv.set(ev, t, a.seq) // its own lines do not show its campaign
+		c.electionEv.set(ev, t, &a.cur) // its own lines do not show its campaign
 	}
 }
