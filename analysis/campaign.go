@@ -43,18 +43,25 @@ type streak struct {
 	wonTerm    uint64
 	winners    uint64 // peers whose votes made the winning campaign
 	grant      evLine // the latest vote a peer granted
-	// runs[k] tracks consecutive failed campaigns answered by at most k peers:
-	// the quorum-loss signature for a cluster whose quorum is k+2.
+	// runs[k] is the longest run of consecutive failed campaigns answered by
+	// at most k peers: the quorum-loss signature for a cluster whose quorum
+	// is k+2. cur holds the runs going on, while the streak is open.
 	runs [4]silentRun
+	cur  *[4]curRun
 	ev   evidence
 	win  evLine
 }
 
 type silentRun struct {
-	cur, best          int
-	curStart           time.Time
+	best               int
 	bestStart, bestEnd time.Time
-	curResp, bestResp  uint64 // the peers that answered its campaigns
+	bestResp           uint64 // the peers that answered its campaigns
+}
+
+type curRun struct {
+	n     int
+	start time.Time
+	resp  uint64
 }
 
 type streakEnd uint8
@@ -142,19 +149,22 @@ func (a *Analyzer) closeCampaign(m *member, t time.Time, won bool) {
 	}
 	s.lastFail = c.start
 	n := bits.OnesCount64(c.responders)
+	if s.cur == nil {
+		s.cur = new([4]curRun)
+	}
 	for k := range s.runs {
-		r := &s.runs[k]
+		r, cur := &s.runs[k], &s.cur[k]
 		if n > k {
-			r.cur = 0
+			cur.n = 0
 			continue
 		}
-		if r.cur == 0 {
-			r.curStart, r.curResp = c.start, 0
+		if cur.n == 0 {
+			cur.start, cur.resp = c.start, 0
 		}
-		r.cur++
-		r.curResp |= c.responders
-		if r.cur > r.best {
-			r.best, r.bestStart, r.bestEnd, r.bestResp = r.cur, r.curStart, c.start, r.curResp
+		cur.n++
+		cur.resp |= c.responders
+		if cur.n > r.best {
+			r.best, r.bestStart, r.bestEnd, r.bestResp = cur.n, cur.start, c.start, cur.resp
 		}
 	}
 }
@@ -167,6 +177,7 @@ func (a *Analyzer) endStreak(m *member, t time.Time, how streakEnd) {
 	}
 	m.streak = nil
 	s.outcome, s.endAt = how, t
+	s.cur = nil
 	if s.attempts() >= 1 && len(a.streaks) < maxStreaks {
 		a.streaks = append(a.streaks, s)
 	}

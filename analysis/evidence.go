@@ -94,20 +94,24 @@ func (e *evidence) lines() []evLine {
 	return out
 }
 
+// evRef is a line a finding quotes, not rendered yet: half an evLine's
+// size, for the tens of thousands of findings a storm makes before they
+// are merged.
+type evRef struct {
+	text  string
+	line  int64
+	who   parser.ID
+	input int32
+}
+
 // evidenceOf picks up to max lines from several sources, in time order,
 // without duplicates, spreading the picks over the sources. The lines keep
 // sharing their text with the analyzer's state: a finding renders them only
 // if it is kept whole (see renderEvidence), so that the thousands of
 // findings of a storm, merged into a few, copy no text.
-func (a *Analyzer) evidenceOf(max int, sets ...[]evLine) []evLine {
-	n := 0
-	for _, s := range sets {
-		n += len(s)
-	}
-	if max > 0 && max < n {
-		n = max
-	}
-	kept := make([]evLine, 0, n)
+func (a *Analyzer) evidenceOf(max int, sets ...[]evLine) []evRef {
+	var buf [8]evLine
+	kept := buf[:0]
 	// Round-robin over the sets so that each contributes its first lines;
 	// at most max lines are kept, so a scan of them finds the duplicates
 	// without a map per finding (a storm has thousands of findings).
@@ -138,7 +142,11 @@ pick:
 		}
 		return cmp.Compare(x.seq, y.seq)
 	})
-	return kept
+	out := make([]evRef, len(kept))
+	for i, l := range kept {
+		out[i] = evRef{text: l.text, line: l.line, who: l.who, input: int32(l.input)}
+	}
+	return out
 }
 
 // evidenceList is a finding's evidence: its lines rendered, then what its
@@ -165,8 +173,8 @@ func (a *Analyzer) lastEvidence(x *Finding) (Evidence, bool) {
 	return Evidence{}, false
 }
 
-func (a *Analyzer) render1(l evLine) Evidence {
-	return Evidence{Input: a.inputName(l.input), Line: l.line, Member: l.who, Text: l.text}
+func (a *Analyzer) render1(l evRef) Evidence {
+	return Evidence{Input: a.inputName(int(l.input)), Line: l.line, Member: l.who, Text: l.text}
 }
 
 // renderEvidence renders the evidence of the findings Finish returns.
