@@ -250,7 +250,7 @@ func (a *Analyzer) becameLeader(m *member, ev *parser.Event, t time.Time) {
 	}
 	if s := m.streak; s != nil {
 		s.wonTerm = ev.Term
-		s.win.set(ev, t, &a.cur)
+		s.win.keep(ev, t, &a.cur)
 		a.endStreak(m, t, streakWon)
 	}
 	if m.lead != 0 && m.lead != m.id {

@@ -9,43 +9,57 @@ import (
 	"github.com/etcdpm/etcdpm/parser"
 )
 
-// evLine is a log line kept as evidence. Its text is the event's, copied
-// once however many trackers keep the line (see adding).
+// evLine is a log line kept as evidence, its text copied from the event: a
+// tracker that follows the latest line (a ring's slot, a member's latest
+// vote) reuses its own buffer (set), so that a storm of lines costs no
+// allocation; a record that keeps a line for good (a leadership's start, the
+// first lines of a streak) shares the copy every such record of the same
+// event shares (keep). A text is never written in place once shared: copying
+// an evLine from a tracker that reuses its buffer takes a clone.
 type evLine struct {
 	t     time.Time
 	seq   int64
 	input int
 	line  int64
 	who   parser.ID // the member the analysis attributed the line to
-	text  string
+	text  []byte
 }
 
+// set copies the event's line into l's own buffer.
 func (l *evLine) set(ev *parser.Event, t time.Time, c *adding) {
+	l.t, l.seq, l.input, l.line, l.who = t, c.seq, ev.Input, ev.Line, ev.Member
+	l.text = append(l.text[:0], ev.Text...)
+}
+
+// keep makes l the event's line, sharing its text with the other records
+// that keep it. l must not be set afterwards.
+func (l *evLine) keep(ev *parser.Event, t time.Time, c *adding) {
 	l.t, l.seq, l.input, l.line, l.who = t, c.seq, ev.Input, ev.Line, ev.Member
 	l.text = c.text(ev)
 }
 
-// adding is the event Add is adding: its sequence number and, once a
-// tracker keeps its line, the line's text, which every tracker that keeps
-// the same line shares (a leadership's start, the streak it won, the safety
-// check's record of the election: one copy). Texts are immutable, so a
-// tracker that moves on to another line leaves the others' copy alone.
+// adding is the event Add is adding: its sequence number and, once a record
+// keeps its line, the line's one copy, which is never written to (a storm's
+// leadership start, the streak it won and the safety check's record of the
+// election keep the same line: at the end of the 1 GiB storm-run, 135,697
+// lines in 172,395 trackers).
 type adding struct {
 	seq  int64
 	ev   *parser.Event // whose text line is (events re-added from within Add are others)
-	line string
+	line []byte
 }
 
-func (c *adding) text(ev *parser.Event) string {
+func (c *adding) text(ev *parser.Event) []byte {
 	if c.ev != ev {
-		c.ev, c.line = ev, string(ev.Text)
+		c.ev, c.line = ev, slices.Clone(ev.Text)
 	}
 	return c.line
 }
 
 func (l *evLine) empty() bool { return l.line == 0 && len(l.text) == 0 }
 
-// evidence keeps the first lines of something and the latest ones.
+// evidence keeps the first lines of something and the latest ones, the
+// latest in a ring of buffers reused.
 type evidence struct {
 	head  []evLine
 	tail  []evLine // ring
@@ -62,7 +76,7 @@ func (e *evidence) add(ev *parser.Event, t time.Time, c *adding) {
 	e.total++
 	if len(e.head) < evHead {
 		e.head = append(e.head, evLine{})
-		e.head[len(e.head)-1].set(ev, t, c)
+		e.head[len(e.head)-1].keep(ev, t, c) // the head is never overwritten
 		return
 	}
 	if len(e.tail) < evTail {
@@ -94,11 +108,11 @@ func (e *evidence) lines() []evLine {
 	return out
 }
 
-// evRef is a line a finding quotes, not rendered yet: half an evLine's
-// size, for the tens of thousands of findings a storm makes before they
-// are merged.
+// evRef is a line a finding quotes, not rendered yet, its text shared with
+// the analyzer's state: two thirds of an evLine, for the tens of thousands
+// of findings a storm makes before they are merged.
 type evRef struct {
-	text  string
+	text  []byte
 	line  int64
 	who   parser.ID
 	input int32
@@ -174,7 +188,7 @@ func (a *Analyzer) lastEvidence(x *Finding) (Evidence, bool) {
 }
 
 func (a *Analyzer) render1(l evRef) Evidence {
-	return Evidence{Input: a.inputName(int(l.input)), Line: l.line, Member: l.who, Text: l.text}
+	return Evidence{Input: a.inputName(int(l.input)), Line: l.line, Member: l.who, Text: string(l.text)}
 }
 
 // renderEvidence renders the evidence of the findings Finish returns.
@@ -236,7 +250,7 @@ func (tl *timeline) add(ev *parser.Event, m *member, t time.Time, c *adding) {
 	}
 	if len(tl.head) < headMax {
 		tl.head = append(tl.head, tlEntry{member: id, kind: ev.Kind, term: term})
-		tl.head[len(tl.head)-1].l.set(ev, t, c)
+		tl.head[len(tl.head)-1].l.keep(ev, t, c)
 		return
 	}
 	if tailMax == 0 {
@@ -272,7 +286,7 @@ func (a *Analyzer) timelineResult() ([]TimelineEvent, int) {
 	for i, e := range es {
 		out[i] = TimelineEvent{
 			Time: e.l.t, Member: e.member, Kind: e.kind, Term: e.term,
-			Input: a.inputName(e.l.input), Line: e.l.line, Text: e.l.text,
+			Input: a.inputName(e.l.input), Line: e.l.line, Text: string(e.l.text),
 		}
 	}
 	return out, tl.omitted

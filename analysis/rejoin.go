@@ -50,6 +50,7 @@ func (a *Analyzer) leaderFell(m *member, ev *parser.Event, t time.Time) {
 	r := &rejoin{leader: leader, by: p.ix, term: m.term, t: m.leaseAt, msg: parser.MsgVote, seenBy: m.ix, suspected: true,
 		isolatedFrom: p.leaseFirst}
 	r.ev.set(ev, t, &a.cur)
+	r.ev.text = append([]byte(nil), r.ev.text...)
 	r.byEv = cloneLines([]evLine{p.outEv})
 	a.rejoins = append(a.rejoins, r)
 }
@@ -76,12 +77,16 @@ func (a *Analyzer) rejoinCheck(l *member, ev *parser.Event, t time.Time) {
 		return
 	}
 	r.ev.set(ev, t, &a.cur)
+	r.ev.text = append([]byte(nil), r.ev.text...)
 	a.rejoins = append(a.rejoins, r)
 }
 
 func cloneLines(ls []evLine) []evLine {
 	out := make([]evLine, len(ls))
-	copy(out, ls)
+	for i, l := range ls {
+		out[i] = l
+		out[i].text = append([]byte(nil), l.text...)
+	}
 	return out
 }
 
@@ -198,6 +203,7 @@ func (a *Analyzer) confirmSuspect(m *member, t time.Time) {
 		r.byEv = cloneLines(st.ev.lines())
 	}
 	r.ev = s.ev
+	r.ev.text = append([]byte(nil), s.ev.text...)
 	a.rejoins = append(a.rejoins, r)
 }
 

@@ -104,7 +104,7 @@ func (a *Analyzer) ownTerm(m *member, ev *parser.Event, t time.Time) {
 		s.own.ev.set(ev, t, &a.cur)
 	case ev.Term < s.own.term:
 		c := safetyCase{what: termDown, term: ev.Term, from: s.own.term, members: []int32{m.ix}}
-		c.ev[0] = s.own.ev
+		c.ev[0] = s.own.ev.clone()
 		c.ev[1].set(ev, t, &a.cur)
 		a.safety.add(c)
 		s.own.term = ev.Term // one case per descent
@@ -121,7 +121,7 @@ func (a *Analyzer) voted(v, c *member, ev *parser.Event, t time.Time) {
 		s.vote.ev.set(ev, t, &a.cur)
 	case ev.Term == s.vote.term && c.ix != s.vote.ix && !s.twice:
 		cs := safetyCase{what: doubleVote, term: ev.Term, members: []int32{v.ix, s.vote.ix, c.ix}}
-		cs.ev[0] = s.vote.ev
+		cs.ev[0] = s.vote.ev.clone()
 		cs.ev[1].set(ev, t, &a.cur)
 		a.safety.add(cs)
 		s.twice = true
@@ -138,7 +138,7 @@ func (a *Analyzer) elected(m *member, ev *parser.Event, t time.Time) {
 	switch {
 	case !ok && len(sb.leaders) < maxSafetyTerms:
 		l := safetyLine{ix: m.ix, term: ev.Term}
-		l.ev.set(ev, t, &a.cur)
+		l.ev.keep(ev, t, &a.cur)
 		sb.leaders[ev.Term] = l
 	case ok && first.ix != m.ix:
 		c := safetyCase{what: twoLeaders, term: ev.Term, members: []int32{first.ix, m.ix}}
@@ -187,6 +187,11 @@ func (a *Analyzer) peersOf(ix int32) map[int32]bool {
 		out[r.peer] = true
 	}
 	return out
+}
+
+func (l evLine) clone() evLine {
+	l.text = append([]byte(nil), l.text...)
+	return l
 }
 
 func (a *Analyzer) detectSafety(f *facts) []Finding {

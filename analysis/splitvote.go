@@ -36,7 +36,7 @@ func (st *splitTracker) slot(term uint64) *splitSlot {
 		st.flush(s)
 		s.term, s.n, s.won, s.start = term, 0, false, time.Time{}
 		s.ev[0].line, s.ev[1].line = 0, 0
-		s.ev[0].text, s.ev[1].text = "", ""
+		s.ev[0].text, s.ev[1].text = s.ev[0].text[:0], s.ev[1].text[:0]
 	}
 	return s
 }
@@ -95,7 +95,9 @@ func (st *splitTracker) flush(s *splitSlot) {
 	}
 	f := splitTerm{term: s.term, start: s.start, members: append([]int32(nil), s.members[:s.n]...)}
 	for i := 0; i < s.n && i < len(s.ev); i++ {
-		f.ev = append(f.ev, s.ev[i])
+		l := s.ev[i]
+		l.text = append([]byte(nil), l.text...)
+		f.ev = append(f.ev, l)
 	}
 	st.found = append(st.found, f)
 }

@@ -17,7 +17,7 @@ type stepDown struct {
 func (a *Analyzer) checkQuorumStepDown(m *member, ev *parser.Event, t time.Time) {
 	if len(a.stepDowns) < maxStreaks {
 		sd := &stepDown{member: m.ix, term: m.term, t: t}
-		sd.ev.set(ev, t, &a.cur)
+		sd.ev.keep(ev, t, &a.cur)
 		a.stepDowns = append(a.stepDowns, sd)
 	}
 	m.pendReason = endCheckQuorum

@@ -76,7 +76,7 @@ func (a *Analyzer) shutdown(m *member, ev *parser.Event, t time.Time) {
 		sb.dropped++
 	} else {
 		sb.recs = append(sb.recs, stopRec{member: m.ix, t: t, seq: a.seq, leader: wasLeader})
-		sb.recs[len(sb.recs)-1].ev.set(ev, t, &a.cur)
+		sb.recs[len(sb.recs)-1].ev.keep(ev, t, &a.cur)
 	}
 	a.tl.add(ev, m, t, &a.cur)
 }
