@@ -51,6 +51,7 @@ type Analyzer struct {
 	linesEnd     time.Time // the latest time of any line, events or not (see Lines)
 	gaps         []Window  // stretches with no line in any input (see Lines)
 	seq          int64
+	cur          adding  // the event being added (see adding)
 	misplaced    []int64 // per input: events placed later than their time (see when)
 
 	lead      leaderBook
@@ -107,6 +108,7 @@ const episodeGap = 30 * time.Second
 // order; ev and ev.Text are only read during the call.
 func (a *Analyzer) Add(ev *parser.Event) {
 	a.seq++
+	a.cur = adding{seq: a.seq}
 	m := a.attribute(ev)
 	if ev.PeerName != "" {
 		if p := a.member(ev.Peer); p != nil {

@@ -44,18 +44,25 @@ type streak struct {
 	wonTerm    uint64
 	winners    uint64 // peers whose votes made the winning campaign
 	grant      evLine // the latest vote a peer granted
-	// runs[k] tracks consecutive failed campaigns answered by at most k peers:
-	// the quorum-loss signature for a cluster whose quorum is k+2.
+	// runs[k] is the longest run of consecutive failed campaigns answered by
+	// at most k peers: the quorum-loss signature for a cluster whose quorum
+	// is k+2. cur holds the runs going on, while the streak is open.
 	runs [4]silentRun
+	cur  *[4]curRun
 	ev   evidence
 	win  evLine
 }
 
 type silentRun struct {
-	cur, best          int
-	curStart           time.Time
+	best               int
 	bestStart, bestEnd time.Time
-	curResp, bestResp  uint64 // the peers that answered its campaigns
+	bestResp           uint64 // the peers that answered its campaigns
+}
+
+type curRun struct {
+	n     int
+	start time.Time
+	resp  uint64
 }
 
 type streakEnd uint8
@@ -96,7 +103,7 @@ func (a *Analyzer) openCampaign(m *member, ev *parser.Event, t time.Time, termBe
 	}
 	m.camp = campaign{open: true, start: t, termBefore: termBefore, term: termBefore, transfer: transfer}
 	if m.streak == nil {
-		m.electionEv.set(ev, t, a.seq) // a streak's first campaign: a storm copies no line
+		m.electionEv.set(ev, t, &a.cur) // a streak's first campaign: a storm copies no line
 	}
 	m.campaigns++
 	a.campMarks.add(t)
@@ -107,9 +114,9 @@ func (a *Analyzer) openCampaign(m *member, ev *parser.Event, t time.Time, termBe
 	}
 	s.campaigns++
 	s.end = t
-	s.ev.add(ev, t, a.seq)
+	s.ev.add(ev, t, &a.cur)
 	if s.campaigns <= 3 {
-		a.tl.add(ev, m, t, a.seq)
+		a.tl.add(ev, m, t, &a.cur)
 	}
 }
 
@@ -143,19 +150,22 @@ func (a *Analyzer) closeCampaign(m *member, t time.Time, won bool) {
 	}
 	s.lastFail = c.start
 	n := bits.OnesCount64(c.responders)
+	if s.cur == nil {
+		s.cur = new([4]curRun)
+	}
 	for k := range s.runs {
-		r := &s.runs[k]
+		r, cur := &s.runs[k], &s.cur[k]
 		if n > k {
-			r.cur = 0
+			cur.n = 0
 			continue
 		}
-		if r.cur == 0 {
-			r.curStart, r.curResp = c.start, 0
+		if cur.n == 0 {
+			cur.start, cur.resp = c.start, 0
 		}
-		r.cur++
-		r.curResp |= c.responders
-		if r.cur > r.best {
-			r.best, r.bestStart, r.bestEnd, r.bestResp = r.cur, r.curStart, c.start, r.curResp
+		cur.n++
+		cur.resp |= c.responders
+		if cur.n > r.best {
+			r.best, r.bestStart, r.bestEnd, r.bestResp = cur.n, cur.start, c.start, cur.resp
 		}
 	}
 }
@@ -168,6 +178,7 @@ func (a *Analyzer) endStreak(m *member, t time.Time, how streakEnd) {
 	}
 	m.streak = nil
 	s.outcome, s.endAt = how, t
+	s.cur = nil
 	if s.attempts() >= 1 && len(a.streaks) < maxStreaks {
 		a.streaks = append(a.streaks, s)
 	}
@@ -194,7 +205,7 @@ func (a *Analyzer) becamePreCandidate(m *member, ev *parser.Event, t time.Time) 
 	if !m.camp.open || m.camp.pre || m.camp.cand {
 		a.openCampaign(m, ev, t, ev.Term, false)
 	} else if m.streak != nil && m.streak.campaigns == 1 {
-		m.streak.ev.add(ev, t, a.seq)
+		m.streak.ev.add(ev, t, &a.cur)
 	}
 	m.camp.pre = true
 	m.camp.began = true
@@ -216,7 +227,7 @@ func (a *Analyzer) becameCandidate(m *member, ev *parser.Event, t time.Time) {
 		}
 		a.openCampaign(m, ev, t, before, false)
 	} else if m.streak != nil && m.streak.campaigns == 1 {
-		m.streak.ev.add(ev, t, a.seq)
+		m.streak.ev.add(ev, t, &a.cur)
 	}
 	if !m.camp.pre && !m.camp.transfer {
 		m.sawPlain = true
@@ -240,7 +251,7 @@ func (a *Analyzer) becameLeader(m *member, ev *parser.Event, t time.Time) {
 	}
 	if s := m.streak; s != nil {
 		s.wonTerm = ev.Term
-		s.win.set(ev, t, a.seq)
+		s.win.keep(ev, t, &a.cur)
 		a.endStreak(m, t, streakWon)
 	}
 	if m.lead != 0 && m.lead != m.id {
@@ -251,7 +262,7 @@ func (a *Analyzer) becameLeader(m *member, ev *parser.Event, t time.Time) {
 	m.pendReason, m.pendBy = endNone, 0
 	m.setState(StateLeader, ev.Term, t, a.opts.MaxSeriesPoints)
 	a.observeLeader(m, ev.Term, t, ev, true)
-	a.tl.add(ev, m, t, a.seq)
+	a.tl.add(ev, m, t, &a.cur)
 }
 
 func (a *Analyzer) becameFollower(m *member, ev *parser.Event, t time.Time) {
@@ -282,12 +293,12 @@ func (a *Analyzer) voteRequest(m *member, ev *parser.Event, t time.Time) {
 		m.sawPre = true
 	}
 	if s := m.streak; s != nil && s.campaigns == 1 && s.ev.total < evHead {
-		s.ev.add(ev, t, a.seq)
+		s.ev.add(ev, t, &a.cur)
 	}
 	if s := m.streak; s != nil && m.camp.open && m.camp.began {
 		s.fullRound = true // the round's requests follow its start: they name every peer
 	}
-	m.infl.request(ev, t, a.seq)
+	m.infl.request(ev, t, &a.cur)
 	if ev.LogTerm > 0 {
 		m.reqLogTerm = ev.LogTerm
 		m.maxReqLogTerm = max(m.maxReqLogTerm, ev.LogTerm)
@@ -307,7 +318,7 @@ func (a *Analyzer) voteResponse(m *member, ev *parser.Event, t time.Time, grante
 		m.camp.responders |= bit(p.ix)
 	}
 	if s := m.streak; s != nil && granted {
-		s.grant.set(ev, t, a.seq)
+		s.grant.set(ev, t, &a.cur)
 	}
 }
 

@@ -53,7 +53,7 @@ func (a *Analyzer) changeFromUnseen(f *facts, cur *leadership) (Finding, bool) {
 	fd := Finding{
 		Kind: LeaderChange, Severity: Warning, Members: a.ids(cur.leader),
 		Start: cur.start, End: cur.start, Count: 1, TermFrom: w.reqLogTerm, TermTo: cur.term,
-		Summary: sum, Evidence: a.evidenceOf(a.opts.MaxEvidence, one(w.electionEv), one(cur.startEv)),
+		Summary: sum, lines: a.evidenceOf(a.opts.MaxEvidence, one(w.electionEv), one(cur.startEv)),
 	}
 	fd.detail.change = &changeInfo{cur: cur, cause: causeUnknown, text: cause}
 	return fd, true
@@ -86,7 +86,7 @@ func (a *Analyzer) leaderChange(f *facts, prev, cur *leadership) Finding {
 	fd := Finding{
 		Kind: LeaderChange, Severity: Warning, Members: a.ids(prev.leader, cur.leader),
 		Start: prev.until, End: cur.start, Count: 1, TermFrom: prev.term, TermTo: cur.term,
-		Summary: sum, Evidence: a.evidenceOf(a.opts.MaxEvidence, ev...),
+		Summary: sum, lines: a.evidenceOf(a.opts.MaxEvidence, ev...),
 	}
 	fd.detail.change = &changeInfo{prev: prev, cur: cur, cause: kind, text: cause}
 	return fd

@@ -82,7 +82,7 @@ func (a *Analyzer) detectDegraded(f *facts) []Finding {
 	}
 	return []Finding{{
 		Kind: Degraded, Severity: Warning, Members: a.ids(members...),
-		Start: since, End: f.end, Count: len(out), Summary: sum, Evidence: a.evidenceOf(a.opts.MaxEvidence, ev...),
+		Start: since, End: f.end, Count: len(out), Summary: sum, lines: a.evidenceOf(a.opts.MaxEvidence, ev...),
 	}}
 }
 
@@ -109,7 +109,7 @@ func (a *Analyzer) leaseIgnored(ev *parser.Event, t time.Time) {
 	p.leaseIgnored++
 	p.leaseLast = t
 	if p.leaseIgnored == 1 {
-		p.outEv.set(ev, t, a.seq)
+		p.outEv.set(ev, t, &a.cur)
 	}
 }
 

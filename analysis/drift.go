@@ -33,7 +33,7 @@ func (a *Analyzer) clockDrift(m *member, ev *parser.Event, t time.Time) {
 		}
 		d = &drift{reporter: m.ix, subject: s.ix, first: t}
 		a.drifts = append(a.drifts, d)
-		a.tl.add(ev, m, t, a.seq)
+		a.tl.add(ev, m, t, &a.cur)
 	}
 	d.last = t
 	d.count++
@@ -44,7 +44,7 @@ func (a *Analyzer) clockDrift(m *member, ev *parser.Event, t time.Time) {
 		}
 	}
 	if d.ev.total < evHead {
-		d.ev.add(ev, t, a.seq)
+		d.ev.add(ev, t, &a.cur)
 	}
 }
 
@@ -57,7 +57,7 @@ func (a *Analyzer) detectDrift(f *facts) []Finding {
 		out = append(out, Finding{
 			Kind: ClockDrift, Severity: Warning, Members: a.ids(d.reporter, d.subject),
 			Start: d.first, End: d.last, Count: d.count,
-			Summary: sum, Evidence: a.evidenceOf(a.opts.MaxEvidence, d.ev.lines()),
+			Summary: sum, lines: a.evidenceOf(a.opts.MaxEvidence, d.ev.lines()),
 			weight: d.max.Seconds(),
 		})
 	}

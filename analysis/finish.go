@@ -33,6 +33,7 @@ type facts struct {
 
 // Finish ends the analysis and returns its Result. Call it once.
 func (a *Analyzer) Finish() *Result {
+	a.cur = adding{seq: a.seq} // not the last event: it may hold the parser's last chunk of events
 	end := a.logsEnd()
 	a.cutAtGaps()
 	a.settleTallies()
@@ -81,9 +82,6 @@ func (a *Analyzer) Finish() *Result {
 		if fs[i].Members == nil {
 			fs[i].Members = []parser.ID{}
 		}
-		if fs[i].Evidence == nil {
-			fs[i].Evidence = []Evidence{}
-		}
 	}
 	sortFindings(fs)
 	// The verdict is about one episode, among all of them; the findings then
@@ -98,6 +96,7 @@ func (a *Analyzer) Finish() *Result {
 	r.Recovery = a.trust(p)
 	merged, into := a.condense(&f, fs)
 	pos := sortFindings(merged)
+	a.renderEvidence(merged)
 	r.Findings = merged
 	if pi >= 0 && r.Diagnosis.Verdict != Healthy {
 		if m := &merged[pos[into[pi]]]; m.merged != nil {

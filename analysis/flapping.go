@@ -50,8 +50,8 @@ func (a *Analyzer) detectFlapping(f *facts) []Finding {
 			utoa(last.TermTo) + "), among " + a.names(ixs) + "."
 		var evs []Evidence
 		for _, c := range cs {
-			if len(c.Evidence) > 0 && len(evs) < a.opts.MaxEvidence {
-				evs = append(evs, c.Evidence[len(c.Evidence)-1])
+			if e, ok := a.lastEvidence(&c); ok && len(evs) < a.opts.MaxEvidence {
+				evs = append(evs, e)
 			}
 		}
 		out = append(out, Finding{

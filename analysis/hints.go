@@ -61,7 +61,7 @@ func (a *Analyzer) waitedHint(m *member, ev *parser.Event, t time.Time) {
 		e.maxApply = ev.Duration
 	}
 	if e.ev.total < evHead {
-		e.ev.add(ev, t, a.seq)
+		e.ev.add(ev, t, &a.cur)
 	}
 }
 

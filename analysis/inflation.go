@@ -24,21 +24,21 @@ const inflationGap = 10
 
 // request reads a vote request of the member: a term further ahead of its
 // log than before is recorded.
-func (in *inflation) request(ev *parser.Event, t time.Time, seq int64) {
+func (in *inflation) request(ev *parser.Event, t time.Time, c *adding) {
 	if ev.Term > ev.LogTerm && ev.Term-ev.LogTerm > max(inflationGap-1, in.maxGap) { // inlined: mostly no record
-		in.record(ev, t, seq)
+		in.record(ev, t, c)
 	}
 }
 
 // record keeps a request whose term lead over its log is the largest yet.
-func (in *inflation) record(ev *parser.Event, t time.Time, seq int64) {
+func (in *inflation) record(ev *parser.Event, t time.Time, c *adding) {
 	gap := ev.Term - ev.LogTerm
 	if in.maxGap == 0 {
 		in.first = t
 		in.logTerm = ev.LogTerm
 	}
 	in.maxGap, in.term, in.last = gap, ev.Term, t
-	in.ev.add(ev, t, seq)
+	in.ev.add(ev, t, c)
 }
 
 // drag records that m received a message from a member whose term ran far
@@ -57,7 +57,7 @@ func (a *Analyzer) drag(m *member, ev *parser.Event, t time.Time) {
 		in.dragged = append(in.dragged, m.ix)
 	}
 	if in.dragEv.empty() {
-		in.dragEv.set(ev, t, a.seq)
+		in.dragEv.set(ev, t, &a.cur)
 	}
 }
 
@@ -83,7 +83,7 @@ func (a *Analyzer) detectInflation(f *facts) []Finding {
 		out = append(out, Finding{
 			Kind: TermInflation, Severity: Warning, Members: a.ids(append([]int32{m.ix}, in.dragged...)...),
 			Start: in.first, End: in.last, Count: int(in.maxGap), TermFrom: in.logTerm, TermTo: in.term,
-			Summary: sum, Evidence: a.evidenceOf(a.opts.MaxEvidence, in.ev.lines(), one(in.dragEv)),
+			Summary: sum, lines: a.evidenceOf(a.opts.MaxEvidence, in.ev.lines(), one(in.dragEv)),
 		})
 	}
 	return out

@@ -83,7 +83,7 @@ func (a *Analyzer) observeLeader(l *member, term uint64, t time.Time, ev *parser
 			return nil
 		}
 		rec = &leadership{leader: l.ix, term: term, start: t, own: own}
-		rec.startEv.set(ev, t, a.seq)
+		rec.startEv.keep(ev, t, &a.cur)
 		b.byTerm[term] = rec
 		b.list = append(b.list, rec)
 		if term > b.maxTerm {
@@ -100,7 +100,7 @@ func (a *Analyzer) observeLeader(l *member, term uint64, t time.Time, ev *parser
 	if own && !rec.own {
 		rec.own = true
 		rec.inferred = false
-		rec.startEv.set(ev, t, a.seq)
+		rec.startEv.keep(ev, t, &a.cur)
 	}
 	if l.lastLed == nil || term >= l.lastLed.term {
 		l.lastLed = rec
@@ -146,7 +146,7 @@ func (a *Analyzer) ownEnd(m *member, t time.Time, ev *parser.Event, why endReaso
 	if why == endHigherTerm {
 		rec.by = m.pendBy
 	}
-	rec.endEv.set(ev, t, a.seq)
+	rec.endEv.keep(ev, t, &a.cur)
 }
 
 // loss records that follower f no longer follows leader id at term (0: the
@@ -219,7 +219,7 @@ func (a *Analyzer) leaderChanged(m *member, ev *parser.Event, t time.Time) {
 		}
 		a.ownEnd(m, t, ev, endWoke)
 		m.lead = 0
-		a.tl.add(ev, m, t, a.seq)
+		a.tl.add(ev, m, t, &a.cur)
 	}
 	if ev.Peer2 != 0 && ev.Peer2 != m.id && m.lead != ev.Peer2 {
 		a.lostPast(ev.Peer2, m, t, ev)
@@ -231,7 +231,7 @@ func (a *Analyzer) leaderChanged(m *member, ev *parser.Event, t time.Time) {
 
 func (a *Analyzer) leaderLost(m *member, ev *parser.Event, t time.Time) {
 	m.lostAt, m.lostID, m.lostTerm = t, ev.Peer, ev.Term
-	m.electionEv.set(ev, t, a.seq)
+	m.electionEv.set(ev, t, &a.cur)
 	m.bumpTerm(ev.Term, t, a.opts.MaxSeriesPoints)
 	switch ev.Peer {
 	case 0:
@@ -266,7 +266,7 @@ func (a *Analyzer) higherTerm(m *member, ev *parser.Event, t time.Time) {
 		if rec := a.pastLeader(m, ev.Term, ev); rec != nil && rec.fromBefore && rec.end.IsZero() {
 			a.rejoinCheck(m, ev, t)
 			rec.end, rec.reason, rec.by = t, endHigherTerm, ev.Peer
-			rec.endEv.set(ev, t, a.seq)
+			rec.endEv.keep(ev, t, &a.cur)
 		}
 	}
 	if m.state != StateLeader {
@@ -275,7 +275,7 @@ func (a *Analyzer) higherTerm(m *member, ev *parser.Event, t time.Time) {
 	if m.state == StateLeader {
 		a.rejoinCheck(m, ev, t)
 		m.pendReason, m.pendBy = endHigherTerm, ev.Peer
-		a.tl.add(ev, m, t, a.seq)
+		a.tl.add(ev, m, t, &a.cur)
 	}
 }
 

@@ -117,7 +117,7 @@ func (a *Analyzer) candidacyLoop(f *facts, s *streak) Finding {
 	return Finding{
 		Kind: CandidacyLoop, Severity: Warning, Members: a.ids(s.member),
 		Start: s.start, End: s.lastEnd(), Count: count, TermFrom: s.termFrom, TermTo: s.termTo,
-		Summary: sum, Evidence: a.evidenceOf(a.opts.MaxEvidence, s.ev.lines(), one(s.win)),
+		Summary: sum, lines: a.evidenceOf(a.opts.MaxEvidence, s.ev.lines(), one(s.win)),
 	}
 }
 
@@ -139,7 +139,7 @@ func (a *Analyzer) preVoteLoop(f *facts, s *streak) Finding {
 	return Finding{
 		Kind: PreVoteLoop, Severity: Warning, Members: a.ids(members...),
 		Start: s.start, End: s.lastEnd(), Count: count, TermFrom: s.termFrom, TermTo: s.termFrom,
-		Summary: sum, Evidence: a.evidenceOf(a.opts.MaxEvidence, s.ev.lines(), one(s.win)),
+		Summary: sum, lines: a.evidenceOf(a.opts.MaxEvidence, s.ev.lines(), one(s.win)),
 	}
 }
 

@@ -62,8 +62,8 @@ var (
 	}
 )
 
-// condense merges repeated findings (see above). into[i] is the index in
-// the result of the finding that fs[i] went into.
+// condense merges repeated findings (see above), over fs. into[i] is the
+// index in the result of the finding that fs[i] went into.
 func (a *Analyzer) condense(f *facts, fs []Finding) ([]Finding, []int) {
 	into := make([]int, len(fs))
 	for i := range into {
@@ -78,7 +78,11 @@ func (a *Analyzer) condense(f *facts, fs []Finding) ([]Finding, []int) {
 		}
 		fs = a.mergePass(f, fs, into, p)
 	}
-	return fs, into
+	// Let the array of the unmerged findings go (never nil: the document
+	// says "findings": []).
+	out := make([]Finding, len(fs))
+	copy(out, fs)
+	return out, into
 }
 
 func (a *Analyzer) mergePass(f *facts, fs []Finding, into []int, p mergePass) []Finding {
@@ -113,7 +117,10 @@ func (a *Analyzer) mergePass(f *facts, fs []Finding, into []int, p mergePass) []
 		of[i] = g
 	}
 	pos := make([]int, len(fs))
-	out := make([]Finding, 0, len(fs))
+	// The merged findings are written over fs: a group goes where its first
+	// finding was, after reading all of them, so nothing is overwritten
+	// before it is read.
+	out := fs[:0]
 	for i := range fs {
 		g := of[i]
 		if g == nil || len(g.idx) < 2 || g.n <= p.over {
@@ -131,6 +138,7 @@ func (a *Analyzer) mergePass(f *facts, fs []Finding, into []int, p mergePass) []
 		}
 		pos[i] = g.at
 	}
+	clear(fs[len(out):]) // the merged ones: their lines and texts may go
 	for i := range into {
 		into[i] = pos[into[i]]
 	}
@@ -279,7 +287,7 @@ func (a *Analyzer) render(f *facts, m *merged) Finding {
 	out := m.f
 	out.Count = m.n
 	out.Summary = a.mergedSummary(f, m)
-	out.Evidence = mergedEvidence(m, a.opts.MaxEvidence)
+	out.Evidence = a.mergedEvidence(m, a.opts.MaxEvidence)
 	out.merged = m
 	return out
 }
@@ -316,7 +324,7 @@ func (a *Analyzer) mergedSummary(f *facts, m *merged) string {
 
 // mergedEvidence picks the evidence of a merged finding: the first
 // episode's first lines, the worst one's, and the last one's first line.
-func mergedEvidence(m *merged, max int) []Evidence {
+func (a *Analyzer) mergedEvidence(m *merged, max int) []Evidence {
 	out := []Evidence{}
 	add := func(es []Evidence, n int) {
 	next:
@@ -333,9 +341,9 @@ func mergedEvidence(m *merged, max int) []Evidence {
 			n--
 		}
 	}
-	add(m.first.Evidence, 2)
-	add(m.worst.Evidence, 2)
-	add(m.last.Evidence, 1)
+	add(a.evidenceList(&m.first), 2)
+	add(a.evidenceList(&m.worst), 2)
+	add(a.evidenceList(&m.last), 1)
 	return out
 }
 
@@ -356,13 +364,29 @@ func sortFindings(fs []Finding) []int {
 		}
 		return a.End.Before(b.End)
 	})
-	sorted := make([]Finding, len(fs))
 	pos := make([]int, len(fs))
 	for k, i := range idx {
-		sorted[k] = fs[i]
 		pos[i] = k
 	}
-	copy(fs, sorted)
+	// Move each finding to its place in place, a cycle of the permutation
+	// at a time: a storm's tens of thousands of findings are not copied.
+	for s := range idx {
+		if idx[s] == s {
+			continue
+		}
+		tmp := fs[s]
+		k := s
+		for {
+			j := idx[k]
+			idx[k] = k
+			if j == s {
+				fs[k] = tmp
+				break
+			}
+			fs[k] = fs[j]
+			k = j
+		}
+	}
 	return pos
 }
 

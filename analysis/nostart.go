@@ -63,7 +63,7 @@ func (a *Analyzer) noQuorumAtStart(f *facts) []Finding {
 	return []Finding{{
 		Kind: NoQuorumAtStart, Severity: Critical, Members: a.ids(append(who, peers...)...),
 		Start: first, End: f.end, Count: len(who), TermFrom: 1, TermTo: termTo,
-		Summary: sum, Evidence: a.evidenceOf(a.opts.MaxEvidence, ev...),
+		Summary: sum, lines: a.evidenceOf(a.opts.MaxEvidence, ev...),
 	}}
 }
 

@@ -153,7 +153,7 @@ func (a *Analyzer) quorumLoss(f *facts, w *qlWindow) Finding {
 	return Finding{
 		Kind: QuorumLoss, Severity: Critical, Members: a.ids(members...),
 		Start: w.start, End: end, Count: failed, TermFrom: termFrom, TermTo: termTo,
-		Summary: s, Evidence: a.evidenceOf(a.opts.MaxEvidence, ev...),
+		Summary: s, lines: a.evidenceOf(a.opts.MaxEvidence, ev...),
 	}
 }
 

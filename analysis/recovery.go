@@ -73,7 +73,7 @@ func (a *Analyzer) recovery(f *facts, rec *leadership, from time.Time, ss []*str
 	return Finding{
 		Kind: Recovery, Severity: Info, Members: a.ids(members...),
 		Start: rec.start, End: rec.start, Count: 1, TermFrom: termFrom, TermTo: rec.term,
-		Summary: sum, Evidence: a.evidenceOf(a.opts.MaxEvidence, ev...),
+		Summary: sum, lines: a.evidenceOf(a.opts.MaxEvidence, ev...),
 		weight: rec.start.Sub(from).Seconds(),
 	}
 }

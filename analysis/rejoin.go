@@ -49,7 +49,7 @@ func (a *Analyzer) leaderFell(m *member, ev *parser.Event, t time.Time) {
 	}
 	r := &rejoin{leader: leader, by: p.ix, term: m.term, t: m.leaseAt, msg: parser.MsgVote, seenBy: m.ix, suspected: true,
 		isolatedFrom: p.leaseFirst}
-	r.ev.set(ev, t, a.seq)
+	r.ev.set(ev, t, &a.cur)
 	r.ev.text = append([]byte(nil), r.ev.text...)
 	r.byEv = cloneLines([]evLine{p.outEv})
 	a.rejoins = append(a.rejoins, r)
@@ -76,7 +76,7 @@ func (a *Analyzer) rejoinCheck(l *member, ev *parser.Event, t time.Time) {
 	if a.transferring(l.ix, p.ix, t) {
 		return
 	}
-	r.ev.set(ev, t, a.seq)
+	r.ev.set(ev, t, &a.cur)
 	r.ev.text = append([]byte(nil), r.ev.text...)
 	a.rejoins = append(a.rejoins, r)
 }
@@ -142,7 +142,7 @@ func (a *Analyzer) followerRejoin(m *member, ev *parser.Event, t time.Time) {
 	s := &m.susp
 	*s = suspect{active: true, by: a.member(ev.Peer).ix, leader: leader, t: t, term: ev.Term, peerTerm: ev.PeerTerm, ev: s.ev}
 	s.lost = leader >= 0 && m.lead == 0
-	s.ev.set(ev, t, a.seq)
+	s.ev.set(ev, t, &a.cur)
 }
 
 // suspectRefused: m refused the vote of ev.Peer.
@@ -235,7 +235,7 @@ func (a *Analyzer) detectRejoins(f *facts) []Finding {
 		fd := Finding{
 			Kind: DisruptiveRejoin, Severity: Warning, Members: a.ids(r.by, r.leader),
 			Start: r.t, End: r.t, Count: 1, TermFrom: r.term, TermTo: r.peerTerm,
-			Summary: sum, Evidence: a.evidenceOf(a.opts.MaxEvidence, one(r.ev), r.byEv),
+			Summary: sum, lines: a.evidenceOf(a.opts.MaxEvidence, one(r.ev), r.byEv),
 		}
 		fd.detail.rejoin = r
 		out = append(out, fd)
@@ -260,7 +260,7 @@ func (a *Analyzer) suspectedRejoin(f *facts, r *rejoin) Finding {
 	fd := Finding{
 		Kind: DisruptiveRejoin, Severity: Warning, Members: a.ids(members...),
 		Start: r.t, End: r.ev.t, Count: 1, TermFrom: r.term, TermTo: r.term,
-		Summary: sum, Evidence: a.evidenceOf(a.opts.MaxEvidence, r.byEv, one(r.ev)),
+		Summary: sum, lines: a.evidenceOf(a.opts.MaxEvidence, r.byEv, one(r.ev)),
 	}
 	fd.detail.rejoin = r
 	return fd

@@ -144,6 +144,9 @@ type Finding struct {
 	Summary  string      `json:"summary"`
 	Evidence []Evidence  `json:"evidence"`
 
+	// lines are its log lines as evidence, not rendered yet: Finish renders
+	// them (before what Evidence holds) once the findings are merged.
+	lines  []evRef
 	weight float64 // how bad this one episode was, when the rest cannot say (see weightOf)
 	merged *merged // the episodes a merged finding stands for; nil for one episode
 	detail detail  // what its detector knew of this one episode (see kinds.go)

@@ -101,14 +101,14 @@ func (a *Analyzer) ownTerm(m *member, ev *parser.Event, t time.Time) {
 	switch {
 	case s.own.term == 0 || s.ownInput != ev.Input || ev.Term > s.own.term:
 		s.own.term, s.ownInput = ev.Term, ev.Input
-		s.own.ev.set(ev, t, a.seq)
+		s.own.ev.set(ev, t, &a.cur)
 	case ev.Term < s.own.term:
 		c := safetyCase{what: termDown, term: ev.Term, from: s.own.term, members: []int32{m.ix}}
 		c.ev[0] = s.own.ev.clone()
-		c.ev[1].set(ev, t, a.seq)
+		c.ev[1].set(ev, t, &a.cur)
 		a.safety.add(c)
 		s.own.term = ev.Term // one case per descent
-		s.own.ev.set(ev, t, a.seq)
+		s.own.ev.set(ev, t, &a.cur)
 	}
 }
 
@@ -118,11 +118,11 @@ func (a *Analyzer) voted(v, c *member, ev *parser.Event, t time.Time) {
 	switch {
 	case ev.Term > s.vote.term:
 		s.vote.term, s.vote.ix, s.twice = ev.Term, c.ix, false
-		s.vote.ev.set(ev, t, a.seq)
+		s.vote.ev.set(ev, t, &a.cur)
 	case ev.Term == s.vote.term && c.ix != s.vote.ix && !s.twice:
 		cs := safetyCase{what: doubleVote, term: ev.Term, members: []int32{v.ix, s.vote.ix, c.ix}}
 		cs.ev[0] = s.vote.ev.clone()
-		cs.ev[1].set(ev, t, a.seq)
+		cs.ev[1].set(ev, t, &a.cur)
 		a.safety.add(cs)
 		s.twice = true
 	}
@@ -138,12 +138,12 @@ func (a *Analyzer) elected(m *member, ev *parser.Event, t time.Time) {
 	switch {
 	case !ok && len(sb.leaders) < maxSafetyTerms:
 		l := safetyLine{ix: m.ix, term: ev.Term}
-		l.ev.set(ev, t, a.seq)
+		l.ev.keep(ev, t, &a.cur)
 		sb.leaders[ev.Term] = l
 	case ok && first.ix != m.ix:
 		c := safetyCase{what: twoLeaders, term: ev.Term, members: []int32{first.ix, m.ix}}
 		c.ev[0] = first.ev
-		c.ev[1].set(ev, t, a.seq)
+		c.ev[1].set(ev, t, &a.cur)
 		a.safety.add(c)
 	}
 }
@@ -219,8 +219,8 @@ func (a *Analyzer) detectSafety(f *facts) []Finding {
 		out = append(out, Finding{
 			Kind: SafetyViolation, Severity: Critical, Members: a.ids(c.members...),
 			Start: c.ev[0].t, End: c.ev[1].t, Count: 1, TermFrom: from, TermTo: to,
-			Summary:  "Raft safety violation: " + sum,
-			Evidence: a.evidenceOf(a.opts.MaxEvidence, c.ev[:]),
+			Summary: "Raft safety violation: " + sum,
+			lines:   a.evidenceOf(a.opts.MaxEvidence, c.ev[:]),
 		})
 	}
 	return out

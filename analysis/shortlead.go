@@ -104,7 +104,7 @@ func (a *Analyzer) shortLeaderships(f *facts, known []Finding) []Finding {
 		fd := Finding{
 			Kind: LeaderFlapping, Severity: Warning, Members: a.ids(rec.leader, rec.timeoutBy),
 			Start: rec.start, End: rec.timeoutAt, Count: n, TermFrom: from, TermTo: to,
-			Summary: sum, Evidence: a.evidenceOf(a.opts.MaxEvidence, one(rec.startEv), one(by.electionEv)),
+			Summary: sum, lines: a.evidenceOf(a.opts.MaxEvidence, one(rec.startEv), one(by.electionEv)),
 		}
 		fd.detail.short = rec
 		out = append(out, fd)

@@ -31,10 +31,10 @@ func (a *Analyzer) slowHint(m *member, ev *parser.Event, t time.Time) {
 		e.leader = true
 	}
 	if ev.Kind != parser.SlowApply || e.ev.total < evHead {
-		e.ev.add(ev, t, a.seq)
+		e.ev.add(ev, t, &a.cur)
 	}
 	if e.count <= 2 {
-		a.tl.add(ev, m, t, a.seq)
+		a.tl.add(ev, m, t, &a.cur)
 	}
 }
 
@@ -105,7 +105,7 @@ func (a *Analyzer) slowFinding(f *facts, e *episode) Finding {
 	return Finding{
 		Kind: SlowLeader, Severity: slowSeverity(e), Members: a.ids(e.subject),
 		Start: e.start, End: e.end, Count: e.count, TermFrom: m.termAt(e.start), TermTo: m.termAt(e.end),
-		Summary: sum, Evidence: a.evidenceOf(a.opts.MaxEvidence, e.ev.lines()),
+		Summary: sum, lines: a.evidenceOf(a.opts.MaxEvidence, e.ev.lines()),
 		weight: a.slow.weight(e).Seconds(),
 	}
 }

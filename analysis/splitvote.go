@@ -53,7 +53,7 @@ func (st *splitTracker) candidate(a *Analyzer, m *member, ev *parser.Event, t ti
 	}
 	if s.n < len(s.members) {
 		if s.n < len(s.ev) {
-			s.ev[s.n].set(ev, t, a.seq)
+			s.ev[s.n].set(ev, t, &a.cur)
 		}
 		s.members[s.n] = m.ix
 		s.n++
@@ -141,7 +141,7 @@ func (a *Analyzer) detectSplitVotes(f *facts) []Finding {
 		out = append(out, Finding{
 			Kind: SplitVote, Severity: sev, Members: a.ids(ixsOf(mask)...),
 			Start: first.start, End: last.start, Count: len(group), TermFrom: first.term, TermTo: last.term,
-			Summary: sum, Evidence: a.evidenceOf(a.opts.MaxEvidence, ev...),
+			Summary: sum, lines: a.evidenceOf(a.opts.MaxEvidence, ev...),
 		})
 		i = j + 1
 	}

@@ -17,12 +17,12 @@ type stepDown struct {
 func (a *Analyzer) checkQuorumStepDown(m *member, ev *parser.Event, t time.Time) {
 	if len(a.stepDowns) < maxStreaks {
 		sd := &stepDown{member: m.ix, term: m.term, t: t}
-		sd.ev.set(ev, t, a.seq)
+		sd.ev.keep(ev, t, &a.cur)
 		a.stepDowns = append(a.stepDowns, sd)
 	}
 	m.pendReason = endCheckQuorum
 	a.ownEnd(m, t, ev, endCheckQuorum)
-	a.tl.add(ev, m, t, a.seq)
+	a.tl.add(ev, m, t, &a.cur)
 }
 
 func (a *Analyzer) detectStepDowns(f *facts) []Finding {
@@ -45,7 +45,7 @@ func (a *Analyzer) detectStepDowns(f *facts) []Finding {
 		fd := Finding{
 			Kind: CheckQuorumStepDown, Severity: sev, Members: a.ids(sd.member),
 			Start: sd.t, End: sd.t, Count: 1, TermFrom: sd.term, TermTo: sd.term,
-			Summary: sum, Evidence: a.evidenceOf(a.opts.MaxEvidence, ev...),
+			Summary: sum, lines: a.evidenceOf(a.opts.MaxEvidence, ev...),
 		}
 		fd.detail.stepDown = sd
 		out = append(out, fd)

@@ -80,9 +80,9 @@ func (a *Analyzer) shutdown(m *member, ev *parser.Event, t time.Time) {
 		sb.dropped++
 	} else {
 		sb.recs = append(sb.recs, stopRec{member: m.ix, t: t, seq: a.seq, leader: wasLeader})
-		sb.recs[len(sb.recs)-1].ev.set(ev, t, a.seq)
+		sb.recs[len(sb.recs)-1].ev.keep(ev, t, &a.cur)
 	}
-	a.tl.add(ev, m, t, a.seq)
+	a.tl.add(ev, m, t, &a.cur)
 }
 
 // ownLeadership is the leadership m holds by its own lines, or nil: the one
@@ -269,7 +269,7 @@ func (a *Analyzer) detectShutdowns(f *facts) []Finding {
 		out = append(out, Finding{
 			Kind: Shutdown, Severity: Info, Members: a.ids(g.members...),
 			Start: g.start, End: g.end, Count: len(g.members),
-			Summary: sum, Evidence: a.evidenceOf(a.opts.MaxEvidence, ev...),
+			Summary: sum, lines: a.evidenceOf(a.opts.MaxEvidence, ev...),
 		})
 	}
 	return out
@@ -366,7 +366,7 @@ func (a *Analyzer) restarted(m *member, prev time.Time, ev *parser.Event, t time
 	m.pendReason, m.pendBy = endNone, 0
 	m.state = StateUnknown
 	m.setState(StateFollower, m.term, t, a.opts.MaxSeriesPoints)
-	a.tl.add(ev, m, t, a.seq)
+	a.tl.add(ev, m, t, &a.cur)
 }
 
 // restartDedup joins the start lines of one (re)start.

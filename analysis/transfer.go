@@ -64,7 +64,7 @@ func (a *Analyzer) transferEvent(m *member, ev *parser.Event, t time.Time) {
 		}
 		tr = &transfer{from: from.ix, to: toIx, start: t}
 		a.transfers = append(a.transfers, tr)
-		a.tl.add(ev, m, t, a.seq)
+		a.tl.add(ev, m, t, &a.cur)
 	}
 	if tr.to < 0 {
 		tr.to = toIx
@@ -85,14 +85,14 @@ func (a *Analyzer) transferEvent(m *member, ev *parser.Event, t time.Time) {
 		tr.timeoutNow = true
 	case parser.TransferFinished:
 		tr.finished, tr.took = true, ev.Duration
-		a.tl.add(ev, m, t, a.seq)
+		a.tl.add(ev, m, t, &a.cur)
 	case parser.TransferFailed:
 		tr.failed = true
-		a.tl.add(ev, m, t, a.seq)
+		a.tl.add(ev, m, t, &a.cur)
 	case parser.TransferAbort:
 		tr.aborted = true
 	}
-	tr.ev.add(ev, t, a.seq)
+	tr.ev.add(ev, t, &a.cur)
 }
 
 // transferWindow joins the lines of one transfer.
@@ -221,7 +221,7 @@ func (a *Analyzer) transferFinding(f *facts, tr *transfer) Finding {
 	return Finding{
 		Kind: LeadershipTransfer, Severity: sev, Members: a.ids(members...),
 		Start: tr.start, End: end, Count: 1, TermFrom: tr.term, TermTo: termTo,
-		Summary: sum, Evidence: a.evidenceOf(a.opts.MaxEvidence, tr.ev.lines(), wonEv),
+		Summary: sum, lines: a.evidenceOf(a.opts.MaxEvidence, tr.ev.lines(), wonEv),
 	}
 }
 

@@ -17,7 +17,7 @@ func (a *Analyzer) unreachableHint(reporter *member, ev *parser.Event, t time.Ti
 		return // a stopping member losing its own connections
 	}
 	if s.noteUnreach(t) {
-		s.outEv.set(ev, t, a.seq)
+		s.outEv.set(ev, t, &a.cur)
 	}
 	conn := ev.Kind == parser.StreamLost || ev.Kind == parser.PeerInactive
 	if conn && (s.unreachSince.IsZero() || s.unreachSince.Before(s.lastSeen)) {
@@ -42,21 +42,21 @@ func (a *Analyzer) unreachableHint(reporter *member, ev *parser.Event, t time.Ti
 	switch ev.Kind {
 	case parser.ProberUnhealthy:
 		if !e.prober {
-			e.ev.add(ev, t, a.seq)
+			e.ev.add(ev, t, &a.cur)
 		}
 		e.prober = true
 	case parser.PeerURLUnreachable:
 		if !e.url {
-			e.ev.add(ev, t, a.seq)
+			e.ev.add(ev, t, &a.cur)
 		}
 		e.url = true
 	default:
 		if e.ev.total < 2 {
-			e.ev.add(ev, t, a.seq)
+			e.ev.add(ev, t, &a.cur)
 		}
 	}
 	if e.count == 1 {
-		a.tl.add(ev, reporter, t, a.seq)
+		a.tl.add(ev, reporter, t, &a.cur)
 	}
 }
 
@@ -157,7 +157,7 @@ func (a *Analyzer) unreachFinding(f *facts, e *episode, sev Severity, why string
 	return Finding{
 		Kind: PeerUnreachable, Severity: sev, Members: a.ids(append([]int32{e.subject}, rep...)...),
 		Start: e.start, End: e.end, Count: e.count,
-		Summary: sum, Evidence: a.evidenceOf(a.opts.MaxEvidence, e.ev.lines()),
+		Summary: sum, lines: a.evidenceOf(a.opts.MaxEvidence, e.ev.lines()),
 	}
 }
 

@@ -72,7 +72,7 @@ func (a *Analyzer) detectUnresolved(f *facts) []Finding {
 	fd := Finding{
 		Kind: ElectionUnresolved, Severity: Warning, Members: a.ids(who.ix),
 		Start: at, End: f.end, Count: 1, TermFrom: term, TermTo: term, Summary: sum,
-		Evidence: a.evidenceOf(a.opts.MaxEvidence, one(who.electionEv)),
+		lines: a.evidenceOf(a.opts.MaxEvidence, one(who.electionEv)),
 	}
 	return []Finding{fd}
 }
@@ -99,6 +99,6 @@ func (a *Analyzer) asked(candidate parser.ID, term uint64, ev *parser.Event, t t
 	}
 	c.askedAt, c.askedTerm = t, term
 	if c.campaigns == 0 {
-		c.electionEv.set(ev, t, a.seq) // its own lines do not show its campaign
+		c.electionEv.set(ev, t, &a.cur) // its own lines do not show its campaign
 	}
 }
