@@ -24,8 +24,10 @@ type Source struct {
 	Opts Options
 }
 
-// ChunkBytes is the size of the chunks Read parses in parallel.
-var ChunkBytes = 1 << 20
+// ChunkBytes is the size of the chunks Read parses in parallel: large enough
+// that a chunk's fixed cost is lost in its parse, small enough that the chunks
+// in flight (a buffer and its events each) keep the heap small.
+var ChunkBytes = 512 << 10
 
 // Read parses every source and calls fn with all events in one order: within
 // a source, line order; across sources, by time (an event with no time takes
@@ -60,7 +62,11 @@ func Read(ctx context.Context, srcs []Source, workers int, fn func(*Event)) ([]S
 			}
 		}()
 	}
-	depth := 2 * workers / max(len(srcs), 1)
+	// Per source, enough chunks queued to keep the workers busy while the
+	// in-order pass reads one, and no more: each queued chunk is a buffer
+	// and its events (some 1 MB), and they set the heap's floor.
+	n := max(len(srcs), 1)
+	depth := (workers + n) / n // workers+1 over the sources, rounded up
 	depth = min(max(depth, 2), 8)
 	streams := make([]*stream, len(srcs))
 	var producers sync.WaitGroup
@@ -156,6 +162,11 @@ func (c *chunk) parse() {
 	// the events are parsed in place, into the slice's next slot (cleared by the parser
 	// for each event it makes)
 	evs := getEvents()
+	if cap(evs) == 0 {
+		// a new slice: sized for one event a line, it does not grow (and leave
+		// garbage) while the pipeline fills; a recycled one is already sized
+		evs = make([]Event, 0, bytes.Count(c.data, newline)+1)
+	}
 	for {
 		if len(evs) == cap(evs) {
 			evs = slices.Grow(evs, 1)
@@ -207,6 +218,8 @@ func putBuf(b []byte) {
 		bufPool.Put(&b)
 	}
 }
+
+var newline = []byte{'\n'}
 
 func getEvents() []Event { return (*evPool.Get().(*[]Event))[:0] }
 
