@@ -364,6 +364,11 @@ func sortFindings(fs []Finding) []int {
 		}
 		return a.End.Before(b.End)
 	})
+	return arrange(fs, idx)
+}
+
+// arrange moves fs[idx[k]] to fs[k] and returns where each went.
+func arrange(fs []Finding, idx []int) []int {
 	pos := make([]int, len(fs))
 	for k, i := range idx {
 		pos[i] = k
