@@ -180,7 +180,6 @@ func (a *Analyzer) endStreak(m *member, t time.Time, how streakEnd) {
 	s.outcome, s.endAt = how, t
 	s.cur = nil
 	if s.attempts() >= 1 && len(a.streaks) < maxStreaks {
-		s.ev.settle(&a.pk) // its latest lines are its last
 		a.streaks = append(a.streaks, s)
 	}
 }

@@ -98,19 +98,6 @@ func (e *evidence) add(ev *parser.Event, t time.Time, c *adding) {
 	e.next = (e.next + 1) % evTail
 }
 
-// settle packs the latest lines (pack.go), for a record kept to the end
-// whose lines will not change. Their buffers are their own: an add after it
-// may write over them.
-func (e *evidence) settle(pk *packer) {
-	for i := range e.tail {
-		if l := &e.tail[i]; !l.packed {
-			if b := pk.pack(l.text); b != nil {
-				l.text, l.packed = b, true
-			}
-		}
-	}
-}
-
 // trim keeps the first n lines only.
 func (e *evidence) trim(n int) {
 	if len(e.head) > n {
