@@ -35,13 +35,16 @@ func (p *packer) pack(line []byte) []byte {
 	}
 	tpl, dig := p.tpl[:0], p.dig[:0]
 	for i := 0; i < len(line); {
-		c := line[i]
-		if !isDigit(c) {
+		if c := line[i]; !isDigit(c) {
+			j := i + 1
+			for j < len(line) && !isDigit(line[j]) && line[j] != 0 {
+				j++
+			}
 			if c == 0 {
 				tpl = append(tpl, 0)
 			}
-			tpl = append(tpl, c)
-			i++
+			tpl = append(tpl, line[i:j]...)
+			i = j
 			continue
 		}
 		j := i
