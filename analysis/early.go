@@ -147,3 +147,51 @@ func (g *gathered) principal(fs []Finding, windows []Window) (*Finding, int) {
 	p := view[pi]
 	return &p, at[pi]
 }
+
+// sortFindings puts findings in time order (then kind, then end) and
+// returns where each went.
+func sortFindings(fs []Finding) []int {
+	idx := make([]int, len(fs))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(i, j int) bool {
+		a, b := &fs[idx[i]], &fs[idx[j]]
+		if !a.Start.Equal(b.Start) {
+			return a.Start.Before(b.Start)
+		}
+		if a.Kind != b.Kind {
+			return a.Kind < b.Kind
+		}
+		return a.End.Before(b.End)
+	})
+	return arrange(fs, idx)
+}
+
+// arrange moves fs[idx[k]] to fs[k] and returns where each went.
+func arrange(fs []Finding, idx []int) []int {
+	pos := make([]int, len(fs))
+	for k, i := range idx {
+		pos[i] = k
+	}
+	// Move each finding to its place in place, a cycle of the permutation
+	// at a time: a storm's tens of thousands of findings are not copied.
+	for s := range idx {
+		if idx[s] == s {
+			continue
+		}
+		tmp := fs[s]
+		k := s
+		for {
+			j := idx[k]
+			idx[k] = k
+			if j == s {
+				fs[k] = tmp
+				break
+			}
+			fs[k] = fs[j]
+			k = j
+		}
+	}
+	return pos
+}
