@@ -52,6 +52,7 @@ type Analyzer struct {
 	gaps         []Window  // stretches with no line in any input (see Lines)
 	seq          int64
 	cur          adding  // the event being added (see adding)
+	pk           packer  // the lines kept for good, packed (see pack.go)
 	misplaced    []int64 // per input: events placed later than their time (see when)
 
 	lead      leaderBook
@@ -108,7 +109,7 @@ const episodeGap = 30 * time.Second
 // order; ev and ev.Text are only read during the call.
 func (a *Analyzer) Add(ev *parser.Event) {
 	a.seq++
-	a.cur = adding{seq: a.seq}
+	a.cur = adding{seq: a.seq, pk: &a.pk}
 	m := a.attribute(ev)
 	if ev.PeerName != "" {
 		if p := a.member(ev.Peer); p != nil {

@@ -5,7 +5,7 @@ import (
 )
 
 // diagnose writes the verdict about p, the principal finding (nil: none),
-// from the findings of f.r (not yet merged: see merge.go). A merged p is
+// from the findings of f.r (most kinds merged already: see early.go). A merged p is
 // explained by its first episode, by its kind (kinds.go), and the faults a
 // capture recorded around it are told after the first paragraph.
 func (a *Analyzer) diagnose(f *facts, p *Finding) Diagnosis {
@@ -142,11 +142,11 @@ func (a *Analyzer) healthy(f *facts) Diagnosis {
 	for _, fd := range f.r.Findings {
 		switch fd.Kind {
 		case LeadershipTransfer:
-			transfers++
+			transfers += episodesOf(&fd)
 		case Shutdown:
-			shutdowns++
+			shutdowns += episodesOf(&fd)
 		case Recovery:
-			recoveries++
+			recoveries += episodesOf(&fd)
 		}
 	}
 	if transfers > 0 {

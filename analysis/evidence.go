@@ -17,25 +17,26 @@ import (
 // event shares (keep). A text is never written in place once shared: copying
 // an evLine from a tracker that reuses its buffer takes a clone.
 type evLine struct {
-	t     time.Time
-	seq   int64
-	input int
-	line  int64
-	who   parser.ID // the member the analysis attributed the line to
-	text  []byte
+	t      time.Time
+	seq    int64
+	input  int32
+	packed bool // text is packed (see pack.go)
+	line   int64
+	who    parser.ID // the member the analysis attributed the line to
+	text   []byte
 }
 
 // set copies the event's line into l's own buffer.
 func (l *evLine) set(ev *parser.Event, t time.Time, c *adding) {
-	l.t, l.seq, l.input, l.line, l.who = t, c.seq, ev.Input, ev.Line, ev.Member
-	l.text = append(l.text[:0], ev.Text...)
+	l.t, l.seq, l.input, l.line, l.who = t, c.seq, int32(ev.Input), ev.Line, ev.Member
+	l.text, l.packed = append(l.text[:0], ev.Text...), false
 }
 
 // keep makes l the event's line, sharing its text with the other records
 // that keep it. l must not be set afterwards.
 func (l *evLine) keep(ev *parser.Event, t time.Time, c *adding) {
-	l.t, l.seq, l.input, l.line, l.who = t, c.seq, ev.Input, ev.Line, ev.Member
-	l.text = c.text(ev)
+	l.t, l.seq, l.input, l.line, l.who = t, c.seq, int32(ev.Input), ev.Line, ev.Member
+	l.text, l.packed = c.text(ev)
 }
 
 // adding is the event Add is adding: its sequence number and, once a record
@@ -44,16 +45,25 @@ func (l *evLine) keep(ev *parser.Event, t time.Time, c *adding) {
 // election keep the same line: at the end of the 1 GiB storm-run, 135,697
 // lines in 172,395 trackers).
 type adding struct {
-	seq  int64
-	ev   *parser.Event // whose text line is (events re-added from within Add are others)
-	line []byte
+	seq    int64
+	ev     *parser.Event // whose text line is (events re-added from within Add are others)
+	line   []byte
+	packed bool    // line is packed by pk
+	pk     *packer // nil: lines are kept whole
 }
 
-func (c *adding) text(ev *parser.Event) []byte {
+func (c *adding) text(ev *parser.Event) ([]byte, bool) {
 	if c.ev != ev {
-		c.ev, c.line = ev, slices.Clone(ev.Text)
+		c.ev, c.line, c.packed = ev, nil, false
+		if c.pk != nil {
+			c.line = c.pk.pack(ev.Text)
+			c.packed = c.line != nil
+		}
+		if c.line == nil {
+			c.line = slices.Clone(ev.Text)
+		}
 	}
-	return c.line
+	return c.line, c.packed
 }
 
 func (l *evLine) empty() bool { return l.line == 0 && len(l.text) == 0 }
@@ -112,10 +122,11 @@ func (e *evidence) lines() []evLine {
 // the analyzer's state: two thirds of an evLine, for the tens of thousands
 // of findings a storm makes before they are merged.
 type evRef struct {
-	text  []byte
-	line  int64
-	who   parser.ID
-	input int32
+	text   []byte
+	line   int64
+	who    parser.ID
+	input  int32
+	packed bool
 }
 
 // evidenceOf picks up to max lines from several sources, in time order,
@@ -158,7 +169,7 @@ pick:
 	})
 	out := make([]evRef, len(kept))
 	for i, l := range kept {
-		out[i] = evRef{text: l.text, line: l.line, who: l.who, input: int32(l.input)}
+		out[i] = evRef{text: l.text, line: l.line, who: l.who, input: l.input, packed: l.packed}
 	}
 	return out
 }
@@ -188,7 +199,7 @@ func (a *Analyzer) lastEvidence(x *Finding) (Evidence, bool) {
 }
 
 func (a *Analyzer) render1(l evRef) Evidence {
-	return Evidence{Input: a.inputName(int(l.input)), Line: l.line, Member: l.who, Text: string(l.text)}
+	return Evidence{Input: a.inputName(int(l.input)), Line: l.line, Member: l.who, Text: a.textOf(l.text, l.packed)}
 }
 
 // renderEvidence renders the evidence of the findings Finish returns.
@@ -286,7 +297,7 @@ func (a *Analyzer) timelineResult() ([]TimelineEvent, int) {
 	for i, e := range es {
 		out[i] = TimelineEvent{
 			Time: e.l.t, Member: e.member, Kind: e.kind, Term: e.term,
-			Input: a.inputName(e.l.input), Line: e.l.line, Text: string(e.l.text),
+			Input: a.inputName(int(e.l.input)), Line: e.l.line, Text: a.textOf(e.l.text, e.l.packed),
 		}
 	}
 	return out, tl.omitted

@@ -16,7 +16,7 @@ type facts struct {
 	version    string
 	start, end time.Time
 
-	r       *Result     // the Result being built (its findings unmerged, for explain)
+	r       *Result     // the Result being built (its findings as condense gets them, for explain)
 	streaks []*streak   // the streaks that may be loops (see loopStreaks)
 	windows []*qlWindow // the quorum-loss windows (left by quorumLosses)
 	changes []Finding   // the unplanned leader changes (left by detectLeaderChanges)
@@ -71,27 +71,24 @@ func (a *Analyzer) Finish() *Result {
 	r.Leaderless = a.outsideGaps(a.leaderless(end))
 
 	f.r = r
-	var fs []Finding
+	var g gathered
 	for i := range kinds {
-		fs = append(fs, kinds[i].detect(a, &f)...)
-		f.found = fs
+		d := kinds[i].detect(a, &f)
+		for j := range d {
+			if d[j].Members == nil {
+				d[j].Members = []parser.ID{}
+			}
+		}
+		a.gather(&f, &g, d) // most kinds merge at once (early.go)
+		f.found = g.fs
 	}
 	r.Leaderless = a.outsideGaps(r.Leaderless) // detectors add windows too
+	fs := g.order()
 	demoteInflation(fs)
-	for i := range fs {
-		if fs[i].Members == nil {
-			fs[i].Members = []parser.ID{}
-		}
-	}
-	sortFindings(fs)
 	// The verdict is about one episode, among all of them; the findings then
 	// merge repeats (merge.go), and the verdict says when its own repeated.
 	r.Findings = fs
-	pi := principal(fs, r.Leaderless)
-	var p *Finding
-	if pi >= 0 {
-		p = &fs[pi]
-	}
+	p, pi := g.principal(fs, r.Leaderless)
 	r.Diagnosis = a.diagnose(&f, p)
 	r.Recovery = a.trust(p)
 	merged, into := a.condense(&f, fs)

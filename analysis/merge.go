@@ -347,49 +347,6 @@ func (a *Analyzer) mergedEvidence(m *merged, max int) []Evidence {
 	return out
 }
 
-// sortFindings puts findings in time order (then kind, then end) and
-// returns where each went.
-func sortFindings(fs []Finding) []int {
-	idx := make([]int, len(fs))
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.SliceStable(idx, func(i, j int) bool {
-		a, b := &fs[idx[i]], &fs[idx[j]]
-		if !a.Start.Equal(b.Start) {
-			return a.Start.Before(b.Start)
-		}
-		if a.Kind != b.Kind {
-			return a.Kind < b.Kind
-		}
-		return a.End.Before(b.End)
-	})
-	pos := make([]int, len(fs))
-	for k, i := range idx {
-		pos[i] = k
-	}
-	// Move each finding to its place in place, a cycle of the permutation
-	// at a time: a storm's tens of thousands of findings are not copied.
-	for s := range idx {
-		if idx[s] == s {
-			continue
-		}
-		tmp := fs[s]
-		k := s
-		for {
-			j := idx[k]
-			idx[k] = k
-			if j == s {
-				fs[k] = tmp
-				break
-			}
-			fs[k] = fs[j]
-			k = j
-		}
-	}
-	return pos
-}
-
 // boundSpans keeps at most maxSpans leaderships and leaderless windows: the
 // first and the last leaderships; the first and the last windows and, of
 // those between, the longest. LeadersOmitted and LeaderlessOmitted count
