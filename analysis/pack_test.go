@@ -30,3 +30,23 @@ func TestPackRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// FuzzPackRoundTrip: a packed line, however hostile, unpacks to itself.
+func FuzzPackRoundTrip(f *testing.F) {
+	f.Add([]byte(`{"level":"info","ts":"2024-05-01T10:00:00.012345Z","msg":"8e9e05c52164694d became candidate at term 10023"}`))
+	f.Add([]byte("a\x00b\x00\x01 0012 x9"))
+	f.Add([]byte(strings.Repeat("1", 300)))
+	var p packer
+	f.Fuzz(func(t *testing.T, line []byte) {
+		b := p.pack(line)
+		if b == nil {
+			return
+		}
+		if len(b) >= len(line) {
+			t.Fatalf("packed to %d bytes of %d", len(b), len(line))
+		}
+		if got := p.unpack(b); got != string(line) {
+			t.Fatalf("unpack(pack(%q)) = %q", line, got)
+		}
+	})
+}
