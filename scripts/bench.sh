@@ -12,7 +12,7 @@
 # compose --timestamps, at 64 MiB, 256 MiB and 1 GiB, each beside grep on the same file; and the
 # same quorum loss replayed whole (genlogs --format storm-run: every member's lines from the fault
 # to the recovery, again and again, terms rising; about 43 % of the lines are events, as in the
-# issue's storm), at 256 MiB and 1 GiB.
+# issue's storm), at 64 MiB, 256 MiB and 1 GiB.
 # Each timed command runs RUNS times (default 3), round-robin so that a noisy neighbour hurts every
 # command alike, and the best time is kept; peak RSS is the largest of the runs. The files are
 # read once before timing: every figure is with the input in the page cache.
@@ -20,7 +20,7 @@
 # Environment: RUNS (3), SIZE (1GiB), SMALL (100MB), JQ_INPUT (full: jq reads the GiB, about 10 s
 # a run; small: the 100 MB file, its rate standing for the GiB's), ETCDPM_CHROMIUM (the browser;
 # default Debian's chromium when installed, else the page-load rows are skipped), STORM_SIZES
-# ("64MiB 256MiB $SIZE": the storms, the last one's report is opened), STORM_RUN_SIZES ("256MiB
+# ("64MiB 256MiB $SIZE": the storms, the last one's report is opened), STORM_RUN_SIZES ("64MiB 256MiB
 # $SIZE": the replayed runs), ONLY (storm: only the storm
 # rows, and etcdpm on the compose file of the storm's size for their ratio), BENCH_DIR (.cache/bench:
 # where the binaries, inputs and results go).
@@ -35,7 +35,7 @@ SIZE="${SIZE:-1GiB}"
 SMALL="${SMALL:-100MB}"
 JQ_INPUT="${JQ_INPUT:-full}"
 read -ra storm_sizes <<<"${STORM_SIZES:-64MiB 256MiB $SIZE}"
-read -ra run_sizes <<<"${STORM_RUN_SIZES:-256MiB $SIZE}"
+read -ra run_sizes <<<"${STORM_RUN_SIZES:-64MiB 256MiB $SIZE}"
 ONLY="${ONLY:-}"
 case "$ONLY" in "" | storm) ;; *)
 	echo "bench: ONLY=$ONLY: want storm or nothing" >&2
