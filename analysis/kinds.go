@@ -169,7 +169,9 @@ type detail struct {
 
 // principal picks the finding the verdict is about, by its index (-1: none):
 // the most severe, then the one that caused the outage (see caused), then
-// the lowest rank, then the earliest.
+// the lowest rank, then the earliest. early.go relies on this: within a kind
+// and severity only the earliest can win, but for the kinds caused reads
+// (disruptive-rejoin, check-quorum-step-down), which it keeps unmerged.
 func principal(fs []Finding, windows []Window) int {
 	bi := -1
 	for i := range fs {
