@@ -13,8 +13,7 @@ import (
 
 func TestWindowSet(t *testing.T) {
 	rng := rand.New(rand.NewSource(1))
-	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	at := func(n int) time.Time { return t0.Add(time.Duration(n) * 100 * time.Millisecond) }
+	at := ticks(100 * time.Millisecond)
 	for round := 0; round < 500; round++ {
 		var want []Window
 		for i, n := 0, rng.Intn(12); i < n; i++ {
@@ -42,8 +41,7 @@ func TestWindowSet(t *testing.T) {
 
 func TestStopLookups(t *testing.T) {
 	rng := rand.New(rand.NewSource(2))
-	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	at := func(n int) time.Time { return t0.Add(time.Duration(n) * 500 * time.Millisecond) }
+	at := ticks(500 * time.Millisecond)
 	for round := 0; round < 300; round++ {
 		a := &Analyzer{}
 		for i, n, x := 0, rng.Intn(12), 0; i < n; i++ {
@@ -51,7 +49,7 @@ func TestStopLookups(t *testing.T) {
 			g := &stopGroup{start: at(x), clusterWide: rng.Intn(3) > 0}
 			x += rng.Intn(6)
 			g.end = at(x)
-			a.closeStopsWide(g)
+			a.stops.keep(g)
 		}
 		for i, n := 0, rng.Intn(6); i < n; i++ {
 			s := rng.Intn(90)
@@ -104,20 +102,11 @@ func TestStopLookups(t *testing.T) {
 	}
 }
 
-// closeStopsWide keeps g as closeStops does, its clusterWide already set.
-func (a *Analyzer) closeStopsWide(g *stopGroup) {
-	a.stops.groups = append(a.stops.groups, g)
-	if g.clusterWide {
-		a.stops.wide = append(a.stops.wide, g)
-	}
-}
-
 // TestPlanned checks planned and stopHandover, which search the transfers
 // by start.
 func TestPlanned(t *testing.T) {
 	rng := rand.New(rand.NewSource(3))
-	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	at := func(n int) time.Time { return t0.Add(time.Duration(n) * 500 * time.Millisecond) }
+	at := ticks(500 * time.Millisecond)
 	for round := 0; round < 200; round++ {
 		a := &Analyzer{}
 		for i, n := 0, rng.Intn(30); i < n; i++ {

@@ -11,8 +11,7 @@ import (
 // with many equal starts and ends.
 func TestLeadIndex(t *testing.T) {
 	rng := rand.New(rand.NewSource(1))
-	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	at := func(n int) time.Time { return t0.Add(time.Duration(n) * 500 * time.Millisecond) }
+	at := ticks(500 * time.Millisecond)
 	for round := 0; round < 200; round++ {
 		a := &Analyzer{}
 		n := rng.Intn(30)
@@ -85,4 +84,11 @@ func TestLeadIndex(t *testing.T) {
 			}
 		}
 	}
+}
+
+// ticks is a test's clock: at(n) is n steps after a fixed instant, so that
+// random small numbers make many equal times.
+func ticks(step time.Duration) func(int) time.Time {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	return func(n int) time.Time { return t0.Add(time.Duration(n) * step) }
 }

@@ -87,14 +87,6 @@ func newDownIndex(ds []span, keep func(span) bool) downIndex {
 // holds reports whether an indexed span holds t: it started at or before t
 // and is open or ended after t.
 func (x *downIndex) holds(t time.Time) bool {
-	lo, hi := 0, len(x.from) // from[:lo] started at or before t, from[hi:] after it
-	for lo < hi {
-		h := int(uint(lo+hi) >> 1)
-		if x.from[h].After(t) {
-			hi = h
-		} else {
-			lo = h + 1
-		}
-	}
-	return lo > 0 && x.until[lo-1].after(t)
+	i := firstAfter(x.from, t) // from[:i] started at or before t
+	return i > 0 && x.until[i-1].after(t)
 }

@@ -13,8 +13,7 @@ import (
 // some at a shutdown line.
 func TestMemberIndex(t *testing.T) {
 	rng := rand.New(rand.NewSource(1))
-	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	at := func(n int) time.Time { return t0.Add(time.Duration(n) * 500 * time.Millisecond) }
+	at := ticks(500 * time.Millisecond)
 	for round := 0; round < 300; round++ {
 		a := &Analyzer{}
 		m := newMember(0, 1)

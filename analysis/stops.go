@@ -154,10 +154,16 @@ func (a *Analyzer) noteRestart(g *stopGroup, ix int32) {
 func (a *Analyzer) closeStops(g *stopGroup) {
 	g.in = nil
 	g.clusterWide = !a.survived(g)
-	if len(a.stops.groups) < maxEpisodes {
-		a.stops.groups = append(a.stops.groups, g)
+	a.stops.keep(g)
+}
+
+// keep keeps a closed group, its clusterWide set, in groups and, when it is
+// cluster-wide, in wide (while fewer than maxEpisodes are kept).
+func (sb *stopBook) keep(g *stopGroup) {
+	if len(sb.groups) < maxEpisodes {
+		sb.groups = append(sb.groups, g)
 		if g.clusterWide {
-			a.stops.wide = append(a.stops.wide, g)
+			sb.wide = append(sb.wide, g)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"slices"
 	"sort"
 	"time"
 )
@@ -65,16 +66,12 @@ func (s *windowSet) add(from, to time.Time) {
 	// A new window goes after those starting at or before from, as a stable
 	// sort by start would place it.
 	j := sort.Search(len(ws), func(i int) bool { return ws[i].Start.After(from) })
-	s.ws = append(ws, Window{})
-	copy(s.ws[j+1:], s.ws[j:])
-	s.ws[j] = Window{Start: from, End: to, Seconds: to.Sub(from).Seconds()}
-	s.reach = append(s.reach, time.Time{})
-	copy(s.reach[j+1:], s.reach[j:])
+	s.ws = slices.Insert(ws, j, Window{Start: from, End: to, Seconds: to.Sub(from).Seconds()})
+	r := to
 	if j > 0 && s.reach[j-1].After(to) {
-		s.reach[j] = s.reach[j-1]
-	} else {
-		s.reach[j] = to
+		r = s.reach[j-1]
 	}
+	s.reach = slices.Insert(s.reach, j, r)
 	s.raise(j+1, to)
 }
 
