@@ -98,8 +98,10 @@ type Latency struct {
 	Observations uint64 `json:"observations"`
 }
 
-// metricsSeries groups records by member as statusSeries does, and derives the intervals.
-func metricsSeries(records []MetricsRecord) []MetricsSeries {
+// metricsSeries groups records by member as statusSeries does, and derives the intervals. A
+// member none of whose scrapes knew its ID (stopped before its first status answered, and scraped
+// again only after its restart) takes it from its status series, by name, else by endpoint.
+func metricsSeries(records []MetricsRecord, status []StatusSeries) []MetricsSeries {
 	group, ids := byMember(len(records), func(i int) (string, string, string) {
 		return records[i].Member, records[i].Name, records[i].Endpoint
 	})
@@ -109,6 +111,11 @@ func metricsSeries(records []MetricsRecord) []MetricsSeries {
 		s.Member = ids[group[i]]
 		s.Name, s.Endpoint = cmp.Or(r.Name, s.Name), cmp.Or(r.Endpoint, s.Endpoint)
 		s.Scrapes = append(s.Scrapes, r)
+	}
+	for i := range series {
+		if s := &series[i]; s.Member == 0 {
+			s.Member = statusID(status, s.Name, s.Endpoint)
+		}
 	}
 	for i := range series {
 		s := &series[i]
@@ -219,4 +226,20 @@ func quantile(q float64, h Histogram) float64 {
 		return end
 	}
 	return start + (end-start)*(rank-below)/in
+}
+
+// statusID is the ID of the status series of the member named name, else of the one polled at
+// endpoint; 0 if none knows it.
+func statusID(status []StatusSeries, name, endpoint string) parser.ID {
+	for _, by := range []func(*StatusSeries) bool{
+		func(st *StatusSeries) bool { return name != "" && st.Name == name },
+		func(st *StatusSeries) bool { return endpoint != "" && st.Endpoint == endpoint },
+	} {
+		for i := range status {
+			if st := &status[i]; st.Member != 0 && by(st) {
+				return st.Member
+			}
+		}
+	}
+	return 0
 }

@@ -40,6 +40,34 @@ func TestQuantile(t *testing.T) {
 	}
 }
 
+// TestMetricsMemberFromStatus: a member whose scrapes never knew its ID (stopped before its
+// first status answered, scraped again only after its restart) takes it from its status
+// series, by name, else by endpoint; one no status knows keeps none.
+func TestMetricsMemberFromStatus(t *testing.T) {
+	rec := func(name, endpoint string) MetricsRecord {
+		r := scrape(0, 1, 0, 0, 0, 0, 0)
+		r.Member, r.Name, r.Endpoint = "", name, endpoint
+		return r
+	}
+	status := []StatusSeries{
+		{Member: 0xb2, Name: "etcd2", Endpoint: "http://127.0.0.1:22379"},
+		{Member: 0xc3, Name: "etcd3", Endpoint: "http://127.0.0.1:32379"},
+	}
+	series := metricsSeries([]MetricsRecord{
+		rec("etcd2", "http://127.0.0.1:2"), rec("", "http://127.0.0.1:32379"), rec("etcd9", "http://127.0.0.1:9"),
+	}, status)
+	got := map[string]string{}
+	for _, s := range series {
+		got[s.Name+s.Endpoint] = s.Member.String()
+	}
+	want := map[string]string{"etcd2http://127.0.0.1:2": "b2", "http://127.0.0.1:32379": "c3", "etcd9http://127.0.0.1:9": ""}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s: member %q, want %q (all: %v)", k, got[k], v, got)
+		}
+	}
+}
+
 // scrape is a successful scrape at second sec with the given counters and fsync histogram.
 func scrape(sec int, leaderChanges, hbFailures float64, fsync ...uint64) MetricsRecord {
 	h := &Histogram{Count: fsync[len(fsync)-1]}
@@ -61,7 +89,7 @@ func TestMetricsIntervals(t *testing.T) {
 		down,                           // the member restarts: no interval ends here
 		scrape(3, 1, 0, 1, 2, 2, 2),    // counters below the last scrape's: a reset
 		scrape(4, 1, 4, 1, 12, 22, 22), // 20 more fsyncs, all in (0.001, 0.004]
-	})
+	}, nil)
 	if len(series) != 1 || len(series[0].Scrapes) != 5 || series[0].Member.String() != "a1" {
 		t.Fatalf("series = %+v", series)
 	}

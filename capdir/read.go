@@ -100,7 +100,7 @@ func Read(dir string) (*Capture, error) {
 	}
 	c := &Capture{Dir: dir, Logs: logPaths(dir, meta), Status: statusSeries(records), Faults: faults(events, end), Start: start, End: end}
 	if len(scrapes) > 0 {
-		c.Metrics = metricsSeries(scrapes)
+		c.Metrics = metricsSeries(scrapes, c.Status)
 	}
 	if bad.Count > 0 {
 		return c, &bad
