@@ -11,16 +11,22 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 )
 
 // Source is one input for Read: its bytes and how to read them.
 type Source struct {
-	R    io.Reader
+	R io.Reader
+	// File, when set, is the regular file R reads from its start, uncompressed:
+	// Read may map it and read the mapping instead of R (see mapped.go).
+	File *os.File
 	Opts Options
 }
 
@@ -56,8 +62,9 @@ func Read(ctx context.Context, srcs []Source, workers int, fn func(*Event)) ([]S
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			debug.SetPanicOnFault(true) // a mapped file that shrinks: see parseMapped
 			for c := range jobs {
-				c.parse()
+				c.parseMapped()
 				close(c.done)
 			}
 		}()
@@ -72,11 +79,19 @@ func Read(ctx context.Context, srcs []Source, workers int, fn func(*Event)) ([]S
 	var producers sync.WaitGroup
 	for i, src := range srcs {
 		s := newStream(src, depth)
+		s.ctx = ctx
+		if src.File != nil {
+			s.mapped = mapFile(src.File)
+		}
 		streams[i] = s
 		producers.Add(1)
 		go func() {
 			defer producers.Done()
-			s.produce(jobs)
+			if s.mapped != nil {
+				s.produceMapped(jobs)
+			} else {
+				s.produce(jobs)
+			}
 		}()
 	}
 	go func() {
@@ -84,6 +99,44 @@ func Read(ctx context.Context, srcs []Source, workers int, fn func(*Event)) ([]S
 		close(jobs)
 	}()
 
+	merge(streams, fn)
+	wg.Wait()
+	for _, s := range streams {
+		if s.mapped != nil {
+			s.mapped.unmap()
+		}
+	}
+	stats := make([]Stats, len(streams))
+	var errs []error
+	for i, s := range streams {
+		stats[i] = s.finalStats()
+		if s.shrank && s.err == nil { // the producer's s.err is read once it is done
+			s.err = fmt.Errorf("reading %s: %w", s.opts.Name, errShrank)
+		}
+		if s.err != nil {
+			errs = append(errs, s.err)
+		}
+	}
+	return stats, errors.Join(errs...)
+}
+
+// merge is Read's in-order pass: the streams' events to fn, by time. A fault
+// touching a mapped file's pages (in fn, reading an event's text) stops every
+// stream: the file shrank while it was read.
+func merge(streams []*stream, fn func(*Event)) {
+	old := debug.SetPanicOnFault(true)
+	defer debug.SetPanicOnFault(old)
+	defer func() {
+		if v := recover(); v != nil {
+			if !isFault(v) {
+				panic(v)
+			}
+			for _, s := range streams {
+				s.shrank = s.mapped != nil
+				s.abandon()
+			}
+		}
+	}()
 	live := make([]*stream, 0, len(streams))
 	for _, s := range streams {
 		if s.next() {
@@ -107,16 +160,6 @@ func Read(ctx context.Context, srcs []Source, workers int, fn func(*Event)) ([]S
 			live = append(live[:best], live[best+1:]...)
 		}
 	}
-	wg.Wait()
-	stats := make([]Stats, len(streams))
-	var errs []error
-	for i, s := range streams {
-		stats[i] = s.finalStats()
-		if s.err != nil {
-			errs = append(errs, s.err)
-		}
-	}
-	return stats, errors.Join(errs...)
 }
 
 // chunk is a run of whole lines of one source, parsed on its own.
@@ -125,6 +168,8 @@ type chunk struct {
 	data    []byte
 	tooLong bool // stands for one line longer than MaxLineBytes
 	done    chan struct{}
+	end     int  // for a mapped source, the offset just past data in the file
+	fault   bool // touching the mapped data faulted: the file shrank
 
 	buf []byte // the pooled buffer data lives in; event texts point into it
 
@@ -134,6 +179,14 @@ type chunk struct {
 }
 
 func (c *chunk) parse() {
+	if c.tooLong {
+		// the producer may not have settled the layout yet: this reader reads no line
+		c.r = &Reader{opts: c.s.opts}
+		c.r.line++
+		c.r.stats.Lines++
+		c.r.malformed("line longer than " + strconv.Itoa(MaxLineBytes>>20) + " MiB")
+		return
+	}
 	r := &Reader{
 		opts:     c.s.opts,
 		tz:       c.s.tz,
@@ -150,12 +203,6 @@ func (c *chunk) parse() {
 		r.memo = nil
 	}()
 	c.r = r
-	if c.tooLong {
-		r.line++
-		r.stats.Lines++
-		r.malformed("line longer than " + strconv.Itoa(MaxLineBytes>>20) + " MiB")
-		return
-	}
 	if len(c.data) == 0 {
 		return
 	}
@@ -285,9 +332,13 @@ type stream struct {
 	guessed span
 	recs    [recFormats]int64
 	variant string
-	outer   outer      // the prefix in front of the envelope, if any
-	seq     *seqReader // for layouts that cannot be cut (journald short)
-	seqMode bool       // the in-order pass reads seq
+	outer   outer // the prefix in front of the envelope, if any
+	ctx     context.Context
+	mapped  *mapping    // the source's file, mapped (see mapped.go); nil when it is read
+	stop    atomic.Bool // the in-order pass gave up the source: its producer stops
+	shrank  bool        // the in-order pass met a fault in the mapping (its own, unlike err)
+	seq     *seqReader  // for layouts that cannot be cut (journald short)
+	seqMode bool        // the in-order pass reads seq
 }
 
 func newStream(src Source, depth int) *stream {
@@ -312,7 +363,7 @@ func (s *stream) produce(jobs chan<- *chunk) {
 	first := true
 	var carry []byte
 	whole := false // carry is all of the last buffer: a line longer than a chunk
-	for {
+	for !s.stop.Load() {
 		var buf []byte
 		switch {
 		case whole && cap(carry)-len(carry) >= ChunkBytes:
@@ -432,6 +483,9 @@ func (s *stream) next() bool {
 		}
 		if s.cur != nil {
 			s.absorb(s.cur)
+			if s.mapped != nil {
+				s.mapped.drop(s.cur.end)
+			}
 			s.cur.release()
 			s.cur = nil
 		}
@@ -444,6 +498,11 @@ func (s *stream) next() bool {
 			return false
 		}
 		<-c.done
+		if c.fault {
+			s.shrank = true
+			s.abandon()
+			return false
+		}
 		s.cur, s.i = c, 0
 	}
 }
@@ -575,6 +634,17 @@ func (q *seqReader) run(s *stream) {
 	q.ch = make(chan *batch, 4)
 	go func() {
 		defer close(q.ch)
+		if s.mapped != nil { // reading the mapping: a fault is the file shrinking
+			debug.SetPanicOnFault(true)
+			defer func() {
+				if v := recover(); v != nil {
+					if !isFault(v) {
+						panic(v)
+					}
+					s.err = fmt.Errorf("reading %s: %w", s.opts.Name, errShrank)
+				}
+			}()
+		}
 		b := newBatch()
 		for q.rd.Scan() {
 			e := q.rd.Event()
