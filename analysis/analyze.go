@@ -22,7 +22,7 @@ func Analyze(ctx context.Context, srcs []parser.Source, faults []Fault, status [
 	}
 	a := New(opts)
 	a.capture(faults, status)
-	stats, err := parser.Read(ctx, srcs, runtime.GOMAXPROCS(0), a.Add)
+	stats, err := parser.ReadSink(ctx, srcs, runtime.GOMAXPROCS(0), a.Sink())
 	a.Lines(stats)
 	res := a.Finish()
 	res.Inputs = InputStats(opts.Inputs, stats)

@@ -52,6 +52,8 @@ type Analyzer struct {
 	gaps         []Window  // stretches with no line in any input (see Lines)
 	seq          int64
 	cur          adding  // the event being added (see adding)
+	lent         lender  // the lines that keep a text the parser lent (see Sink)
+	borrowing    bool    // Add is called by Sink: its event's text is lent
 	pk           packer  // the lines kept for good, packed (see pack.go)
 	misplaced    []int64 // per input: events placed later than their time (see when)
 
@@ -102,6 +104,22 @@ func New(opts Options) *Analyzer {
 	return a
 }
 
+// Sink returns a as a parser.Sink: the events' texts it keeps for a while
+// only (the latest of a storm's lines) are copied once per chunk of the
+// parser's, in Release, instead of once per line. Finish settles them too.
+func (a *Analyzer) Sink() parser.Sink { return (*sink)(a) }
+
+type sink Analyzer
+
+func (s *sink) Add(ev *parser.Event) {
+	a := (*Analyzer)(s)
+	a.borrowing = true
+	a.Add(ev)
+	a.borrowing = false
+}
+
+func (s *sink) Release() { s.lent.settle() }
+
 // episodeGap separates two episodes of the same hint about the same member.
 const episodeGap = 30 * time.Second
 
@@ -110,6 +128,9 @@ const episodeGap = 30 * time.Second
 func (a *Analyzer) Add(ev *parser.Event) {
 	a.seq++
 	a.cur = adding{seq: a.seq, pk: &a.pk}
+	if a.borrowing {
+		a.cur.borrowed, a.cur.lender = ev, &a.lent
+	}
 	m := a.attribute(ev)
 	if ev.PeerName != "" {
 		if p := a.member(ev.Peer); p != nil {

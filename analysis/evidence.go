@@ -21,6 +21,7 @@ type evLine struct {
 	seq    int64
 	input  int32
 	packed bool // text is packed (see pack.go)
+	lent   bool // text is the parser's, until the lender settles it (see lend)
 	line   int64
 	who    parser.ID // the member the analysis attributed the line to
 	text   []byte
@@ -29,7 +30,57 @@ type evLine struct {
 // set copies the event's line into l's own buffer.
 func (l *evLine) set(ev *parser.Event, t time.Time, c *adding) {
 	l.t, l.seq, l.input, l.line, l.who = t, c.seq, int32(ev.Input), ev.Line, ev.Member
+	if l.lent { // l.text is the parser's: its buffer waits in the lender
+		l.text, l.lent = nil, false
+	}
 	l.text, l.packed = append(l.text[:0], ev.Text...), false
+}
+
+// lend is set for a line that a later one soon replaces (a ring's): while
+// the parser lends the event's text (see parser.Sink), l takes it as it is
+// and the lender copies it into l's buffer only before the parser reuses it,
+// so that a storm's millions of campaign lines, each replacing the one
+// before, cost one copy a chunk instead of one each. l must not move (sit in
+// a slice that grows, be copied as a value) until the lender settles.
+func (l *evLine) lend(ev *parser.Event, t time.Time, c *adding) {
+	if c.lender == nil || c.borrowed != ev {
+		l.set(ev, t, c)
+		return
+	}
+	l.t, l.seq, l.input, l.line, l.who = t, c.seq, int32(ev.Input), ev.Line, ev.Member
+	if !l.lent {
+		c.lender.lines = append(c.lender.lines, lentLine{l, l.text[:0]})
+		l.lent = true
+	}
+	l.text, l.packed = ev.Text, false
+}
+
+// lender holds the lines that keep a text the parser lent, each with the
+// buffer it is to be copied into.
+type lender struct{ lines []lentLine }
+
+type lentLine struct {
+	l   *evLine
+	own []byte
+}
+
+// settle copies each lent text into its line's buffer. A line cleared since
+// it was lent is skipped. Each line gets its empty buffer back before its
+// copy: if reading the text faults (a mapped file that shrank, see
+// parser.Sink), the line is left empty and the next call goes on.
+func (ln *lender) settle() {
+	for len(ln.lines) > 0 {
+		n := len(ln.lines) - 1
+		e := ln.lines[n]
+		ln.lines[n] = lentLine{}
+		ln.lines = ln.lines[:n]
+		if !e.l.lent {
+			continue
+		}
+		src := e.l.text
+		e.l.text, e.l.lent = e.own, false
+		e.l.text = append(e.own, src...)
+	}
 }
 
 // keep makes l the event's line, sharing its text with the other records
@@ -45,11 +96,15 @@ func (l *evLine) keep(ev *parser.Event, t time.Time, c *adding) {
 // election keep the same line: at the end of the 1 GiB storm-run, 135,697
 // lines in 172,395 trackers).
 type adding struct {
-	seq    int64
-	ev     *parser.Event // whose text line is (events re-added from within Add are others)
-	line   []byte
-	packed bool    // line is packed by pk
-	pk     *packer // nil: lines are kept whole
+	seq int64
+	ev  *parser.Event // whose text line is (events re-added from within Add are others)
+	// borrowed is the event whose text the parser lends until lender settles
+	// (nil, as lender, when Add's caller lends none).
+	borrowed *parser.Event
+	lender   *lender
+	line     []byte
+	packed   bool    // line is packed by pk
+	pk       *packer // nil: lines are kept whole
 }
 
 func (c *adding) text(ev *parser.Event) ([]byte, bool) {
@@ -90,11 +145,14 @@ func (e *evidence) add(ev *parser.Event, t time.Time, c *adding) {
 		return
 	}
 	if len(e.tail) < evTail {
+		if e.tail == nil {
+			e.tail = make([]evLine, 0, evTail) // never grown: the lines do not move (see lend)
+		}
 		e.tail = append(e.tail, evLine{})
-		e.tail[len(e.tail)-1].set(ev, t, c)
+		e.tail[len(e.tail)-1].lend(ev, t, c)
 		return
 	}
-	e.tail[e.next].set(ev, t, c)
+	e.tail[e.next].lend(ev, t, c)
 	e.next = (e.next + 1) % evTail
 }
 

@@ -33,6 +33,7 @@ type facts struct {
 
 // Finish ends the analysis and returns its Result. Call it once.
 func (a *Analyzer) Finish() *Result {
+	a.lent.settle()            // a Sink whose Release was not called after its last Add
 	a.cur = adding{seq: a.seq} // not the last event: it may hold the parser's last chunk of events
 	end := a.logsEnd()
 	a.cutAtGaps()

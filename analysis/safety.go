@@ -14,7 +14,7 @@ import (
 // finding with the lines that show it, never dropped as a misread.
 type safetyBook struct {
 	leaders map[uint64]safetyLine // term -> the first member that logged its own election at it
-	mem     []memberSafety        // by member index
+	mem     []*memberSafety       // by member index; they do not move (own.ev is lent)
 	found   []safetyCase
 }
 
@@ -54,9 +54,9 @@ const maxSafetyTerms = 20000
 
 func (sb *safetyBook) of(m *member) *memberSafety {
 	for int(m.ix) >= len(sb.mem) {
-		sb.mem = append(sb.mem, memberSafety{})
+		sb.mem = append(sb.mem, new(memberSafety))
 	}
-	return &sb.mem[m.ix]
+	return sb.mem[m.ix]
 }
 
 // check looks at one event of m for a safety violation.
@@ -101,14 +101,14 @@ func (a *Analyzer) ownTerm(m *member, ev *parser.Event, t time.Time) {
 	switch {
 	case s.own.term == 0 || s.ownInput != ev.Input || ev.Term > s.own.term:
 		s.own.term, s.ownInput = ev.Term, ev.Input
-		s.own.ev.set(ev, t, &a.cur)
+		s.own.ev.lend(ev, t, &a.cur)
 	case ev.Term < s.own.term:
 		c := safetyCase{what: termDown, term: ev.Term, from: s.own.term, members: []int32{m.ix}}
 		c.ev[0] = s.own.ev.clone()
 		c.ev[1].set(ev, t, &a.cur)
 		a.safety.add(c)
 		s.own.term = ev.Term // one case per descent
-		s.own.ev.set(ev, t, &a.cur)
+		s.own.ev.lend(ev, t, &a.cur)
 	}
 }
 
@@ -118,7 +118,7 @@ func (a *Analyzer) voted(v, c *member, ev *parser.Event, t time.Time) {
 	switch {
 	case ev.Term > s.vote.term:
 		s.vote.term, s.vote.ix, s.twice = ev.Term, c.ix, false
-		s.vote.ev.set(ev, t, &a.cur)
+		s.vote.ev.lend(ev, t, &a.cur)
 	case ev.Term == s.vote.term && c.ix != s.vote.ix && !s.twice:
 		cs := safetyCase{what: doubleVote, term: ev.Term, members: []int32{v.ix, s.vote.ix, c.ix}}
 		cs.ev[0] = s.vote.ev.clone()
@@ -190,7 +190,7 @@ func (a *Analyzer) peersOf(ix int32) map[int32]bool {
 }
 
 func (l evLine) clone() evLine {
-	l.text = append([]byte(nil), l.text...)
+	l.text, l.lent = append([]byte(nil), l.text...), false
 	return l
 }
 

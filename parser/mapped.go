@@ -144,6 +144,9 @@ func (c *chunk) parseMapped() {
 func (s *stream) abandon() {
 	s.stop.Store(true)
 	if s.cur != nil {
+		if s.release != nil {
+			s.release()
+		}
 		s.cur.release()
 		s.cur = nil
 	}
@@ -156,4 +159,27 @@ func (s *stream) abandon() {
 		}
 	}
 	s.seqMode = false
+}
+
+// settle has sink copy the texts it kept. A text in a mapped page that faults
+// (the file shrank) makes Release panic; it is called again, having dropped
+// that text, until it returns.
+func settle(sink Sink) {
+	for !releaseOnce(sink) {
+	}
+}
+
+func releaseOnce(sink Sink) (ok bool) {
+	old := debug.SetPanicOnFault(true)
+	defer debug.SetPanicOnFault(old)
+	defer func() {
+		if v := recover(); v != nil {
+			if !isFault(v) {
+				panic(v)
+			}
+			ok = false
+		}
+	}()
+	sink.Release()
+	return true
 }

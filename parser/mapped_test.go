@@ -110,3 +110,66 @@ func TestReadMappedFileShrinks(t *testing.T) {
 		}
 	}
 }
+
+// keeper is a Sink that keeps the text of every event until Release, as the
+// analysis keeps the latest lines of a storm, and copies them there: each
+// dropped before it is copied (see Sink).
+type keeper struct {
+	kept   [][]byte
+	copies int
+	faults int
+}
+
+func (k *keeper) Add(e *Event) { k.kept = append(k.kept, e.Text) }
+
+func (k *keeper) Release() {
+	for len(k.kept) > 0 {
+		text := k.kept[len(k.kept)-1]
+		k.kept = k.kept[:len(k.kept)-1]
+		k.faults++ // undone unless the copy faults
+		_ = append([]byte(nil), text...)
+		k.faults--
+		k.copies++
+	}
+}
+
+// A Sink's kept texts of a mapped file cut short fault when Release copies
+// them: ReadSink calls Release again until it returns, and the source ends
+// with the same error, not a crash.
+func TestReadSinkMappedFileShrinks(t *testing.T) {
+	defer func(n int) { ChunkBytes = n }(ChunkBytes)
+	ChunkBytes = 64 << 10
+	lines := readLines(t, "../testdata/real/3.6.16-quorum-loss-prevote-off/n1.log")
+	var b strings.Builder
+	for b.Len() < 4<<20 {
+		for _, l := range lines {
+			b.WriteString(l)
+			b.WriteByte('\n')
+		}
+	}
+	f := writeTemp(t, b.String())
+	k := &keeper{}
+	n := 0
+	sink := sinkFunc{k, func() {
+		if n++; n == 1 {
+			if err := os.Truncate(f.Name(), 0); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}}
+	_, err := ReadSink(context.Background(), []Source{{R: f, File: f, Opts: Options{Name: "n1.log"}}}, 2, sink)
+	if !errors.Is(err, errShrank) {
+		t.Fatalf("error %v; want one saying the file got shorter", err)
+	}
+	if k.faults == 0 || len(k.kept) != 0 {
+		t.Fatalf("%d copies faulted, %d texts left; want faults, and every text dropped", k.faults, len(k.kept))
+	}
+}
+
+// sinkFunc runs before on each event, then the keeper's Add.
+type sinkFunc struct {
+	*keeper
+	before func()
+}
+
+func (s sinkFunc) Add(e *Event) { s.before(); s.keeper.Add(e) }

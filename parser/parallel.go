@@ -35,6 +35,25 @@ type Source struct {
 // in flight (a buffer and its events each) keep the heap small.
 var ChunkBytes = 512 << 10
 
+// A Sink takes Read's events in order, as ReadSink's caller wants them kept:
+// unlike Read's fn, it may keep an event's Text after Add returns, until its
+// next Release, which ReadSink calls before it reuses or unmaps the memory of
+// the texts added so far (once a chunk of a source is consumed, and at the
+// end). Release must copy what the sink still needs of those texts. Reading a
+// text of a mapped file that shrank meanwhile faults: Release then panics, and
+// is called again until it returns, so it must drop a text before it copies
+// it.
+type Sink interface {
+	Add(*Event)
+	Release()
+}
+
+// funcSink is Read's fn as a Sink that keeps no text.
+type funcSink func(*Event)
+
+func (f funcSink) Add(e *Event) { f(e) }
+func (funcSink) Release()       {}
+
 // Read parses every source and calls fn with all events in one order: within
 // a source, line order; across sources, by time (an event with no time takes
 // the time of the one before it in its source), ties going to the lower
@@ -47,6 +66,16 @@ var ChunkBytes = 512 << 10
 // errors, joined. Once ctx is done, each source stops at its next read and
 // Read returns what was read with ctx's error.
 func Read(ctx context.Context, srcs []Source, workers int, fn func(*Event)) ([]Stats, error) {
+	return ReadSink(ctx, srcs, workers, funcSink(fn))
+}
+
+// ReadSink is Read with a Sink for fn: the sink may keep texts until its
+// Release.
+func ReadSink(ctx context.Context, srcs []Source, workers int, sink Sink) ([]Stats, error) {
+	var release func()
+	if _, plain := sink.(funcSink); !plain {
+		release = func() { settle(sink) }
+	}
 	if ctx.Done() != nil {
 		srcs = slices.Clone(srcs)
 		for i := range srcs {
@@ -80,6 +109,7 @@ func Read(ctx context.Context, srcs []Source, workers int, fn func(*Event)) ([]S
 	for i, src := range srcs {
 		s := newStream(src, depth)
 		s.ctx = ctx
+		s.release = release
 		if src.File != nil {
 			s.mapped = mapFile(src.File)
 		}
@@ -99,7 +129,10 @@ func Read(ctx context.Context, srcs []Source, workers int, fn func(*Event)) ([]S
 		close(jobs)
 	}()
 
-	merge(streams, fn)
+	merge(streams, sink.Add)
+	if release != nil {
+		release()
+	}
 	wg.Wait()
 	for _, s := range streams {
 		if s.mapped != nil {
@@ -339,6 +372,7 @@ type stream struct {
 	shrank  bool        // the in-order pass met a fault in the mapping (its own, unlike err)
 	seq     *seqReader  // for layouts that cannot be cut (journald short)
 	seqMode bool        // the in-order pass reads seq
+	release func()      // has the sink copy the texts it kept (nil: it keeps none); see Sink
 }
 
 func newStream(src Source, depth int) *stream {
@@ -482,6 +516,9 @@ func (s *stream) next() bool {
 			continue
 		}
 		if s.cur != nil {
+			if s.release != nil {
+				s.release() // the sink's texts of this chunk, before its memory goes
+			}
 			s.absorb(s.cur)
 			if s.mapped != nil {
 				s.mapped.drop(s.cur.end)
