@@ -8,6 +8,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/etcdpm/etcdpm/analysis"
 	echarts "github.com/etcdpm/etcdpm/third_party/echarts-5.6.0"
@@ -30,17 +31,25 @@ const (
 //go:embed assets/report.html.tmpl assets/report.css assets/report.js
 var assets embed.FS
 
-var (
-	htmlTemplate = template.Must(template.New("report.html.tmpl").Funcs(template.FuncMap{
+// htmlAssets are the page's parts that do not depend on the result, made
+// the first time a page is: hashing ECharts takes milliseconds that every
+// other command of etcdpm would pay at start.
+var htmlAssets = sync.OnceValue(func() (v struct {
+	tmpl    *template.Template
+	css, js string
+	csp     string
+}) {
+	v.tmpl = template.Must(template.New("report.html.tmpl").Funcs(template.FuncMap{
 		"prose": prose,
 	}).ParseFS(assets, "assets/report.html.tmpl"))
-	reportCSS = mustAsset("assets/report.css")
-	reportJS  = mustAsset("assets/report.js")
-	// contentSecurityPolicy allows the two inline scripts by hash and nothing
-	// else: no network, no other script, even if something slipped through.
-	contentSecurityPolicy = "default-src 'none'; script-src " + scriptHash(echarts.MinJS) + " " + scriptHash(reportJS) +
+	v.css = mustAsset("assets/report.css")
+	v.js = mustAsset("assets/report.js")
+	// the policy allows the two inline scripts by hash and nothing else: no
+	// network, no other script, even if something slipped through
+	v.csp = "default-src 'none'; script-src " + scriptHash(echarts.MinJS) + " " + scriptHash(v.js) +
 		"; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
-)
+	return v
+})
 
 // prose renders analyzer prose with its `code` spans as <code>, every
 // piece escaped.
@@ -70,7 +79,7 @@ func HTML(w io.Writer, res *analysis.Result, opts Options) error {
 	}
 	var buf bytes.Buffer
 	buf.Grow(len(echarts.MinJS) + 256<<10)
-	if err := htmlTemplate.Execute(&buf, page); err != nil {
+	if err := htmlAssets().tmpl.Execute(&buf, page); err != nil {
 		return fmt.Errorf("html report: %w", err)
 	}
 	_, err = w.Write(buf.Bytes())
@@ -180,13 +189,14 @@ type htmlEvent struct {
 func newHTMLPage(res *analysis.Result, opts Options) (*htmlPage, error) {
 	ms := newMemberSet(res, cleanLabel)
 	start, end := timeSpan(res)
+	as := htmlAssets()
 	p := &htmlPage{
 		Title:      clip(opts.Title, 200),
 		Version:    clip(opts.Version, 80),
-		CSP:        contentSecurityPolicy,
-		CSS:        template.CSS(reportCSS),
+		CSP:        as.csp,
+		CSS:        template.CSS(as.css),
 		EChartsJS:  template.JS(echarts.MinJS),
-		ReportJS:   template.JS(reportJS),
+		ReportJS:   template.JS(as.js),
 		Notice:     echarts.Notice,
 		EChartsVer: echarts.Version,
 	}

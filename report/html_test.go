@@ -52,7 +52,7 @@ func TestHTMLHostileIsEscaped(t *testing.T) {
 	if len(blocks) != 4 {
 		t.Fatalf("%d script blocks, want 4", len(blocks))
 	}
-	if string(blocks[2]) != echarts.MinJS || string(blocks[3]) != reportJS {
+	if string(blocks[2]) != echarts.MinJS || string(blocks[3]) != htmlAssets().js {
 		t.Error("the inline scripts are not exactly echarts.min.js and report.js")
 	}
 	// The JSON blocks: valid JSON, nothing that ends a script, opens a
