@@ -54,6 +54,7 @@ type Analyzer struct {
 	cur          adding  // the event being added (see adding)
 	lent         lender  // the lines that keep a text the parser lent (see Sink)
 	borrowing    bool    // Add is called by Sink: its event's text is lent
+	hz           horizon // where the analysis stopped, if it did (see horizon.go)
 	pk           packer  // the lines kept for good, packed (see pack.go)
 	misplaced    []int64 // per input: events placed later than their time (see when)
 
@@ -126,8 +127,11 @@ const episodeGap = 30 * time.Second
 // Add feeds one event. Events come merged across inputs in roughly time
 // order; ev and ev.Text are only read during the call.
 func (a *Analyzer) Add(ev *parser.Event) {
+	if a.past() {
+		return
+	}
 	a.seq++
-	a.cur = adding{seq: a.seq, pk: &a.pk}
+	a.cur = adding{seq: a.seq, pk: &a.pk, top: ev}
 	if a.borrowing {
 		a.cur.borrowed, a.cur.lender = ev, &a.lent
 	}

@@ -179,12 +179,21 @@ func (a *Analyzer) endStreak(m *member, t time.Time, how streakEnd) {
 	m.streak = nil
 	s.outcome, s.endAt = how, t
 	s.cur = nil
-	if s.attempts() >= 1 && len(a.streaks) < maxStreaks {
-		a.streaks = append(a.streaks, s)
+	if s.attempts() < 1 {
+		return
 	}
+	if len(a.streaks) >= maxStreaks {
+		if how != streakOpen { // the logs' end closes the open ones: no record comes after
+			a.fill(maxStreaks, "campaign streaks")
+		}
+		return
+	}
+	a.streaks = append(a.streaks, s)
 }
 
-const maxStreaks = 10000
+// maxStreaks bounds the campaign streaks kept, and the step-downs and
+// rejoins (a variable for the tests).
+var maxStreaks = 10000
 
 func (a *Analyzer) electionStart(m *member, ev *parser.Event, t time.Time) {
 	a.followerTimeout(m, t)

@@ -102,6 +102,7 @@ type adding struct {
 	// (nil, as lender, when Add's caller lends none).
 	borrowed *parser.Event
 	lender   *lender
+	top      *parser.Event // the event Add was called with (nil in Finish)
 	line     []byte
 	packed   bool    // line is packed by pk
 	pk       *packer // nil: lines are kept whole

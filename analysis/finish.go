@@ -36,6 +36,10 @@ func (a *Analyzer) Finish() *Result {
 	a.lent.settle()            // a Sink whose Release was not called after its last Add
 	a.cur = adding{seq: a.seq} // not the last event: it may hold the parser's last chunk of events
 	end := a.logsEnd()
+	if a.hz.full { // the analysis stopped: its logs end there
+		end = a.hz.at
+		a.gaps = a.gapsBefore(end)
+	}
 	a.cutAtGaps()
 	a.settleTallies()
 	for _, m := range a.mem {
@@ -108,6 +112,10 @@ func (a *Analyzer) Finish() *Result {
 	if note := a.gapNote(&f); note != "" {
 		r.Diagnosis.Explanation += "\n\n" + note
 	}
+	if note := a.horizonNote(&f); note != "" {
+		r.Diagnosis.Explanation += "\n\n" + note
+	}
+	r.Horizon = a.horizonResult()
 	a.members(r)
 	r.Timeline, r.TimelineOmitted = a.timelineResult()
 	for _, rec := range a.lead.list {

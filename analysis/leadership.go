@@ -65,10 +65,10 @@ type leaderBook struct {
 	byTerm  map[uint64]*leadership
 	list    []*leadership
 	maxTerm uint64
-	dropped int
 }
 
-const maxLeaderships = 20000
+// maxLeaderships bounds the leaderships kept (a variable for the tests).
+var maxLeaderships = 20000
 
 func (b *leaderBook) init() { b.byTerm = make(map[uint64]*leadership) }
 
@@ -79,7 +79,7 @@ func (a *Analyzer) observeLeader(l *member, term uint64, t time.Time, ev *parser
 	rec := b.byTerm[term]
 	if rec == nil {
 		if len(b.list) >= maxLeaderships {
-			b.dropped++
+			a.fill(maxLeaderships, "leaderships")
 			return nil
 		}
 		rec = &leadership{leader: l.ix, term: term, start: t, own: own}

@@ -28,7 +28,11 @@ type Result struct {
 	Findings          []Finding    `json:"findings"`
 	// Gaps are the stretches of 30 s or more in which no input has a line
 	// ("no data from T1 to T2"): no leaderless window, stall or kill spans one.
-	Gaps      []Window  `json:"gaps,omitempty"`
+	Gaps []Window `json:"gaps,omitempty"`
+	// Horizon, when set, is where the analysis stopped, short of the logs'
+	// end: a record it keeps a bounded number of filled (see horizon.go).
+	// Everything else in the Result is about the logs up to it.
+	Horizon   *Horizon  `json:"horizon,omitempty"`
 	Diagnosis Diagnosis `json:"diagnosis"`
 
 	// Start and End bound the time the inputs cover.

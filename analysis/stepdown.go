@@ -19,6 +19,8 @@ func (a *Analyzer) checkQuorumStepDown(m *member, ev *parser.Event, t time.Time)
 		sd := &stepDown{member: m.ix, term: m.term, t: t}
 		sd.ev.keep(ev, t, &a.cur)
 		a.stepDowns = append(a.stepDowns, sd)
+	} else {
+		a.fill(maxStreaks, "check-quorum step-downs")
 	}
 	m.pendReason = endCheckQuorum
 	a.ownEnd(m, t, ev, endCheckQuorum)

@@ -24,7 +24,8 @@ type transfer struct {
 	ev         evidence
 }
 
-const maxTransfers = 10000
+// maxTransfers bounds the transfers kept (a variable for the tests).
+var maxTransfers = 10000
 
 // transferEvent records a line of a leadership transfer.
 func (a *Analyzer) transferEvent(m *member, ev *parser.Event, t time.Time) {
@@ -60,6 +61,7 @@ func (a *Analyzer) transferEvent(m *member, ev *parser.Event, t time.Time) {
 	tr := a.findTransfer(from.ix, toIx, t)
 	if tr == nil {
 		if len(a.transfers) >= maxTransfers {
+			a.fill(maxTransfers, "leadership transfers")
 			return
 		}
 		tr = &transfer{from: from.ix, to: toIx, start: t}

@@ -209,6 +209,10 @@ func (c *analyzeCmd) Run(e *env) error {
 		}
 		if res != nil {
 			warnMisplaced(res, func(msg string) { warn(e.stderr, msg) })
+			if h := res.Horizon; h != nil {
+				warn(e.stderr, fmt.Sprintf("%s:%d: the analysis stopped here, after %s (the most it keeps): the %d events from this line on were read, not analyzed",
+					h.Input, h.Line, h.Full, h.Events))
+			}
 		}
 	}
 	// An input that fails part way (a truncated .gz, an I/O error) does not
