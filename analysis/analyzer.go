@@ -133,7 +133,7 @@ func (a *Analyzer) Add(ev *parser.Event) {
 	a.seq++
 	a.cur = adding{seq: a.seq, pk: &a.pk, top: ev}
 	if a.borrowing {
-		a.cur.borrowed, a.cur.lender = ev, &a.lent
+		a.cur.lender = &a.lent
 	}
 	m := a.attribute(ev)
 	if ev.PeerName != "" {

@@ -43,7 +43,7 @@ func (l *evLine) set(ev *parser.Event, t time.Time, c *adding) {
 // before, cost one copy a chunk instead of one each. l must not move (sit in
 // a slice that grows, be copied as a value) until the lender settles.
 func (l *evLine) lend(ev *parser.Event, t time.Time, c *adding) {
-	if c.lender == nil || c.borrowed != ev {
+	if c.lender == nil || c.top != ev {
 		l.set(ev, t, c)
 		return
 	}
@@ -98,14 +98,13 @@ func (l *evLine) keep(ev *parser.Event, t time.Time, c *adding) {
 type adding struct {
 	seq int64
 	ev  *parser.Event // whose text line is (events re-added from within Add are others)
-	// borrowed is the event whose text the parser lends until lender settles
-	// (nil, as lender, when Add's caller lends none).
-	borrowed *parser.Event
-	lender   *lender
-	top      *parser.Event // the event Add was called with (nil in Finish)
-	line     []byte
-	packed   bool    // line is packed by pk
-	pk       *packer // nil: lines are kept whole
+	top *parser.Event // the event Add was called with (nil in Finish)
+	// lender, when set, takes top's text, which the parser lends until it
+	// settles (nil when Add's caller lends none)
+	lender *lender
+	line   []byte
+	packed bool    // line is packed by pk
+	pk     *packer // nil: lines are kept whole
 }
 
 func (c *adding) text(ev *parser.Event) ([]byte, bool) {

@@ -6,8 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/etcdpm/etcdpm/parser"
 )
 
 // A record the analysis keeps a bounded number of, once full, stops the
@@ -78,16 +76,7 @@ func TestHorizon(t *testing.T) {
 func analyzeRun(t *testing.T, dir string) *Result {
 	t.Helper()
 	logs, _ := filepath.Glob(filepath.Join(dir, "n*.log"))
-	srcs := make([]parser.Source, len(logs))
-	for i, p := range logs {
-		f, err := os.Open(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer f.Close()
-		srcs[i] = parser.Source{R: f, Opts: parser.Options{Name: p, Input: i}}
-	}
-	res, _, err := Analyze(context.Background(), srcs, nil, nil, Options{})
+	res, _, err := Analyze(context.Background(), openLogs(t, logs, false), nil, nil, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

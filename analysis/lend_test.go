@@ -42,18 +42,7 @@ func TestSinkMatchesAdd(t *testing.T) {
 // through the Analyzer's Sink, the files mapped or not, or through Add.
 func analyzeLogs(t *testing.T, logs []string, lend, mapped bool) []byte {
 	t.Helper()
-	srcs := make([]parser.Source, len(logs))
-	for i, p := range logs {
-		f, err := os.Open(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer f.Close()
-		srcs[i] = parser.Source{R: f, Opts: parser.Options{Name: p, Input: i}}
-		if mapped {
-			srcs[i].File = f
-		}
-	}
+	srcs := openLogs(t, logs, mapped)
 	var res *Result
 	if lend {
 		var err error
@@ -75,4 +64,23 @@ func analyzeLogs(t *testing.T, logs []string, lend, mapped bool) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// openLogs opens the files as the sources of one analysis, closed at the
+// test's end; mapped sets their File, so that the parser maps them.
+func openLogs(t *testing.T, logs []string, mapped bool) []parser.Source {
+	t.Helper()
+	srcs := make([]parser.Source, len(logs))
+	for i, p := range logs {
+		f, err := os.Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { f.Close() })
+		srcs[i] = parser.Source{R: f, Opts: parser.Options{Name: p, Input: i}}
+		if mapped {
+			srcs[i].File = f
+		}
+	}
+	return srcs
 }

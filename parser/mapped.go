@@ -165,11 +165,13 @@ func (s *stream) abandon() {
 // (the file shrank) makes Release panic; it is called again, having dropped
 // that text, until it returns.
 func settle(sink Sink) {
-	for !releaseOnce(sink) {
+	for faulted(sink.Release) {
 	}
 }
 
-func releaseOnce(sink Sink) (ok bool) {
+// faulted runs fn with a fault touching memory (a mapped file's page past its
+// new end) made a panic, and reports whether one stopped fn.
+func faulted(fn func()) (hit bool) {
 	old := debug.SetPanicOnFault(true)
 	defer debug.SetPanicOnFault(old)
 	defer func() {
@@ -177,9 +179,9 @@ func releaseOnce(sink Sink) (ok bool) {
 			if !isFault(v) {
 				panic(v)
 			}
-			ok = false
+			hit = true
 		}
 	}()
-	sink.Release()
-	return true
+	fn()
+	return false
 }

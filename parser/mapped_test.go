@@ -80,16 +80,9 @@ func TestReadMappedMatchesOneReader(t *testing.T) {
 func TestReadMappedFileShrinks(t *testing.T) {
 	defer func(n int) { ChunkBytes = n }(ChunkBytes)
 	ChunkBytes = 64 << 10
-	lines := readLines(t, "../testdata/real/3.6.16-quorum-loss-prevote-off/n1.log")
-	var b strings.Builder
-	for b.Len() < 16<<20 {
-		for _, l := range lines {
-			b.WriteString(l)
-			b.WriteByte('\n')
-		}
-	}
+	log := repeatedLog(t, 16<<20)
 	for _, where := range []string{"in the in-order pass", "in the workers"} {
-		f := writeTemp(t, b.String())
+		f := writeTemp(t, log)
 		n := 0
 		_, err := Read(context.Background(), []Source{{R: f, File: f, Opts: Options{Name: "n1.log"}}}, 2, func(e *Event) {
 			n++
@@ -139,15 +132,7 @@ func (k *keeper) Release() {
 func TestReadSinkMappedFileShrinks(t *testing.T) {
 	defer func(n int) { ChunkBytes = n }(ChunkBytes)
 	ChunkBytes = 64 << 10
-	lines := readLines(t, "../testdata/real/3.6.16-quorum-loss-prevote-off/n1.log")
-	var b strings.Builder
-	for b.Len() < 4<<20 {
-		for _, l := range lines {
-			b.WriteString(l)
-			b.WriteByte('\n')
-		}
-	}
-	f := writeTemp(t, b.String())
+	f := writeTemp(t, repeatedLog(t, 4<<20))
 	k := &keeper{}
 	n := 0
 	sink := sinkFunc{k, func() {
@@ -173,3 +158,16 @@ type sinkFunc struct {
 }
 
 func (s sinkFunc) Add(e *Event) { s.before(); s.keeper.Add(e) }
+
+// repeatedLog is a real member's log repeated to size bytes or a little more.
+func repeatedLog(t *testing.T, size int) string {
+	lines := readLines(t, "../testdata/real/3.6.16-quorum-loss-prevote-off/n1.log")
+	var b strings.Builder
+	for b.Len() < size {
+		for _, l := range lines {
+			b.WriteString(l)
+			b.WriteByte('\n')
+		}
+	}
+	return b.String()
+}

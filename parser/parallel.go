@@ -157,19 +157,15 @@ func ReadSink(ctx context.Context, srcs []Source, workers int, sink Sink) ([]Sta
 // touching a mapped file's pages (in fn, reading an event's text) stops every
 // stream: the file shrank while it was read.
 func merge(streams []*stream, fn func(*Event)) {
-	old := debug.SetPanicOnFault(true)
-	defer debug.SetPanicOnFault(old)
-	defer func() {
-		if v := recover(); v != nil {
-			if !isFault(v) {
-				panic(v)
-			}
-			for _, s := range streams {
-				s.shrank = s.mapped != nil
-				s.abandon()
-			}
+	if faulted(func() { mergeStreams(streams, fn) }) {
+		for _, s := range streams {
+			s.shrank = s.mapped != nil
+			s.abandon()
 		}
-	}()
+	}
+}
+
+func mergeStreams(streams []*stream, fn func(*Event)) {
 	live := make([]*stream, 0, len(streams))
 	for _, s := range streams {
 		if s.next() {
