@@ -45,6 +45,25 @@ func TestPreVoteRivals(t *testing.T) {
 	}
 }
 
+// 033 (k0s#3977): the pager cut line 1 after "sent MsgPreVote"; that is
+// still a round of pre-votes at 12:16:10.236, unanswered when the next one
+// starts 1.3 s later (line 3) at term 254: two rounds, a pre-vote loop at
+// 254, not one election the logs end on.
+func TestPreVoteRoundCutByPager(t *testing.T) {
+	r := public(t, "033")
+	if r.Diagnosis.Verdict != PreVoteLoop {
+		t.Fatalf("verdict %s, want %s:\n%s", r.Diagnosis.Verdict, PreVoteLoop, dump(r))
+	}
+	f := findings(r, PreVoteLoop)
+	if len(f) != 1 || f[0].Count != 2 || f[0].TermFrom != 254 || f[0].TermTo != 254 ||
+		f[0].Start.Format("15:04:05.000") != "12:16:10.236" {
+		t.Errorf("pre-vote loop %+v, want 2 rounds at 254 from 12:16:10.236", f)
+	}
+	if len(findings(r, ElectionUnresolved)) > 0 {
+		t.Errorf("an unresolved election beside the loop:\n%s", dump(r))
+	}
+}
+
 // 031 (etcd#17455, all 9 lines): bf19's request at term 7 over log term 2
 // does not imply 4 campaigns of its own, since both voters were at term 6
 // themselves (lines 2 and 5); its tally, 2 votes of 3 members (line 9), won

@@ -160,14 +160,20 @@ func TestShipperJSON(t *testing.T) {
 // quoted as msg; journalctl's pager cut the long lines ('>').
 func TestLogrusWrappedZap(t *testing.T) {
 	evs, st := publicEvents(t, "033-k0s3977-journald-logrus-wrapped-zap-truncated.log", Options{})
-	if len(evs) != 2 || st.Malformed != 2 || st.Layout != "journald+zap-json" {
+	if len(evs) != 3 || st.Malformed != 1 || st.Layout != "journald+zap-json" {
 		t.Fatalf("%d events, stats %+v", len(evs), st)
 	}
-	if e := evs[0]; e.Kind != ElectionStart || e.Term != 254 || e.Source != "k8master" {
+	// line 1 is cut after "sent MsgPreVote": a pre-vote request, at the member's
+	// term as far as its log term tells
+	if e := evs[0]; e.Kind != VoteRequest || e.Msg != MsgPreVote || e.Term != 254 || e.LogTerm != 254 ||
+		e.Index != 109514821 || e.Peer != 0 || e.Member != mustID(t, "a3ec072c51c0d67b") || e.Line != 1 {
 		t.Errorf("event 1: %+v", e)
 	}
-	for _, e := range st.Errors {
-		if e.Line != 1 && e.Line != 5 || !strings.Contains(e.Msg, "cut inside its message") {
+	if e := evs[1]; e.Kind != ElectionStart || e.Term != 254 || e.Source != "k8master" {
+		t.Errorf("event 2: %+v", e)
+	}
+	for _, e := range st.Errors { // line 5 is cut before the term of the vote it got
+		if e.Line != 5 || !strings.Contains(e.Msg, "cut inside its message") {
 			t.Errorf("error %v", e)
 		}
 	}
@@ -190,6 +196,55 @@ func TestLogrusWrappedZap(t *testing.T) {
 	got, _ := eventsOf(t, strings.Join(cut, "\n")+"\n", Options{})
 	if len(got) != len(cut) || got[0].Kind != BecameLeader {
 		t.Errorf("%d events from %d cut records: %+v", len(got), len(cut), got)
+	}
+}
+
+// A record cut inside its msg, at every byte of the msgs of a real run's
+// election lines, is a vote request or nothing: never another event, nor
+// one whose values the cut changed. A vote request keeps its member, log
+// term, index and type, its peer only when whole, and states a term no
+// higher than the line's.
+func TestCutInsideMsg(t *testing.T) {
+	var whole []Event
+	var cuts, requests int
+	var lines []string
+	for _, p := range []string{zapLog, "../testdata/real/3.5.35-quorum-loss-prevote-on/n2.log"} {
+		lines = append(lines, readLines(t, p)...)
+	}
+	pre := 0
+	for _, l := range lines {
+		ev, _ := eventsOf(t, l+"\n", Options{})
+		if len(ev) != 1 || !strings.Contains(l, `"logger":"raft"`) {
+			continue
+		}
+		whole = append(whole, ev[0])
+		w := ev[0]
+		at := strings.Index(l, `"msg":"`) + len(`"msg":"`)
+		end := at + strings.Index(l[at:], `"`)
+		for n := at; n < end; n++ {
+			r := NewReader(strings.NewReader(l[:n]+">\n"), Options{})
+			got, st := drain(r), r.Stats()
+			cuts++
+			if len(got) == 0 {
+				if st.Malformed != 1 {
+					t.Fatalf("cut at %d of %q: no event, stats %+v", n, l, st)
+				}
+				continue
+			}
+			g := got[0]
+			if len(got) != 1 || w.Kind != VoteRequest || g.Kind != VoteRequest || g.Member != w.Member ||
+				g.LogTerm != w.LogTerm || g.Index != w.Index || g.Msg != w.Msg || g.Term > w.Term ||
+				g.Peer != 0 && g.Peer != w.Peer || !g.Time.Equal(w.Time) {
+				t.Fatalf("cut at %d of %q: %+v, whole %+v", n, l, got, w)
+			}
+			requests++
+			if g.Msg == MsgPreVote {
+				pre++
+			}
+		}
+	}
+	if len(whole) < 50 || requests == 0 || pre == 0 {
+		t.Fatalf("%d election lines, %d of %d cuts read as vote requests (%d pre-vote)", len(whole), requests, cuts, pre)
 	}
 }
 

@@ -40,6 +40,7 @@ type record struct {
 	looked bool
 	raft   bool
 	kind   Kind
+	cut    bool // msg is the start of the record's msg, the rest cut by a pager (see parseCutMsg)
 }
 
 // status of parsing one payload.

@@ -11,7 +11,8 @@ import "bytes"
 // The inner record is read as zap JSON; a logrus line whose msg is not a
 // JSON record is the program's own, and noise. Pagers (journalctl's less)
 // cut long lines and mark the cut with '>': a record cut after its msg is
-// still read (see parseCutZapJSON), one cut inside its msg is malformed.
+// still read (see parseCutZapJSON), one cut inside its msg only when the
+// start of its msg still says what it was (see parseRaftCut).
 
 // parseLogrus reads p, a logrus text line ("time=... level=... msg=...").
 func (r *Reader) parseLogrus(p []byte, rec *record) (status, string) {
@@ -57,11 +58,15 @@ func (r *Reader) parseLogrus(p []byte, rec *record) (status, string) {
 }
 
 // parseCutZapJSON reads a zap JSON record cut short (by a pager): the record
-// holds when its head up to msg is whole; its fields are lost.
+// holds when its head up to msg is whole; its fields are lost. One cut inside
+// its msg is read by parseCutMsg.
 func (r *Reader) parseCutZapJSON(p []byte, rec *record) (status, string) {
 	h, ok := zapLayout(p)
-	if !ok || !h.time(rec, &r.recClock) {
-		return stMalformed, "JSON record cut inside its message (by a pager?)"
+	if !ok {
+		return r.parseCutMsg(p, rec)
+	}
+	if !h.time(rec, &r.recClock) {
+		return stMalformed, cutInMsg
 	}
 	rec.format, rec.msg, rec.fields, rec.fieldsAt = recZapJSON, h.msg, p[:h.fieldsAt], h.fieldsAt
 	return stOK, ""

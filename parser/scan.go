@@ -47,6 +47,7 @@ type Reader struct {
 	unesc    []byte
 	msgBuf   []byte
 	wrapped  []byte // a record unquoted from its wrapper (see record_logrus.go)
+	cutMsg   []byte // a record cut inside its msg, its msg's quote closed (see parseCutMsg)
 	line     int64
 	lastYear int
 
@@ -369,7 +370,14 @@ func (r *Reader) handleRecord(line []byte, f *framed, payload []byte) bool {
 
 	ev := r.Event()
 	kind, self, bad := KindNone, ID(0), ""
-	if rec.looked && rec.raft || !rec.looked && raftCandidate(rec.msg) {
+	switch {
+	case rec.cut: // only its msg's start: read as a message cut short, or not at all
+		*ev = Event{}
+		if kind, self = parseRaftCut(rec.msg, ev); kind == KindNone {
+			r.malformed(cutInMsg)
+			return false
+		}
+	case rec.looked && rec.raft || !rec.looked && raftCandidate(rec.msg):
 		*ev = Event{}
 		kind, self, bad = r.memo.parseRaft(rec.msg, ev)
 	}
