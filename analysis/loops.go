@@ -167,6 +167,17 @@ func (a *Analyzer) diagLoop(f *facts, p *Finding) Diagnosis {
 	if cutOff {
 		ex.add("The rest of the cluster kept a leader meanwhile: " + m.label() + " alone was cut off from it.")
 	}
+	unseen, n := a.unseenPeers(f, s)
+	q := n/2 + 1
+	// down, they leave no quorum; up, they could elect a leader without it
+	either := !cutOff && n-len(unseen) < q && len(unseen) >= q
+	if either {
+		ex.add("Nothing here is from " + a.names(unseen) + ": no line of " + agree(len(unseen), "its", "their") +
+			" own, no answer to " + m.label() + ". These lines cannot tell whether " + agree(len(unseen), "it was", "they were") +
+			" down or unreachable (then only " + itoa(n-len(unseen)) + " of " + itoa(n) + " members " + wasWere(n-len(unseen)) +
+			" up, short of the quorum of " + itoa(q) + ": a quorum loss, with no leader until enough of them are back), or ran " +
+			"with a leader of " + agree(len(unseen), "its", "their") + " own while " + m.label() + " alone was cut off.")
+	}
 	if p.Kind == CandidacyLoop {
 		d.Headline = m.label() + " campaigned " + plural(p.Count, "time", "times") +
 			" without pre-vote, raising its term to " + utoa(s.termTo)
@@ -178,8 +189,12 @@ func (a *Analyzer) diagLoop(f *facts, p *Finding) Diagnosis {
 		d.Remedies = append([]string{remedyNetwork}, a.preVoteRemedies(f)...)
 	} else {
 		d.Headline = m.label() + " could not reach a leader and kept asking for pre-votes at term " + utoa(s.termFrom)
+		why := "why the member was cut off"
+		if either {
+			why = "why no peer answered it"
+		}
 		ex.add("With pre-vote its term stayed at " + utoa(s.termFrom) + ", so its return does not disturb the leader. " +
-			"Nothing is wrong with etcd here; what needs a look is why the member was cut off.")
+			"Nothing is wrong with etcd here; what needs a look is " + why + ".")
 		d.Remedies = []string{remedyNetwork}
 	}
 	if s.outcome == streakOpen { // still campaigning when the logs end: it is still out
@@ -187,8 +202,34 @@ func (a *Analyzer) diagLoop(f *facts, p *Finding) Diagnosis {
 			"the others (peer port 2380), or restart it if its process is stuck; it rejoins by itself as soon as it " +
 			"hears from the leader."}, d.Remedies...)
 	}
+	if either {
+		d.Remedies = append([]string{"Check " + a.names(unseen) + " first (`etcdctl endpoint status --cluster`, or " +
+			agree(len(unseen), "its", "their") + " logs): if " + agree(len(unseen), "it is", "they are") + " down, start " +
+			agree(len(unseen), "it", "them") + " (a leader needs " + itoa(q) + " of the " + itoa(n) + " members up); if " +
+			agree(len(unseen), "it runs", "they run") + " with a leader, " + m.label() + " alone is cut off."}, d.Remedies...)
+	}
 	d.Explanation = ex.String()
 	return d
+}
+
+// unseenPeers are the peers of s's member that nothing in the logs shows:
+// no line of their own, no vote request of theirs logged by another, no
+// answer to its campaigns; and n, the cluster's size as far as s's member
+// or the logs know it.
+func (a *Analyzer) unseenPeers(f *facts, s *streak) (unseen []int32, n int) {
+	m := a.mem[s.member]
+	n = max(len(m.peers)+1, f.n)
+	heard := s.resp | s.winners | s.rivals
+	for _, r := range s.runs {
+		heard |= r.bestResp
+	}
+	for _, id := range m.peers {
+		p := a.member(id)
+		if !p.hasLogs && p.askedAt.IsZero() && heard&bit(p.ix) == 0 {
+			unseen = append(unseen, p.ix)
+		}
+	}
+	return unseen, n
 }
 
 func candidacyLoopNoun(w *repeats) (string, string) {

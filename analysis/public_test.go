@@ -92,6 +92,35 @@ func TestOpenAndImpliedCampaigns(t *testing.T) {
 	}
 }
 
+// A loop whose member's peers show nothing (no line of theirs, no answer):
+// 010 and 027 (two of three stopped, as their threads say), 013 and 029 (the
+// threads do not say) look the same in their lines. The verdict is the loop
+// the lines show, and the text names both readings, a quorum loss if the
+// peers were down or the member cut off if they ran, and says to check the
+// peers first. 036's one peer could not elect a leader without it, and
+// 033's requests name no peer: no such note.
+func TestLoopUnseenPeers(t *testing.T) {
+	for num, peers := range map[string]string{
+		"010": "a8632945c6037cf8 and 81d3efb022aab98c", "013": "fe314885babde9f and c7105e2f327de317",
+		"027": "1e1194c275755c28 and 4e8d639ed37e166c", "029": "57aee66a9503787 and f560bc2b67e4cfa4",
+	} {
+		d := public(t, num).Diagnosis
+		if !strings.Contains(d.Explanation, "Nothing here is from "+peers+":") ||
+			!strings.Contains(d.Explanation, "only 1 of 3 members was up, short of the quorum of 2: a quorum loss") ||
+			!strings.Contains(d.Explanation, "alone was cut off") {
+			t.Errorf("%s: explanation does not name both readings:\n%s", num, d.Explanation)
+		}
+		if len(d.Remedies) == 0 || !strings.HasPrefix(d.Remedies[0], "Check "+peers+" first") {
+			t.Errorf("%s: first remedy %q, want a check of %s", num, d.Remedies, peers)
+		}
+	}
+	for _, num := range []string{"033", "036"} {
+		if d := public(t, num).Diagnosis; strings.Contains(d.Explanation, "Nothing here is from") {
+			t.Errorf("%s: %s", num, d.Explanation)
+		}
+	}
+}
+
 // An election the logs end before deciding is no loop and not healthy
 // either: 022's one pre-vote round, cut 3 ms after its requests; 035's peer
 // asking for votes at terms 2 and 3 with no leader after; 037's candidate

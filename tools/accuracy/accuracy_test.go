@@ -9,7 +9,7 @@ import (
 
 // minRight is the fewest public excerpts etcdpm must get right; raise it as
 // the diagnosis improves, never lower it.
-const minRight = 29
+const minRight = 30
 
 // TestAccuracyPage checks that docs/accuracy.md is what the code gives today,
 // and that the score does not fall below minRight.
