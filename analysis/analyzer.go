@@ -161,6 +161,9 @@ func (a *Analyzer) Add(ev *parser.Event) {
 	}
 
 	a.checkSafety(m, ev, t)
+	if ev.Peer != 0 && sentBy(ev.Kind) {
+		a.heardFrom(m, ev.Peer, t)
+	}
 	switch ev.Kind {
 	case parser.BecameFollower:
 		a.becameFollower(m, ev, t)

@@ -1,7 +1,9 @@
 package analysis
 
 import (
+	"os"
 	"path/filepath"
+	"regexp"
 	"testing"
 
 	"github.com/etcdpm/etcdpm/parser"
@@ -38,6 +40,48 @@ func TestHealedPartition(t *testing.T) {
 			checkCampaigns(t, r)
 			checkSafe(t, r)
 		})
+	}
+}
+
+// TestHealedByRaftMessages reads the same capture without its lines of
+// links coming back ("peer became active", "established TCP streaming
+// connection"): the heal then shows only in the raft messages the members
+// get from one another (etcd2's higher term, the votes), and those are
+// links back too. Without them as links, etcd3's failed campaign reads as a
+// quorum loss again.
+func TestHealedByRaftMessages(t *testing.T) {
+	links := regexp.MustCompile(`peer became active|established TCP streaming connection`)
+	logs, _ := filepath.Glob("testdata/healed-partition/etcd*.log")
+	dir := t.TempDir()
+	var kept []string
+	dropped := 0
+	for _, p := range logs {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []byte
+		for _, l := range regexp.MustCompile(`(?m)^.*\n`).FindAll(b, -1) {
+			if links.Match(l) {
+				dropped++
+				continue
+			}
+			out = append(out, l...)
+		}
+		q := filepath.Join(dir, filepath.Base(p))
+		if err := os.WriteFile(q, out, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		kept = append(kept, q)
+	}
+	if len(kept) != 3 || dropped < 6 {
+		t.Fatalf("%d logs, %d lines of links dropped", len(kept), dropped)
+	}
+	for _, o := range orders {
+		r := o.run(t, kept...)
+		if r.Diagnosis.Verdict != DisruptiveRejoin || len(findings(r, QuorumLoss)) > 0 {
+			t.Errorf("%s: verdict %s, want disruptive-rejoin and no quorum loss\n%s", o.name, r.Diagnosis.Verdict, dump(r))
+		}
 	}
 }
 

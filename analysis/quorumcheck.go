@@ -1,6 +1,10 @@
 package analysis
 
-import "time"
+import (
+	"time"
+
+	"github.com/etcdpm/etcdpm/parser"
+)
 
 // noQuorum decides whether the campaigns of streak s, from..to, failed for
 // want of a quorum: the members known up then (the campaigner, every peer
@@ -113,6 +117,28 @@ func (m *member) noteUnreach(t time.Time) bool {
 	}
 	m.unrSpans = append(m.unrSpans, unrSpan{span: span{t, t}})
 	return true
+}
+
+// sentBy tells the kinds whose line is of a raft message that Peer sent
+// and the logging member received: the two were linked then.
+func sentBy(k parser.Kind) bool {
+	switch k {
+	case parser.VoteGranted, parser.VoteRejected, parser.VoteCast, parser.VoteRefused, parser.VoteIgnoredLease,
+		parser.HigherTermMessage, parser.LowerTermMessage, parser.TimeoutNowReceived:
+		return true
+	}
+	return false
+}
+
+// heardFrom notes that m received a raft message from peer at t: a link
+// with peer was up, as when a stream with it is established (noteBack).
+func (a *Analyzer) heardFrom(m *member, peer parser.ID, t time.Time) {
+	if peer == m.id {
+		return // its own vote
+	}
+	if ix := a.lookup(peer); ix >= 0 && len(a.mem[ix].unrSpans) > 0 {
+		a.mem[ix].noteBack(t) // a member only reported unreachable has one already
+	}
 }
 
 // noteBack records a link with m established at t (its stream with a peer,
