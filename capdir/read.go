@@ -36,8 +36,9 @@ func (e *MalformedError) Error() string {
 // Read reads a capture directory: its log files (Capture.Logs), its status.jsonl (one series per member,
 // points in time order), its metrics.jsonl (one series per member, with the intervals derived
 // from consecutive scrapes) and its events.jsonl as faults: a stop, kill or die
-// until the container's next start, a pause until its unpause, a disconnect
-// until its connect; a fault with no end ends with the capture. A last line
+// until the container's next start, a pause until its unpause, a throttle
+// until its unthrottle, a disconnect until its connect; a fault with no end
+// ends with the capture. A last line
 // cut short (a capture killed with SIGKILL) is ignored; other unreadable
 // lines make a *MalformedError, returned with the rest read.
 func Read(dir string) (*Capture, error) {
@@ -215,8 +216,8 @@ func byMember(n int, at func(i int) (member, name, endpoint string)) (group []in
 }
 
 // faults pairs each container's events into intervals: down (stop, kill, die)
-// until start, paused until unpause, disconnected (per network) until
-// connect; a container that stops leaves its networks, which is no fault of
+// until start, paused until unpause, throttled until unthrottled, disconnected
+// (per network) until connect; a container that stops leaves its networks, which is no fault of
 // its own. Those still open at end end there.
 func faults(events []EventRecord, end time.Time) []Fault {
 	slices.SortStableFunc(events, func(a, b EventRecord) int { return a.Time.Compare(b.Time) })
@@ -227,6 +228,7 @@ func faults(events []EventRecord, end time.Time) []Fault {
 	}
 	down := map[string]*open{}
 	paused := map[string]*open{}
+	throttled := map[string]*open{}
 	cut := map[[2]string]*open{}
 	var fs []Fault
 	target := func(e EventRecord) string { return cmp.Or(e.Name, e.Service, e.Container, e.ID) }
@@ -268,6 +270,19 @@ func faults(events []EventRecord, end time.Time) []Fault {
 				closeAt(o, who, e.Time)
 				delete(paused, key)
 			}
+		case "throttle": // its CPU or disk writes limited, by repro (see EventRecord)
+			if throttled[key] == nil {
+				o := &open{start: e.Time, verb: "throttled"}
+				if l := e.Attributes["limits"]; l != "" {
+					o.where = " (" + l + ")"
+				}
+				throttled[key] = o
+			}
+		case "unthrottle":
+			if o := throttled[key]; o != nil {
+				closeAt(o, who, e.Time)
+				delete(throttled, key)
+			}
 		case "disconnect":
 			k := [2]string{key, e.Attributes["network"]}
 			if down[key] != nil {
@@ -302,6 +317,9 @@ func faults(events []EventRecord, end time.Time) []Fault {
 		rest = append(rest, left{o, whoOf[k]})
 	}
 	for k, o := range paused {
+		rest = append(rest, left{o, whoOf[k]})
+	}
+	for k, o := range throttled {
 		rest = append(rest, left{o, whoOf[k]})
 	}
 	for k, o := range cut {

@@ -37,6 +37,13 @@ func TestReadFaults(t *testing.T) {
 		ts := time.Date(2026, 11, 23, 10, 0, sec, 0, time.UTC).Format(time.RFC3339Nano)
 		return `{"time":"` + ts + `","type":"network","action":"` + action + `","name":"` + name + `","container":"demo_` + name + `_1","id":"id-` + name + `","attributes":{"network":"demo_default"}}` + "\n"
 	}
+	note := func(sec int, action, name, attrs string) string { // repro's own, as capture.Session.Note writes them
+		ts := time.Date(2026, 11, 23, 10, 0, sec, 0, time.UTC).Format(time.RFC3339Nano)
+		if attrs != "" {
+			attrs = `,"attributes":` + attrs
+		}
+		return `{"time":"` + ts + `","type":"container","action":"` + action + `","name":"` + name + `","service":"` + name + `"` + attrs + "}\n"
+	}
 	events := ev(10, "kill", "etcd1", `"signal":"15"`) + ev(10, "die", "etcd1", `"exitCode":"0"`) + net(10, "disconnect", "etcd1") + ev(11, "stop", "etcd1", "") +
 		ev(12, "kill", "etcd2", `"signal":"9"`) + ev(12, "die", "etcd2", `"exitCode":"137"`) +
 		net(20, "connect", "etcd1") + ev(20, "start", "etcd1", "") +
@@ -44,6 +51,8 @@ func TestReadFaults(t *testing.T) {
 		net(31, "disconnect", "etcd3") + net(33, "connect", "etcd3") +
 		ev(40, "die", "etcd3", `"exitCode":"2"`) + ev(41, "start", "etcd3", "") +
 		ev(50, "pause", "etcd3", "") +
+		note(42, "throttle", "etcd2", `{"limits":"0.01 CPU","how":"docker update --cpu-period 100000 --cpu-quota 1000"}`) +
+		note(48, "unthrottle", "etcd2", "") + note(52, "throttle", "etcd1", `{"limits":"writes 64 KiB/s"}`) +
 		`{"time":"2026-11-23T10:00:55Z","type":"container","act` // SIGKILL mid-line
 	dir := writeCapture(t, map[string]string{MetaFile: attachMeta, LogsFile: "", EventsFile: events})
 	res, err := Read(dir)
@@ -57,7 +66,9 @@ func TestReadFaults(t *testing.T) {
 		{Start: at(25), End: at(30), Label: "paused etcd3", Target: "etcd3"},
 		{Start: at(31), End: at(33), Label: "disconnected etcd3 from demo_default", Target: "etcd3"},
 		{Start: at(40), End: at(41), Label: "died (exit 2) etcd3", Target: "etcd3"},
+		{Start: at(42), End: at(48), Label: "throttled etcd2 (0.01 CPU)", Target: "etcd2"},
 		{Start: at(50), End: at(60), Label: "paused etcd3", Target: "etcd3"},
+		{Start: at(52), End: at(60), Label: "throttled etcd1 (writes 64 KiB/s)", Target: "etcd1"}, // never lifted
 	}
 	if len(res.Faults) != len(want) {
 		t.Fatalf("faults:\n%v\nwant\n%v", res.Faults, want)

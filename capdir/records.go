@@ -60,7 +60,9 @@ type EventRecord struct {
 	// as a process by repro).
 	Type string `json:"type"`
 	// Action is create, start, stop, kill, die, oom, pause, unpause, restart,
-	// connect or disconnect.
+	// connect or disconnect; or throttle and unthrottle, which repro writes
+	// when it limits a member's CPU or disk writes and lifts the limits
+	// (Attributes: limits, as "0.01 CPU", and how).
 	Action string `json:"action"`
 	// Name is the member or fault target the container stands for: the
 	// service (etcd1), with its number when scaled (etcd1-2).

@@ -123,6 +123,9 @@ func (b *composeBackend) startCapture(ctx context.Context, dir string) error {
 		return fmt.Errorf("capture: %w", err)
 	}
 	b.session = s
+	b.c.mu.Lock()
+	b.c.note = s.Note
+	b.c.mu.Unlock()
 	// The capture ends when stopCapture says, also after Ctrl-C: its files are completed then.
 	cctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	b.cancel, b.done = cancel, make(chan struct{})

@@ -40,6 +40,18 @@ type dockerCluster struct {
 	cut map[string]map[string]*network.EndpointSettings // isolated service: network name to its settings
 	// throttled are the limits Throttle set, by service.
 	throttled map[string]dockerThrottle
+	// note records a throttle and its end in the capture (capture.Session.Note), once it runs.
+	note func(action, name string, attrs map[string]string)
+}
+
+// noted records a fault of name in the capture, if one runs.
+func (c *dockerCluster) noted(action, name string, attrs map[string]string) {
+	c.mu.Lock()
+	note := c.note
+	c.mu.Unlock()
+	if note != nil {
+		note(action, name, attrs)
+	}
 }
 
 var _ cluster.Cluster = (*dockerCluster)(nil)

@@ -60,7 +60,9 @@ func (c *dockerCluster) Throttle(ctx context.Context, name string, lim scenario.
 	c.mu.Lock()
 	c.throttled[name] = t
 	c.mu.Unlock()
-	return strings.Join(hows, "; "), nil
+	how := strings.Join(hows, "; ")
+	c.noted("throttle", name, map[string]string{"limits": lim.String(), "how": how})
+	return how, nil
 }
 
 func (c *dockerCluster) throttleWrites(ctx context.Context, name, id string, lim scenario.Limits, t *dockerThrottle) (string, error) {
@@ -131,7 +133,9 @@ func (c *dockerCluster) Unthrottle(ctx context.Context, name string) error {
 	if !ok {
 		return nil
 	}
-	return c.unthrottle(ctx, name, id, t)
+	err = c.unthrottle(ctx, name, id, t)
+	c.noted("unthrottle", name, nil)
+	return err
 }
 
 func (c *dockerCluster) unthrottle(ctx context.Context, name, id string, t dockerThrottle) error {

@@ -62,7 +62,7 @@ func (c *recordingCluster) Throttle(_ context.Context, name string, lim scenario
 	defer c.mu.Unlock()
 	how, err := c.throttles.throttle(name, lim)
 	if err == nil {
-		c.addLocked("process", "throttle", name, map[string]string{"limits": lim.String()})
+		c.addLocked("process", "throttle", name, map[string]string{"limits": lim.String(), "how": how})
 	}
 	return how, err
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -95,6 +96,11 @@ func checkThrottleLogs(t *testing.T, dir, name string) capdir.MetricsSeries {
 	capt, err := capdir.Read(dir)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(capt.Faults, func(f capdir.Fault) bool {
+		return f.Target == name && strings.HasPrefix(f.Label, "throttled "+name+" (") && f.End.After(f.Start)
+	}) {
+		t.Errorf("no fault of %s throttled in the capture: %+v", name, capt.Faults)
 	}
 	for _, ms := range capt.Metrics {
 		if ms.Name == name {
