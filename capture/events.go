@@ -162,3 +162,18 @@ func (s *Session) event(ctx context.Context, ev dockerEvent) {
 		}
 	}
 }
+
+// Note records an event that no Docker event tells: a fault the caller
+// injected itself, as repro's throttle and unthrottle of a member (Docker's
+// own "update" event does not say which of the two it was). name is the
+// member, as capdir.EventRecord.Name.
+func (s *Session) Note(action, name string, attrs map[string]string) {
+	rec := capdir.EventRecord{Time: time.Now().UTC(), Type: "container", Action: action, Name: name, Service: name, Attributes: attrs}
+	line, _ := json.Marshal(&rec)
+	s.mu.Lock()
+	s.nEvents++
+	s.mu.Unlock()
+	if err := s.events.Add(line); err != nil {
+		s.fail(err)
+	}
+}

@@ -14,6 +14,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 
@@ -33,11 +34,16 @@ type KubeOptions struct {
 	Namespace, Selector string
 	// Endpoints are the members' client URLs to poll; a member is named by
 	// the pod whose IP its host is, else by its host. Without them, each
-	// pod's 2379 is forwarded through the API server (the pods there when
-	// the capture starts), and polled on 127.0.0.1 (https with TLS).
+	// pod's 2379 is forwarded through the API server and polled on
+	// 127.0.0.1 (https with TLS): the pods there when the capture starts, a
+	// pod that appears later from the next listing of the pods on, and a
+	// pod recreated (a new UID) or whose forward was lost, forwarded anew.
 	Endpoints []string
 	// Duration stops the capture after this long; zero runs until ctx ends.
 	Duration time.Duration
+	// Interval is how often each member's status is polled (DefaultInterval
+	// when zero).
+	Interval time.Duration
 	// MetricsInterval is how often each endpoint's /metrics is scraped
 	// (DefaultMetricsInterval when zero); negative scrapes nothing.
 	MetricsInterval time.Duration
@@ -69,6 +75,7 @@ type KubeSession struct {
 	followers map[string]*podFollower // by pod/container
 	terms     map[string]bool         // terminations written, by pod/container/finishedAt
 	podIPs    map[string]string       // pod name by IP
+	forwarded map[string]forwarding   // the pods whose 2379 is forwarded, by name (no Options.Endpoints)
 	nEvents   int64
 	lastErr   string
 	fatal     error
@@ -114,6 +121,7 @@ func newKubeSession(opts KubeOptions, pods kubePods, logs podLogs) (*KubeSession
 		followers: make(map[string]*podFollower),
 		terms:     make(map[string]bool),
 		podIPs:    make(map[string]string),
+		forwarded: make(map[string]forwarding),
 	}
 	s.dir = opts.Out
 	if s.dir == "" {
@@ -153,27 +161,32 @@ func (s *KubeSession) Run(ctx context.Context) (*Summary, error) {
 	}
 	s.update(runCtx, pods)
 	s.terminations(pods)
-	if len(s.opts.Endpoints) == 0 {
-		if err := s.forwardPods(runCtx, pods); err != nil {
+	forwarding := len(s.opts.Endpoints) == 0
+	var fwd []forwarded
+	if forwarding {
+		if fwd, err = s.forwardPods(runCtx, pods); err != nil {
 			cancel(err)
 			s.wg.Wait()
 			s.logFile.Close()
 			return nil, err
 		}
 	}
-	names := make([]string, len(s.opts.Endpoints))
-	for i, ep := range s.opts.Endpoints {
-		names[i] = s.memberName(ep)
+	names, endpoints := make([]string, 0, len(s.opts.Endpoints)), s.opts.Endpoints
+	for _, ep := range s.opts.Endpoints {
+		names = append(names, s.memberName(ep))
 	}
-	popts := PollerOptions{TLS: s.opts.TLS}
+	for _, f := range fwd {
+		names, endpoints = append(names, f.pod), append(endpoints, f.endpoint)
+	}
+	popts := PollerOptions{TLS: s.opts.TLS, Interval: s.opts.Interval}
 	if s.opts.MetricsInterval >= 0 {
 		popts.MetricsPath, popts.MetricsInterval = filepath.Join(s.dir, capdir.MetricsFile), s.opts.MetricsInterval
 	}
 	var poller *Poller
 	if s.dial != nil {
-		poller, err = startPoller(filepath.Join(s.dir, capdir.StatusFile), names, s.opts.Endpoints, s.dial)
+		poller, err = startPoller(filepath.Join(s.dir, capdir.StatusFile), names, endpoints, s.dial, s.opts.Interval)
 	} else {
-		poller, err = StartPoller(filepath.Join(s.dir, capdir.StatusFile), names, s.opts.Endpoints, popts)
+		poller, err = StartPoller(filepath.Join(s.dir, capdir.StatusFile), names, endpoints, popts)
 	}
 	if err != nil {
 		cancel(err)
@@ -181,7 +194,7 @@ func (s *KubeSession) Run(ctx context.Context) (*Summary, error) {
 		s.logFile.Close()
 		return nil, err
 	}
-	if err := s.writeMeta(names, poller, nil); err != nil {
+	if err := s.writeMeta(poller, nil); err != nil {
 		s.fail(err)
 	}
 
@@ -193,6 +206,11 @@ func (s *KubeSession) Run(ctx context.Context) (*Summary, error) {
 		if pods, err := s.pods.List(runCtx, s.opts.Namespace, s.opts.Selector); err == nil {
 			s.update(runCtx, pods)
 			s.terminations(pods) // each one, when a container restarts twice
+			if forwarding && s.forwardNew(runCtx, pods, poller) {
+				if err := s.writeMeta(poller, nil); err != nil {
+					s.fail(err)
+				}
+			}
 		} else if runCtx.Err() == nil {
 			s.noteError("listing pods: %v", err)
 		}
@@ -216,7 +234,7 @@ func (s *KubeSession) Run(ctx context.Context) (*Summary, error) {
 	s.mu.Lock()
 	s.start, end = s.start.UTC(), end.UTC()
 	s.mu.Unlock()
-	errs = append(errs, s.writeMeta(names, poller, &end))
+	errs = append(errs, s.writeMeta(poller, &end))
 	sum := s.summary(poller, end)
 	s.mu.Lock()
 	if s.fatal != nil {
@@ -255,27 +273,89 @@ func (s *KubeSession) update(ctx context.Context, pods []corev1.Pod) {
 	}
 }
 
-// forwardPods forwards each pod's 2379 through the API server, and polls
-// the local ends; their hosts name the pods.
-func (s *KubeSession) forwardPods(ctx context.Context, pods []corev1.Pod) error {
+// forwarding is a pod's forward: the pod it goes to, and when it ends.
+type forwarding struct {
+	uid  types.UID
+	done <-chan struct{}
+}
+
+// forwarded is a pod's 2379 forwarded to endpoint.
+type forwarded struct{ pod, endpoint string }
+
+// forwardPods forwards each pod's 2379 through the API server, to be polled
+// at the local ends; their hosts name the pods.
+func (s *KubeSession) forwardPods(ctx context.Context, pods []corev1.Pod) ([]forwarded, error) {
 	if s.forward == nil || len(pods) == 0 {
-		return fmt.Errorf("no --endpoints, and no pod in %s matches -l %s to forward 2379 to", s.opts.Namespace, s.opts.Selector)
+		return nil, fmt.Errorf("no --endpoints, and no pod in %s matches -l %s to forward 2379 to", s.opts.Namespace, s.opts.Selector)
 	}
-	scheme := "http://"
-	if s.opts.TLS != nil {
-		scheme = "https://"
-	}
+	var out []forwarded
 	for _, p := range pods {
-		local, err := s.forward(ctx, p.Name)
+		ep, err := s.forwardPod(ctx, p)
 		if err != nil {
-			return fmt.Errorf("%w (or give the members' client URLs with --endpoints)", err)
+			return nil, fmt.Errorf("%w (or give the members' client URLs with --endpoints)", err)
 		}
-		s.mu.Lock()
-		s.podIPs[local] = p.Name
-		s.mu.Unlock()
-		s.opts.Endpoints = append(s.opts.Endpoints, scheme+local)
+		out = append(out, forwarded{p.Name, ep})
 	}
-	return nil
+	return out, nil
+}
+
+// forwardPod forwards p's 2379 and returns the endpoint to poll it at.
+func (s *KubeSession) forwardPod(ctx context.Context, p corev1.Pod) (string, error) {
+	local, done, err := s.forward(ctx, p.Name)
+	if err != nil {
+		return "", err
+	}
+	s.mu.Lock()
+	s.podIPs[local] = p.Name
+	s.forwarded[p.Name] = forwarding{uid: p.UID, done: done}
+	s.mu.Unlock()
+	if s.opts.TLS != nil {
+		return "https://" + local, nil
+	}
+	return "http://" + local, nil
+}
+
+// forwardNew forwards the pods that have no forward yet, or whose forward
+// ended or goes to a pod of the same name that is gone, and polls each at
+// its new end; it reports whether the members polled changed. A pod that
+// cannot be forwarded yet (still starting) is tried again at the next
+// listing.
+func (s *KubeSession) forwardNew(ctx context.Context, pods []corev1.Pod, poller *Poller) bool {
+	changed := false
+	for _, p := range pods {
+		s.mu.Lock()
+		f, ok := s.forwarded[p.Name]
+		s.mu.Unlock()
+		if ok && f.uid == p.UID && !ended(f.done) {
+			continue
+		}
+		ep, err := s.forwardPod(ctx, p)
+		if err == nil {
+			if ok {
+				err = poller.Replace(p.Name, ep)
+			} else {
+				err = poller.Add(p.Name, ep)
+			}
+		}
+		if err != nil {
+			if ctx.Err() == nil {
+				s.noteError("%v", err)
+			}
+			continue
+		}
+		changed = true
+	}
+	return changed
+}
+
+// ended reports whether done is closed.
+func ended(done <-chan struct{}) bool {
+	select {
+	case <-done:
+		return true
+	default:
+		return false
+	}
 }
 
 // memberName is the pod whose IP is endpoint's host, else the host.
@@ -346,12 +426,12 @@ func (s *KubeSession) summary(p *Poller, end time.Time) *Summary {
 
 // writeMeta writes meta.json as the capture stands; end is set at the end
 // of the capture (the file then synced).
-func (s *KubeSession) writeMeta(names []string, p *Poller, end *time.Time) error {
+func (s *KubeSession) writeMeta(p *Poller, end *time.Time) error {
 	sum := s.summary(p, time.Time{})
 	s.mu.Lock()
 	m := &capdir.Meta{
 		Schema: capdir.MetaSchema, Etcdpm: s.opts.Version, Command: s.opts.Command,
-		Project: s.Target(), Interval: DefaultInterval.String(), Start: s.start.UTC(), End: end,
+		Project: s.Target(), Interval: cmp.Or(s.opts.Interval, DefaultInterval).String(), Start: s.start.UTC(), End: end,
 		Services: []capdir.MetaService{}, Members: []capdir.MetaMember{},
 		Counts: capdir.MetaCounts{LogLines: sum.LogLines, StatusRecords: sum.StatusRecords, MetricsRecords: sum.MetricsRecords, Events: sum.Events},
 	}
@@ -377,8 +457,9 @@ func (s *KubeSession) writeMeta(names []string, p *Poller, end *time.Time) error
 	}
 	slices.SortFunc(m.Services, func(a, b capdir.MetaService) int { return cmp.Compare(a.Name, b.Name) })
 	last := p.Last()
-	for i, name := range names {
-		mm := capdir.MetaMember{Name: name, Endpoint: s.opts.Endpoints[i]}
+	for _, pm := range p.Members() {
+		name := pm.Name
+		mm := capdir.MetaMember{Name: name, Endpoint: pm.Endpoint}
 		if r, ok := last[name]; ok {
 			mm.ID, mm.Version = r.Member, r.Version
 		}

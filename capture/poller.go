@@ -7,26 +7,31 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/etcdpm/etcdpm/capdir"
 )
 
-// Poller writes status.jsonl for a fixed set of members that are not
-// containers (repro's local members): every DefaultInterval one record per
-// member, failures included, as a capture polls its members.
+// Poller writes status.jsonl for members that are not containers (repro's
+// local members, the pods of a Kubernetes capture): every interval one record
+// per member, failures included, as a capture polls its members. Members may
+// be added, or moved to another endpoint, while it runs (Add, Replace).
 type Poller struct {
-	file    *capdir.LineFile
-	metrics *capdir.LineFile // nil: no scraping
-	timeout time.Duration
-	members []*polledMember
-	scraper *metricsScraper
+	file     *capdir.LineFile
+	metrics  *capdir.LineFile // nil: no scraping
+	interval time.Duration    // of the status polls
+	scrapes  time.Duration    // of the metrics scrapes, with metrics
+	timeout  time.Duration
+	dial     dialFunc
+	scraper  *metricsScraper
 
-	mu     sync.Mutex // guards each polledMember's last and polled, and metrics
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	mu      sync.Mutex // guards members, each polledMember's last and polled, and metrics
+	members []*polledMember
+	ctx     context.Context
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
 }
 
 // polledMember is one member's status client and its last record.
@@ -35,12 +40,18 @@ type polledMember struct {
 	poller         statusPoller
 	last           capdir.StatusRecord
 	polled         bool
+	ctx            context.Context // ends when the member is replaced or the poller stops
+	stop           context.CancelFunc
+	done           sync.WaitGroup // its polls and scrapes
 }
 
 // PollerOptions configure a Poller beyond its status file.
 type PollerOptions struct {
 	// TLS is every connection's to the members; nil is none.
 	TLS *tls.Config
+	// Interval is how often each member's status is polled (DefaultInterval
+	// when zero).
+	Interval time.Duration
 	// MetricsPath, when set, is the metrics.jsonl to create: each member's
 	// /metrics is scraped every MetricsInterval (DefaultMetricsInterval when
 	// zero) into it.
@@ -51,45 +62,48 @@ type PollerOptions struct {
 // StartPoller creates path and polls the members (names[i] at endpoints[i])
 // until Stop.
 func StartPoller(path string, names, endpoints []string, opts PollerOptions) (*Poller, error) {
-	p, err := startPoller(path, names, endpoints, etcdDialer(opts.TLS))
-	if err != nil || opts.MetricsPath == "" {
-		return p, err
-	}
-	mf, err := capdir.CreateLineFile(opts.MetricsPath)
+	p, err := newPoller(path, etcdDialer(opts.TLS), opts.Interval)
 	if err != nil {
-		p.Stop()
 		return nil, err
 	}
-	p.mu.Lock()
-	p.metrics = mf
-	p.mu.Unlock()
-	interval := cmp.Or(opts.MetricsInterval, DefaultMetricsInterval)
-	p.scraper = newMetricsScraper(opts.TLS)
-	for _, m := range p.members {
-		p.wg.Go(func() { every(p.ctx, interval, func() { p.scrape(p.ctx, m, statusTimeout(interval)) }) })
+	if opts.MetricsPath != "" {
+		mf, err := capdir.CreateLineFile(opts.MetricsPath)
+		if err != nil {
+			p.Stop()
+			return nil, err
+		}
+		p.mu.Lock() // the flusher reads it
+		p.metrics, p.scraper = mf, newMetricsScraper(opts.TLS)
+		p.scrapes = cmp.Or(opts.MetricsInterval, DefaultMetricsInterval)
+		p.mu.Unlock()
+	}
+	if err := p.addAll(names, endpoints); err != nil {
+		return nil, err
 	}
 	return p, nil
 }
 
-func startPoller(path string, names, endpoints []string, dial dialFunc) (*Poller, error) {
+// startPoller is StartPoller with dial for the members' clients, and no
+// metrics.
+func startPoller(path string, names, endpoints []string, dial dialFunc, interval time.Duration) (*Poller, error) {
+	p, err := newPoller(path, dial, interval)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.addAll(names, endpoints); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func newPoller(path string, dial dialFunc, interval time.Duration) (*Poller, error) {
 	file, err := capdir.CreateLineFile(path)
 	if err != nil {
 		return nil, err
 	}
-	p := &Poller{file: file, timeout: statusTimeout(DefaultInterval)}
-	for i, name := range names {
-		sp, err := dial(endpoints[i])
-		if err != nil {
-			p.closeClients()
-			file.Close()
-			return nil, fmt.Errorf("client of %s: %w", name, err)
-		}
-		p.members = append(p.members, &polledMember{name: name, endpoint: endpoints[i], poller: sp})
-	}
+	interval = cmp.Or(interval, DefaultInterval)
+	p := &Poller{file: file, interval: interval, timeout: statusTimeout(interval), dial: dial}
 	p.ctx, p.cancel = context.WithCancel(context.Background())
-	for _, m := range p.members {
-		p.wg.Go(func() { every(p.ctx, DefaultInterval, func() { p.poll(p.ctx, m) }) })
-	}
 	p.wg.Go(func() {
 		every(p.ctx, time.Second, func() {
 			file.Flush()
@@ -99,6 +113,84 @@ func startPoller(path string, names, endpoints []string, dial dialFunc) (*Poller
 		})
 	})
 	return p, nil
+}
+
+// addAll adds the members; on an error it stops p, and p is not to be used.
+func (p *Poller) addAll(names, endpoints []string) error {
+	for i, name := range names {
+		if err := p.Add(name, endpoints[i]); err != nil {
+			p.Stop()
+			return err
+		}
+	}
+	return nil
+}
+
+// Add polls one more member, name at endpoint, from now on.
+func (p *Poller) Add(name, endpoint string) error {
+	sp, err := p.dial(endpoint)
+	if err != nil {
+		return fmt.Errorf("client of %s: %w", name, err)
+	}
+	m := &polledMember{name: name, endpoint: endpoint, poller: sp}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ctx.Err() != nil {
+		sp.Close()
+		return fmt.Errorf("client of %s: the poller stopped", name)
+	}
+	m.ctx, m.stop = context.WithCancel(p.ctx)
+	p.members = append(p.members, m)
+	p.run(m)
+	return nil
+}
+
+// Replace polls the member name at endpoint instead of where it was (a
+// pod recreated, forwarded anew), keeping what its polls told; a member not
+// polled yet is added.
+func (p *Poller) Replace(name, endpoint string) error {
+	sp, err := p.dial(endpoint)
+	if err != nil {
+		return fmt.Errorf("client of %s: %w", name, err)
+	}
+	p.mu.Lock()
+	i := slices.IndexFunc(p.members, func(m *polledMember) bool { return m.name == name })
+	if i < 0 || p.ctx.Err() != nil {
+		p.mu.Unlock()
+		sp.Close()
+		if i < 0 {
+			return p.Add(name, endpoint)
+		}
+		return fmt.Errorf("client of %s: the poller stopped", name)
+	}
+	old := p.members[i]
+	m := &polledMember{name: name, endpoint: endpoint, poller: sp, last: old.last, polled: old.polled}
+	m.last.Endpoint = endpoint
+	m.ctx, m.stop = context.WithCancel(p.ctx)
+	p.members[i] = m
+	p.run(m)
+	p.mu.Unlock()
+	old.stop()
+	old.done.Wait()
+	old.poller.Close()
+	return nil
+}
+
+// run starts m's polls, and its scrapes with metrics; p.mu is held.
+func (p *Poller) run(m *polledMember) {
+	p.goFor(m, func() { every(m.ctx, p.interval, func() { p.poll(m.ctx, m) }) })
+	if p.metrics != nil {
+		p.goFor(m, func() { every(m.ctx, p.scrapes, func() { p.scrape(m.ctx, m, statusTimeout(p.scrapes)) }) })
+	}
+}
+
+// goFor runs f for m: Stop waits for it, and so does Replace of m.
+func (p *Poller) goFor(m *polledMember, f func()) {
+	m.done.Add(1)
+	p.wg.Go(func() {
+		defer m.done.Done()
+		f()
+	})
 }
 
 // metricsFile is p.metrics, read under the lock (StartPoller sets it after
@@ -153,9 +245,23 @@ func (p *Poller) Snapshot() Snapshot {
 	}
 	p.mu.Unlock()
 	var sn Snapshot
-	sn.Leader, sn.Members = memberStates(views, 2*DefaultInterval+p.timeout)
+	sn.Leader, sn.Members = memberStates(views, 2*p.interval+p.timeout)
 	sn.StatusRecords, _ = p.file.Counts()
 	return sn
+}
+
+// PolledMember is a member a Poller polls, and where.
+type PolledMember struct{ Name, Endpoint string }
+
+// Members returns the members polled, in the order they were added.
+func (p *Poller) Members() []PolledMember {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make([]PolledMember, len(p.members))
+	for i, m := range p.members {
+		out[i] = PolledMember{m.name, m.endpoint}
+	}
+	return out
 }
 
 // Last returns each member's last record, by name.
@@ -195,6 +301,8 @@ func (p *Poller) MetricsRecords() int64 {
 }
 
 func (p *Poller) closeClients() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	for _, m := range p.members {
 		m.poller.Close()
 	}

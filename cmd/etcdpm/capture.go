@@ -76,8 +76,9 @@ Containers that stop and start again, or appear later, are followed with no line
 With --kubeconfig, etcd pods are captured instead, through the API server: each pod's previous
 container's log (when it restarted), then its current one followed, into logs.txt as
 'kubectl logs --timestamps --prefix' prints them; the members' status through --endpoints, or
-else through a port-forward to each pod's 2379 (the TLS flags apply); the containers' terminations and the pods' Killing, Started and OOMKilling
-events as events.jsonl. --interval is not used there (status every 250ms).
+else through a port-forward to each pod's 2379 (the TLS flags apply; pods that appear later, or are
+recreated, are forwarded at the next listing, every 2s); the containers' terminations and the pods'
+Killing, Started and OOMKilling events as events.jsonl.
 
 Examples:
   etcdpm capture                                 # the project of ./docker-compose.yml

@@ -39,7 +39,7 @@ func (c *captureCmd) runKube(e *env) error {
 	s, err := capture.NewKube(e.ctx, capture.KubeOptions{
 		Out: c.Out, Kubeconfig: c.Kubeconfig, Context: c.KubeContext,
 		Namespace: c.Namespace, Selector: c.Selector, Endpoints: c.Endpoints,
-		Duration: c.For, MetricsInterval: metricsEvery, TLS: tc,
+		Duration: c.For, Interval: c.Interval, MetricsInterval: metricsEvery, TLS: tc,
 		Version: versionString(), Command: append([]string{"etcdpm"}, os.Args[1:]...),
 	})
 	if err != nil {
