@@ -1,7 +1,6 @@
 package analysis
 
 import (
-	"slices"
 	"time"
 )
 
@@ -34,16 +33,12 @@ func (a *Analyzer) runningBefore(m *member) bool {
 // was being stopped (the last member alone for a moment), or while it was
 // shutting down itself (its handover waiting on peers already gone).
 func (a *Analyzer) stopTail(s *streak) bool {
-	stopping := a.mem[s.member].stoppingAt(s.start)
-	for _, g := range a.stops.wide {
-		if stopping && g.clusterWide && !g.start.After(s.start) && slices.Contains(g.members, s.member) {
-			return true
-		}
-		if g.clusterWide && !s.start.Before(g.start.Add(-time.Second)) && !s.start.After(g.end.Add(2*time.Second)) {
+	if a.mem[s.member].stoppingAt(s.start) {
+		if t := a.stops.firstWide(s.member); !t.IsZero() && !t.After(s.start) {
 			return true
 		}
 	}
-	return false
+	return a.clusterStop(s.start) != nil
 }
 
 // loopStreaks are the campaign streaks that may be loops or quorum losses:

@@ -44,6 +44,35 @@ type stopBook struct {
 	// and apart: each starts no earlier than the one before ends.
 	wide    []*stopGroup
 	dropped int
+	// first[ix] is when the first of wide that member ix stopped in began
+	// (zero: none), for the len(wide) it was made for (see firstWide).
+	first   []time.Time
+	firstOf int
+}
+
+// firstWide returns when the first cluster-wide stop that member ix stopped
+// in began, or zero.
+func (sb *stopBook) firstWide(ix int32) time.Time {
+	if sb.first == nil || sb.firstOf != len(sb.wide) {
+		sb.first, sb.firstOf = sb.first[:0], len(sb.wide)
+		for _, g := range sb.wide { // in time order: the first seen is the earliest
+			for _, m := range g.members {
+				for int(m) >= len(sb.first) {
+					sb.first = append(sb.first, time.Time{})
+				}
+				if sb.first[m].IsZero() {
+					sb.first[m] = g.start
+				}
+			}
+		}
+		if sb.first == nil {
+			sb.first = []time.Time{}
+		}
+	}
+	if int(ix) < len(sb.first) {
+		return sb.first[ix]
+	}
+	return time.Time{}
 }
 
 // stopChainGap joins shutdowns into one group.
