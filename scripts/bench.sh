@@ -268,12 +268,13 @@ traffic_rows() {
 
 # storm_rows: each storm beside grep on it, then the issue's ratios.
 storm_rows() {
-	local i f bytes t g x m rss_min=0 rss_max=0 rss_list=""
-	# each_storm kind name files...: the rows of one kind of storm ($name$i in best and rss)
+	local i f bytes t g x m rss_min rss_max rss_list rss_rows=()
+	# each_storm kind name files...: the rows of one kind of storm ($name$i in best and rss), and
+	# its row of peak RSS (in rss_rows): flat from the smallest size to the largest
 	each_storm() {
-		local kind=$1 key=$2
+		local kind=$1 key=$2 flat
 		shift 2
-		i=0
+		i=0 rss_min=0 rss_max=0 rss_list=""
 		for f in "$@"; do
 			bytes=$(size_of "$f")
 			t=${best[etcdpm_$key$i]}
@@ -287,10 +288,13 @@ storm_rows() {
 			rss_list+="${rss_list:+, }$m MB at $(mb "$bytes") MB"
 			i=$((i + 1))
 		done
+		((i)) || return 0
+		flat=$(awk -v a="$rss_max" -v b="$rss_min" 'BEGIN { printf "%.2f", a / b }')
+		rss_rows+=("| peak RSS on the $kind | $rss_list | | | | ≤ 150 MB, largest ≤ 1.2 × smallest: **$flat ×** | $(yes_no "$(awk -v x="$flat" -v m="$rss_max" 'BEGIN { print (x <= 1.2 && m <= 150) }')") |")
 	}
 	each_storm storm storm "${storm_files[@]}"
 	each_storm "storm-run" run "${run_files[@]}"
-	local cb t_c flat
+	local cb t_c
 	cb=$(size_of "$compose")
 	t_c=${best[etcdpm_compose]}
 	# vs_traffic kind time file: the storm of the traffic file's size against it
@@ -306,8 +310,7 @@ storm_rows() {
 		local run_last=$((${#run_sizes[@]} - 1))
 		vs_traffic storm-run "${best[etcdpm_run$run_last]}" "${run_files[$run_last]}"
 	fi
-	flat=$(awk -v a="$rss_max" -v b="$rss_min" 'BEGIN { printf "%.2f", a / b }')
-	echo "| peak RSS on the storms | $rss_list | | | | ≤ 150 MB, largest ≤ 1.2 × smallest: **$flat ×** | $(yes_no "$(awk -v x="$flat" -v m="$rss_max" 'BEGIN { print (x <= 1.2 && m <= 150) }')") |"
+	printf '%s\n' "${rss_rows[@]}"
 	html_row etcdpm_storm_html "$storm_html" "${storm_files[$last]}" "storm, $(mb "$(size_of "${storm_files[$last]}")") MB"
 	page_row "$storm_html" "the storm's report above"
 }
