@@ -278,7 +278,9 @@ func (p *Poller) Last() map[string]capdir.StatusRecord {
 // Stop ends the polling, and flushes, syncs and closes the files; it returns
 // how many records status.jsonl holds (MetricsRecords tells metrics.jsonl's).
 func (p *Poller) Stop() (int64, error) {
+	p.mu.Lock() // no Add or Replace starts a goroutine after this
 	p.cancel()
+	p.mu.Unlock()
 	p.wg.Wait()
 	p.closeClients()
 	err := p.file.Close()
