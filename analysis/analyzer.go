@@ -161,9 +161,6 @@ func (a *Analyzer) Add(ev *parser.Event) {
 	}
 
 	a.checkSafety(m, ev, t)
-	if ev.Peer != 0 && sentBy(ev.Kind) {
-		a.heardFrom(m, ev.Peer, t)
-	}
 	switch ev.Kind {
 	case parser.BecameFollower:
 		a.becameFollower(m, ev, t)
@@ -242,6 +239,9 @@ func (a *Analyzer) Add(ev *parser.Event) {
 		}
 	case parser.Shutdown:
 		a.shutdown(m, ev, t)
+	}
+	if ev.Peer != 0 && sentBy(ev.Kind) {
+		a.heardFrom(m, ev.Peer, t)
 	}
 	if m.state == StateLeader && ev.Kind != parser.Shutdown {
 		m.leaderSeen = t

@@ -207,20 +207,15 @@ func (a *Analyzer) diagLoop(f *facts, p *Finding) Diagnosis {
 	return d
 }
 
-// unseenPeers are the peers of s's member that nothing in the logs shows:
-// no line of their own, no vote request of theirs logged by another, no
-// answer to its campaigns; and n, the cluster's size as far as s's member
-// or the logs know it.
+// unseenPeers are the peers of s's member that nothing in the logs shows
+// running: no line of their own, no raft message of theirs (a vote, an
+// answer, a request) that another logged; and n, the cluster's size as far
+// as s's member or the logs know it.
 func (a *Analyzer) unseenPeers(f *facts, s *streak) (unseen []int32, n int) {
 	m := a.mem[s.member]
 	n = max(len(m.peers)+1, f.n)
-	heard := s.resp | s.winners | s.rivals
-	for _, r := range s.runs {
-		heard |= r.bestResp
-	}
 	for _, id := range m.peers {
-		p := a.member(id)
-		if !p.hasLogs && p.askedAt.IsZero() && heard&bit(p.ix) == 0 {
+		if p := a.member(id); !p.hasLogs && p.askedAt.IsZero() && p.heardAt.IsZero() {
 			unseen = append(unseen, p.ix)
 		}
 	}

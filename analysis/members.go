@@ -57,6 +57,7 @@ type member struct {
 	lostID           parser.ID   // the leader it lost then
 	lostTerm         uint64      // at that term
 	askedAt          time.Time   // when a peer last logged its vote request
+	heardAt          time.Time   // when a peer last logged a raft message from it (see heardFrom)
 	askedTerm        uint64      // the term it asked for
 	tallyWon         tallyWin    // its latest tally that reached a quorum (tally.go)
 	electionEv       evLine      // its latest campaign start, loss of a leader, or vote request a peer logged

@@ -114,6 +114,11 @@ func TestLoopUnseenPeers(t *testing.T) {
 			t.Errorf("%s: first remedy %q, want a check of %s", num, d.Remedies, peers)
 		}
 	}
+	// 038: 013's member 4 s later, and c7105 answers it (a rejection): it
+	// runs, so only fe31 is unseen, which alone could elect no leader.
+	if r := public(t, "038"); r.Diagnosis.Verdict != CandidacyLoop || strings.Contains(r.Diagnosis.Explanation, "Nothing here is from") {
+		t.Errorf("038: verdict %s, want %s without the unseen peers' note:\n%s", r.Diagnosis.Verdict, CandidacyLoop, r.Diagnosis.Explanation)
+	}
 	for _, num := range []string{"033", "036"} {
 		if d := public(t, num).Diagnosis; strings.Contains(d.Explanation, "Nothing here is from") {
 			t.Errorf("%s: %s", num, d.Explanation)

@@ -130,14 +130,19 @@ func sentBy(k parser.Kind) bool {
 	return false
 }
 
-// heardFrom notes that m received a raft message from peer at t: a link
-// with peer was up, as when a stream with it is established (noteBack).
+// heardFrom notes that m received a raft message from peer at t: peer ran
+// then, and a link with it was up, as when a stream with it is established
+// (noteBack).
 func (a *Analyzer) heardFrom(m *member, peer parser.ID, t time.Time) {
 	if peer == m.id {
 		return // its own vote
 	}
-	if ix := a.lookup(peer); ix >= 0 && len(a.mem[ix].unrSpans) > 0 {
-		a.mem[ix].noteBack(t) // a member only reported unreachable has one already
+	if ix := a.lookup(peer); ix >= 0 {
+		p := a.mem[ix]
+		p.heardAt = t
+		if len(p.unrSpans) > 0 {
+			p.noteBack(t)
+		}
 	}
 }
 

@@ -9,7 +9,7 @@ import (
 
 // minRight is the fewest public excerpts etcdpm must get right; raise it as
 // the diagnosis improves, never lower it.
-const minRight = 30
+const minRight = 31
 
 // TestAccuracyPage checks that docs/accuracy.md is what the code gives today,
 // and that the score does not fall below minRight.
