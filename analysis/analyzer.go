@@ -40,6 +40,9 @@ type Analyzer struct {
 	sources []source
 	srcIx   map[srcKey]int // sources by (input, name)
 	lastSrc int            // the source last found
+	// heard holds when a raft message came from an ID that is no member
+	// yet, for the member it may become (see heardFrom; bounded).
+	heard map[parser.ID]time.Time
 	// pendingBytes is the text held by lines waiting for their member
 	// (see addUnattributed).
 	pendingBytes int
@@ -315,7 +318,10 @@ func (a *Analyzer) findMember(id parser.ID) *member {
 	ix := a.lookup(id)
 	if ix < 0 {
 		ix = int32(len(a.mem))
-		a.mem = append(a.mem, newMember(ix, id))
+		m := newMember(ix, id)
+		m.heardAt = a.heard[id] // a message of it came before it was a member (see heardFrom)
+		delete(a.heard, id)
+		a.mem = append(a.mem, m)
 		a.byID[id] = ix
 		if len(a.byID) <= smallCluster {
 			a.few = append(a.few, idIx{id, ix})

@@ -34,7 +34,7 @@ func (a *Analyzer) runningBefore(m *member) bool {
 // shutting down itself (its handover waiting on peers already gone).
 func (a *Analyzer) stopTail(s *streak) bool {
 	if a.mem[s.member].stoppingAt(s.start) {
-		if t := a.stops.firstWide(s.member); !t.IsZero() && !t.After(s.start) {
+		if t, ok := a.stops.firstWide(s.member); ok && !t.After(s.start) {
 			return true
 		}
 	}

@@ -273,3 +273,26 @@ func TestVerdictIsTheCause(t *testing.T) {
 		}
 	}
 }
+
+// A peer whose message came before any line named it (n3's lower-term
+// MsgAppResp, which n1 ignores before it campaigns) was seen running: the
+// note on unseen peers leaves it out, and n2 alone, unseen, could elect no
+// leader, so there is no note. Without that line the note names both.
+func TestLoopPeerHeardBeforeNamed(t *testing.T) {
+	loop := func(heard bool) Diagnosis {
+		s := newScript("2026-11-23 10:00:00")
+		if heard {
+			s.add(parser.Event{Kind: parser.LowerTermMessage, Member: n1, Term: 5, Peer: n3, PeerTerm: 4, Msg: parser.MsgAppResp})
+		}
+		for term := uint64(5); term < 9; term++ {
+			s.at("+1.2s").campaign(n1, term, 4, n2, n3)
+		}
+		return analyze(t, s).Diagnosis
+	}
+	if d := loop(true); d.Verdict != CandidacyLoop || strings.Contains(d.Explanation, "Nothing here is from") {
+		t.Errorf("n3 heard first: verdict %s, want %s without the note:\n%s", d.Verdict, CandidacyLoop, d.Explanation)
+	}
+	if d := loop(false); !strings.Contains(d.Explanation, "Nothing here is from ") || !strings.Contains(d.Explanation, n3.String()) {
+		t.Errorf("n3 never heard: the note does not name it:\n%s", d.Explanation)
+	}
+}

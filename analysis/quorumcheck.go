@@ -131,19 +131,29 @@ func sentBy(k parser.Kind) bool {
 }
 
 // heardFrom notes that m received a raft message from peer at t: peer ran
-// then, and a link with it was up, as when a stream with it is established
-// (noteBack).
+// then, and the link between them was up, as when a stream between them is
+// established (noteBack on both). A peer that is no member yet (a message
+// the analysis keeps no record of) has the time kept for when it becomes
+// one.
 func (a *Analyzer) heardFrom(m *member, peer parser.ID, t time.Time) {
+	const maxHeard = 64
 	if peer == m.id {
 		return // its own vote
 	}
-	if ix := a.lookup(peer); ix >= 0 {
-		p := a.mem[ix]
-		p.heardAt = t
-		if len(p.unrSpans) > 0 {
-			p.noteBack(t)
+	m.noteBack(t)
+	ix := a.lookup(peer)
+	if ix < 0 {
+		if a.heard == nil {
+			a.heard = make(map[parser.ID]time.Time)
 		}
+		if _, ok := a.heard[peer]; ok || len(a.heard) < maxHeard {
+			a.heard[peer] = t
+		}
+		return
 	}
+	p := a.mem[ix]
+	p.heardAt = t
+	p.noteBack(t)
 }
 
 // noteBack records a link with m established at t (its stream with a peer,

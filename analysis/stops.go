@@ -44,35 +44,38 @@ type stopBook struct {
 	// and apart: each starts no earlier than the one before ends.
 	wide    []*stopGroup
 	dropped int
-	// first[ix] is when the first of wide that member ix stopped in began
-	// (zero: none), for the len(wide) it was made for (see firstWide).
-	first   []time.Time
+	// first[ix] is when the first of wide that member ix stopped in began,
+	// if one did (a group of lines without a time begins at zero), for the
+	// len(wide) it was made for (see firstWide).
+	first   []firstStop
 	firstOf int
 }
 
+type firstStop struct {
+	at time.Time
+	ok bool
+}
+
 // firstWide returns when the first cluster-wide stop that member ix stopped
-// in began, or zero.
-func (sb *stopBook) firstWide(ix int32) time.Time {
+// in began, and whether one did.
+func (sb *stopBook) firstWide(ix int32) (time.Time, bool) {
 	if sb.first == nil || sb.firstOf != len(sb.wide) {
-		sb.first, sb.firstOf = sb.first[:0], len(sb.wide)
+		sb.first, sb.firstOf = make([]firstStop, 0, 8), len(sb.wide)
 		for _, g := range sb.wide { // in time order: the first seen is the earliest
 			for _, m := range g.members {
 				for int(m) >= len(sb.first) {
-					sb.first = append(sb.first, time.Time{})
+					sb.first = append(sb.first, firstStop{})
 				}
-				if sb.first[m].IsZero() {
-					sb.first[m] = g.start
+				if !sb.first[m].ok {
+					sb.first[m] = firstStop{g.start, true}
 				}
 			}
 		}
-		if sb.first == nil {
-			sb.first = []time.Time{}
-		}
 	}
 	if int(ix) < len(sb.first) {
-		return sb.first[ix]
+		return sb.first[ix].at, sb.first[ix].ok
 	}
-	return time.Time{}
+	return time.Time{}, false
 }
 
 // stopChainGap joins shutdowns into one group.
