@@ -273,10 +273,12 @@ func (s *KubeSession) update(ctx context.Context, pods []corev1.Pod) {
 	}
 }
 
-// forwarding is a pod's forward: the pod it goes to, and when it ends.
+// forwarding is a pod's forward: the pod it goes to, when it ends, and
+// how to end it.
 type forwarding struct {
-	uid  types.UID
-	done <-chan struct{}
+	uid    types.UID
+	done   <-chan struct{}
+	cancel context.CancelFunc
 }
 
 // forwarded is a pod's 2379 forwarded to endpoint.
@@ -290,51 +292,69 @@ func (s *KubeSession) forwardPods(ctx context.Context, pods []corev1.Pod) ([]for
 	}
 	var out []forwarded
 	for _, p := range pods {
-		ep, err := s.forwardPod(ctx, p)
+		ep, f, err := s.forwardPod(ctx, p)
 		if err != nil {
 			return nil, fmt.Errorf("%w (or give the members' client URLs with --endpoints)", err)
 		}
+		s.keepForward(p.Name, f)
 		out = append(out, forwarded{p.Name, ep})
 	}
 	return out, nil
 }
 
-// forwardPod forwards p's 2379 and returns the endpoint to poll it at.
-func (s *KubeSession) forwardPod(ctx context.Context, p corev1.Pod) (string, error) {
-	local, done, err := s.forward(ctx, p.Name)
+// forwardPod forwards p's 2379 and returns the endpoint to poll it at, and
+// the forward, to keep once the endpoint is polled (keepForward).
+func (s *KubeSession) forwardPod(ctx context.Context, p corev1.Pod) (string, forwarding, error) {
+	fctx, cancel := context.WithCancel(ctx)
+	local, done, err := s.forward(fctx, p.Name)
 	if err != nil {
-		return "", err
+		cancel()
+		return "", forwarding{}, err
 	}
 	s.mu.Lock()
 	s.podIPs[local] = p.Name
-	s.forwarded[p.Name] = forwarding{uid: p.UID, done: done}
 	s.mu.Unlock()
+	f := forwarding{uid: p.UID, done: done, cancel: cancel}
 	if s.opts.TLS != nil {
-		return "https://" + local, nil
+		return "https://" + local, f, nil
 	}
-	return "http://" + local, nil
+	return "http://" + local, f, nil
+}
+
+// keepForward records f as pod's forward, ending the one it replaces.
+func (s *KubeSession) keepForward(pod string, f forwarding) {
+	s.mu.Lock()
+	old, ok := s.forwarded[pod]
+	s.forwarded[pod] = f
+	s.mu.Unlock()
+	if ok {
+		old.cancel()
+	}
 }
 
 // forwardNew forwards the pods that have no forward yet, or whose forward
 // ended or goes to a pod of the same name that is gone, and polls each at
 // its new end; it reports whether the members polled changed. A pod that
-// cannot be forwarded yet (still starting) is tried again at the next
-// listing.
+// cannot be forwarded or polled yet (still starting) is tried again at the
+// next listing.
 func (s *KubeSession) forwardNew(ctx context.Context, pods []corev1.Pod, poller *Poller) bool {
 	changed := false
 	for _, p := range pods {
 		s.mu.Lock()
-		f, ok := s.forwarded[p.Name]
+		old, ok := s.forwarded[p.Name]
 		s.mu.Unlock()
-		if ok && f.uid == p.UID && !ended(f.done) {
+		if ok && old.uid == p.UID && !ended(old.done) {
 			continue
 		}
-		ep, err := s.forwardPod(ctx, p)
+		ep, f, err := s.forwardPod(ctx, p)
 		if err == nil {
 			if ok {
 				err = poller.Replace(p.Name, ep)
 			} else {
 				err = poller.Add(p.Name, ep)
+			}
+			if err != nil {
+				f.cancel()
 			}
 		}
 		if err != nil {
@@ -343,6 +363,7 @@ func (s *KubeSession) forwardNew(ctx context.Context, pods []corev1.Pod, poller 
 			}
 			continue
 		}
+		s.keepForward(p.Name, f)
 		changed = true
 	}
 	return changed

@@ -124,7 +124,10 @@ func TestKubeForwardLater(t *testing.T) {
 		done <- err
 	}()
 	eventually(t, "the three pods polled", func() bool {
-		return count("etcd-n3") == 1 && polledAt("etcd-n3", "127.0.0.1:20300")
+		k.mu.Lock()
+		followed := k.follows["etcd-n3"] // the fake's first follow of it rewrites the pod
+		k.mu.Unlock()
+		return followed > 0 && count("etcd-n3") == 1 && polledAt("etcd-n3", "127.0.0.1:20300")
 	})
 	if err := k.cs.Tracker().Add(etcdPod("etcd-n4", "10.0.0.4", 0)); err != nil {
 		t.Fatal(err)

@@ -147,7 +147,8 @@ func (p *Poller) Add(name, endpoint string) error {
 
 // Replace polls the member name at endpoint instead of where it was (a
 // pod recreated, forwarded anew), keeping what its polls told; a member not
-// polled yet is added.
+// polled yet is added. The old endpoint's polls end before the new ones
+// start: no record of it comes after one of the new.
 func (p *Poller) Replace(name, endpoint string) error {
 	sp, err := p.dial(endpoint)
 	if err != nil {
@@ -164,15 +165,26 @@ func (p *Poller) Replace(name, endpoint string) error {
 		return fmt.Errorf("client of %s: the poller stopped", name)
 	}
 	old := p.members[i]
-	m := &polledMember{name: name, endpoint: endpoint, poller: sp, last: old.last, polled: old.polled}
-	m.last.Endpoint = endpoint
-	m.ctx, m.stop = context.WithCancel(p.ctx)
-	p.members[i] = m
-	p.run(m)
 	p.mu.Unlock()
 	old.stop()
 	old.done.Wait()
 	old.poller.Close()
+
+	m := &polledMember{name: name, endpoint: endpoint, poller: sp}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	m.last, m.polled = old.last, old.polled
+	m.last.Endpoint = endpoint
+	m.ctx, m.stop = context.WithCancel(p.ctx)
+	if j := slices.Index(p.members, old); j >= 0 {
+		p.members[j] = m
+	} else {
+		p.members = append(p.members, m)
+	}
+	if p.ctx.Err() != nil { // stopped meanwhile: Stop closes its client
+		return fmt.Errorf("client of %s: the poller stopped", name)
+	}
+	p.run(m)
 	return nil
 }
 

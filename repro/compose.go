@@ -147,6 +147,9 @@ func (b *composeBackend) stopCapture() (*capture.Summary, error) {
 	if b.session == nil {
 		return nil, nil
 	}
+	b.c.mu.Lock()
+	b.c.note = nil // a throttle lifted after this (at Close) is in no capture
+	b.c.mu.Unlock()
 	b.cancel()
 	<-b.done
 	if b.err != nil {

@@ -133,9 +133,11 @@ func (c *dockerCluster) Unthrottle(ctx context.Context, name string) error {
 	if !ok {
 		return nil
 	}
-	err = c.unthrottle(ctx, name, id, t)
+	if err := c.unthrottle(ctx, name, id, t); err != nil {
+		return err // still throttled, as far as the capture tells
+	}
 	c.noted("unthrottle", name, nil)
-	return err
+	return nil
 }
 
 func (c *dockerCluster) unthrottle(ctx context.Context, name, id string, t dockerThrottle) error {
