@@ -58,6 +58,9 @@ func FuzzReader(f *testing.F) {
 		`{"message":"a691154c733f3752 became pre-candidate at term 18","severity":"info","timestamp":"2023-05-17T14:25:01.439+00:00"}` + "\n",
 		`time="2024-01-26 12:16:11" level=info msg="{\"level\":\"info\",\"ts\":\"2024-01-26T12:16:11.536Z\",\"msg\":\"a3ec072c51c0d67b became pre-candidate at term 254\"}" compo>` + "\n",
 		`remaining ticks: 4)"}{"level":"info","ts":"2021-09-16T05:38:02.983Z","msg":"27ecc6d4a68d02f became follower at term 900"}` + "\n",
+		// records a pager cut inside their msg (a vote request after its type: see parseRaftCut)
+		`time="2024-01-26 12:16:10" level=info msg="{\"level\":\"info\",\"ts\":\"2024-01-26T12:16:10.236Z\",\"logger\":\"raft\",\"caller\":\"etcdserver/zap_raft.go:77\",\"msg\":\"a3ec072c51c0d67b [logterm: 254, index: 109514821] sent MsgPreVote>` + "\n",
+		`{"level":"info","ts":"2026-11-23T21:48:55.801735Z","logger":"raft","caller":"etcdserver/zap_raft.go:77","msg":"ef464d43d1e21f2e [logterm: 2, index: 11] sent MsgVote request to 70c3b56744cddeba at>` + "\n",
 		"17:07:59.527113 raft.go:372: raft: 4ed8a71b21f7187a became candidate at term 2\n2018/12/21 22:18:35.917 log.go:88: [info] rafthttp: [peer b83a669e9ecde62d became inactive]\n",
 	} {
 		f.Add([]byte(l), uint8(0))
