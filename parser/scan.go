@@ -366,17 +366,19 @@ func (r *Reader) handleRecord(line []byte, f *framed, payload []byte) bool {
 		r.malformed(why)
 		return false
 	}
-	r.recs[rec.format]++
-
 	ev := r.Event()
 	kind, self, bad := KindNone, ID(0), ""
-	switch {
-	case rec.cut: // only its msg's start: read as a message cut short, or not at all
+	if rec.cut { // only its msg's start: a message cut short, else as malformed as any record cut in its msg
 		*ev = Event{}
 		if kind, self = parseRaftCut(rec.msg, ev); kind == KindNone {
 			r.malformed(cutInMsg)
 			return false
 		}
+	}
+	r.recs[rec.format]++
+
+	switch {
+	case rec.cut:
 	case rec.looked && rec.raft || !rec.looked && raftCandidate(rec.msg):
 		*ev = Event{}
 		kind, self, bad = r.memo.parseRaft(rec.msg, ev)
