@@ -376,10 +376,7 @@ func (r *Reader) handleRecord(line []byte, f *framed, payload []byte) bool {
 		}
 	}
 	r.recs[rec.format]++
-
-	switch {
-	case rec.cut:
-	case rec.looked && rec.raft || !rec.looked && raftCandidate(rec.msg):
+	if !rec.cut && (rec.looked && rec.raft || !rec.looked && raftCandidate(rec.msg)) {
 		*ev = Event{}
 		kind, self, bad = r.memo.parseRaft(rec.msg, ev)
 	}

@@ -123,9 +123,7 @@ func (b *composeBackend) startCapture(ctx context.Context, dir string) error {
 		return fmt.Errorf("capture: %w", err)
 	}
 	b.session = s
-	b.c.mu.Lock()
-	b.c.note = s.Note
-	b.c.mu.Unlock()
+	b.c.noteTo(s.Note)
 	// The capture ends when stopCapture says, also after Ctrl-C: its files are completed then.
 	cctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	b.cancel, b.done = cancel, make(chan struct{})
@@ -147,9 +145,7 @@ func (b *composeBackend) stopCapture() (*capture.Summary, error) {
 	if b.session == nil {
 		return nil, nil
 	}
-	b.c.mu.Lock()
-	b.c.note = nil // a throttle lifted after this (at Close) is in no capture
-	b.c.mu.Unlock()
+	b.c.noteTo(nil) // a throttle lifted after this (at Close) is in no capture
 	b.cancel()
 	<-b.done
 	if b.err != nil {

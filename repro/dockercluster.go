@@ -44,6 +44,13 @@ type dockerCluster struct {
 	note func(action, name string, attrs map[string]string)
 }
 
+// noteTo has the throttles noted with note from now on (nil: not at all).
+func (c *dockerCluster) noteTo(note func(action, name string, attrs map[string]string)) {
+	c.mu.Lock()
+	c.note = note
+	c.mu.Unlock()
+}
+
 // noted records a fault of name in the capture, if one runs.
 func (c *dockerCluster) noted(action, name string, attrs map[string]string) {
 	c.mu.Lock()
