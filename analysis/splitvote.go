@@ -53,7 +53,7 @@ func (st *splitTracker) candidate(a *Analyzer, m *member, ev *parser.Event, t ti
 	}
 	if s.n < len(s.members) {
 		if s.n < len(s.ev) {
-			s.ev[s.n].set(ev, t, &a.cur)
+			s.ev[s.n].lend(ev, t, &a.cur) // most terms have one candidate: their line is never kept
 		}
 		s.members[s.n] = m.ix
 		s.n++
@@ -96,7 +96,7 @@ func (st *splitTracker) flush(s *splitSlot) {
 	f := splitTerm{term: s.term, start: s.start, members: append([]int32(nil), s.members[:s.n]...)}
 	for i := 0; i < s.n && i < len(s.ev); i++ {
 		l := s.ev[i]
-		l.text = append([]byte(nil), l.text...)
+		l.text, l.lent = append([]byte(nil), l.text...), false
 		f.ev = append(f.ev, l)
 	}
 	st.found = append(st.found, f)
