@@ -70,6 +70,7 @@ type Reader struct {
 	// numbers them and drops repeated shutdown lines.
 	chunked bool
 	chunk   []byte
+	frame   framed // the envelope of the line being handled
 
 	rest     []byte // records glued after the current one on its line
 	restLine []byte
@@ -339,11 +340,21 @@ func (r *Reader) handle(line []byte) bool {
 	if r.outer != outerNone {
 		src, inner = r.unwrapOuter(line)
 	}
-	f, _ := r.unwrap(r.env, inner)
+	f := &r.frame
+	if r.env == envCompose { // the layout of most long logs, unwrapped in place
+		if name, rest, ok := composePrefix(inner); ok {
+			*f = framed{source: name}
+			f.leadingTimestamp(rest, &r.envClock)
+		} else {
+			*f = framed{payload: inner}
+		}
+	} else {
+		*f, _ = r.unwrap(r.env, inner)
+	}
 	if f.source == nil {
 		f.source = src
 	}
-	return r.handleRecord(line, &f, f.payload)
+	return r.handleRecord(line, f, f.payload)
 }
 
 // handleRecord reads the record in payload, a part of line inside the
