@@ -148,19 +148,20 @@ func (f *framed) leadingTimestamp(b []byte, c *clockCache) {
 	if len(b) < 20 || !isDigit(b[0]) || b[10] != 'T' {
 		return
 	}
-	st, n, ok := c.scan(b)
+	n, ok := c.scan(b, &f.st)
 	if !ok {
 		return
 	}
 	if n < len(b) {
 		switch b[n] {
 		case '\t':
+			f.st = stamp{}
 			return
 		case ' ':
 			n++
 		}
 	}
-	f.st, f.lazy, f.hasTime, f.exact = st, true, true, true
+	f.lazy, f.hasTime, f.exact = true, true, true
 	f.payload = b[n:]
 }
 

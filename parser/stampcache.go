@@ -17,31 +17,35 @@ type clockCache struct {
 }
 
 // scan is scanRFC3339 for a stamp at the start of b, the same stamps accepted and the same
-// fields returned; st.base is set, so that st.time needs no time.Date.
-func (c *clockCache) scan(b []byte) (stamp, int, bool) {
+// fields returned, written into *st (zero when b holds no stamp: a stamp is 80 bytes, copied
+// twice a line when returned); st.base is set, so that st.time needs no time.Date.
+func (c *clockCache) scan(b []byte, st *stamp) (int, bool) {
 	if len(b) < 20 || !c.set || binary.LittleEndian.Uint64(b) != c.key[0] || binary.LittleEndian.Uint64(b[8:]) != c.key[1] {
-		st, n, ok := scanRFC3339(b)
-		if !ok {
-			return st, n, ok
+		var n int
+		var ok bool
+		if *st, n, ok = scanRFC3339(b); !ok {
+			*st = stamp{}
+			return n, ok
 		}
 		c.key = [2]uint64{binary.LittleEndian.Uint64(b), binary.LittleEndian.Uint64(b[8:])}
 		c.y, c.mo, c.d, c.h, c.mi, c.set = st.y, st.mo, st.d, st.h, st.mi, true
 		c.unix = time.Date(st.y, time.Month(st.mo), st.d, st.h, st.mi, 0, 0, time.UTC).Unix()
 		st.base, st.based = c.unix, true
-		return st, n, true
+		return n, true
 	}
 	// the date and the clock up to the minute are those of the key, valid; the rest as
 	// scanRFC3339 reads it
-	var st stamp
 	s, ok := digits(b[17:], 2)
 	if b[16] != ':' || !ok || s > 60 {
-		return st, 0, false
+		*st = stamp{}
+		return 0, false
 	}
-	st.y, st.mo, st.d, st.h, st.mi, st.s = c.y, c.mo, c.d, c.h, c.mi, s
-	n, ok := scanFracZone(b, &st)
+	*st = stamp{y: c.y, mo: c.mo, d: c.d, h: c.h, mi: c.mi, s: s}
+	n, ok := scanFracZone(b, st)
 	if !ok {
-		return st, 0, false
+		*st = stamp{}
+		return 0, false
 	}
 	st.base, st.based = c.unix, true
-	return st, n, true
+	return n, true
 }

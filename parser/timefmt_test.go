@@ -39,12 +39,16 @@ func TestClockCache(t *testing.T) {
 		"2026-13-23T21:05:17.123Z", "2026-11-23T21:05:17.123Z",
 	} {
 		want, wn, wok := scanRFC3339([]byte(s))
-		got, n, ok := c.scan([]byte(s))
+		got := stamp{y: 1, nsec: 1} // scan writes over it, or zeroes it
+		n, ok := c.scan([]byte(s), &got)
 		if ok != wok || n != wn {
 			t.Errorf("%q: %d, %v; want %d, %v", s, n, ok, wn, wok)
 			continue
 		}
 		if !ok {
+			if got != (stamp{}) {
+				t.Errorf("%q: not a stamp, but scan left %+v", s, got)
+			}
 			continue
 		}
 		if !got.based {

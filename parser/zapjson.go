@@ -219,11 +219,11 @@ func (h *zapHeader) time(rec *record, c *clockCache) bool {
 		return false
 	}
 	if h.tsString {
-		st, n, ok := c.scan(h.ts)
-		if !ok || n != len(h.ts) {
+		if n, ok := c.scan(h.ts, &rec.st); !ok || n != len(h.ts) {
+			rec.st = stamp{}
 			return false
 		}
-		rec.st, rec.lazy = st, true
+		rec.lazy = true
 	} else {
 		t, ok := parseEpoch(h.ts)
 		if !ok {
