@@ -37,7 +37,8 @@ func (r *Reader) parseCutMsg(p []byte, rec *record) (status, string) {
 	}
 	q := append(append(r.cutMsg[:0], p...), '"') // the head as zapLayout reads it; p may be the input's
 	r.cutMsg = q
-	h, ok := zapLayout(q)
+	var h zapHeader
+	ok := zapLayout(q, &h)
 	if !ok || !h.time(rec, &r.recClock) {
 		return stMalformed, cutInMsg
 	}

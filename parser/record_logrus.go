@@ -61,7 +61,8 @@ func (r *Reader) parseLogrus(p []byte, rec *record) (status, string) {
 // holds when its head up to msg is whole; its fields are lost. One cut inside
 // its msg is read by parseCutMsg.
 func (r *Reader) parseCutZapJSON(p []byte, rec *record) (status, string) {
-	h, ok := zapLayout(p)
+	var h zapHeader
+	ok := zapLayout(p, &h)
 	if !ok {
 		return r.parseCutMsg(p, rec)
 	}

@@ -17,7 +17,8 @@ func (r *Reader) parseZapJSON(p []byte, rec *record) (status, string) {
 	// Fast path: zap writes level, ts, [logger,] caller and msg first, in
 	// this order, and most lines are not events. Find msg by that layout,
 	// and read the rest only when the line may be an event.
-	h, ok := zapLayout(p)
+	var h zapHeader
+	ok := zapLayout(p, &h)
 	// Records glued on one line ("...}{"level":...): read the first, and
 	// leave the rest for the next Scan. The first `}{"level":` is looked for
 	// from where it can be: a header of quoted strings holds none before the
@@ -30,7 +31,7 @@ func (r *Reader) parseZapJSON(p []byte, rec *record) (status, string) {
 		if n := jsonEnd(p); n == from+i+1 {
 			rec.glued, p = n, p[:n]
 			if !ok || !h.tsString || n < h.fieldsAt {
-				h, ok = zapLayout(p) // the header was read in the uncut line
+				ok = zapLayout(p, &h) // the header was read in the uncut line
 			}
 		}
 	}
@@ -112,17 +113,17 @@ type zapHeader struct {
 	fieldsAt  int    // just after msg's closing quote
 }
 
-// zapLayout locates the keys zap writes first, in its own order:
+// zapLayout locates, into h, the keys zap writes first, in its own order:
 // {"level":"info","ts":"2026-11-23T21:07:10.243997Z"[,"logger":"raft"],"caller":"x.go:1","msg":"..."
 // Each key is compared where the one before it ended, and its value's end found with
 // IndexByte over a short span; `","ts":"` and `,"logger":"raft","caller":"` are compared at
 // once where zap writes them. Anything else (another order, escapes in msg) is left to the
 // generic walk.
-func zapLayout(p []byte) (zapHeader, bool) {
-	var h zapHeader
+func zapLayout(p []byte, h *zapHeader) bool {
+	*h = zapHeader{}
 	const levelKey, tsKey = `{"level":"`, `,"ts":"`
 	if !hasAt(p, 0, levelKey) {
-		return h, false
+		return false
 	}
 	i := len(levelKey)
 	// the level's closing quote and the ts key, at once for the levels of 4 and 5 letters
@@ -134,7 +135,7 @@ func zapLayout(p []byte) (zapHeader, bool) {
 		e = i + 5
 	default:
 		if e = bytes.IndexByte(p[i:], '"'); e < 0 {
-			return h, false
+			return false
 		}
 		e += i
 	}
@@ -144,48 +145,48 @@ func zapLayout(p []byte) (zapHeader, bool) {
 		i += len(tsKey)
 		e := bytes.IndexByte(p[i:], '"')
 		if e < 0 {
-			return h, false
+			return false
 		}
 		h.ts, h.tsString, i = p[i:i+e], true, i+e+1
 	case hasAt(p, i, `,"ts":`):
 		i += len(`,"ts":`)
 		e := bytes.IndexByte(p[i:], ',')
 		if e < 0 {
-			return h, false
+			return false
 		}
 		h.ts, i = p[i:i+e], i+e
 	default:
-		return h, false
+		return false
 	}
 	var ok bool
 	switch {
 	case hasAt(p, i, `,"logger":"raft","caller":"`):
 		i += len(`,"logger":"raft","caller":"`)
 		if i, ok = skipString(p, i); !ok {
-			return h, false
+			return false
 		}
 	default:
 		if hasAt(p, i, `,"logger":"`) {
 			if i, ok = skipString(p, i+len(`,"logger":"`)); !ok {
-				return h, false
+				return false
 			}
 		}
 		if hasAt(p, i, `,"caller":"`) {
 			if i, ok = skipString(p, i+len(`,"caller":"`)); !ok {
-				return h, false
+				return false
 			}
 		}
 	}
 	if !hasAt(p, i, `,"msg":"`) {
-		return h, false
+		return false
 	}
 	i += len(`,"msg":"`)
 	e = bytes.IndexByte(p[i:], '"')
 	if e < 0 || bytes.IndexByte(p[i:i+e], '\\') >= 0 {
-		return h, false
+		return false
 	}
 	h.msg, h.fieldsAt = p[i:i+e], i+e+1
-	return h, true
+	return true
 }
 
 // hasAt reports whether p holds s at i.
