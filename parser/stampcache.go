@@ -40,8 +40,10 @@ func (c *clockCache) scan(b []byte, st *stamp) (int, bool) {
 		*st = stamp{}
 		return 0, false
 	}
-	*st = stamp{y: c.y, mo: c.mo, d: c.d, h: c.h, mi: c.mi, s: s}
-	n, ok := scanFracZone(b, st)
+	// field by field: a stamp built on the stack and copied over st is read back in 16-byte
+	// loads from 8-byte stores, which the CPU cannot forward (a stall a stamp)
+	st.y, st.mo, st.d, st.h, st.mi, st.s, st.off = c.y, c.mo, c.d, c.h, c.mi, s, 0
+	n, ok := scanFracZone(b, st) // sets nsec, zoned and any offset
 	if !ok {
 		*st = stamp{}
 		return 0, false
