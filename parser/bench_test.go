@@ -96,8 +96,9 @@ func BenchmarkStages(b *testing.B) {
 	b.Run("envelope", func(b *testing.B) {
 		b.ReportAllocs()
 		n := 0
+		var f framed
 		for i := 0; i < b.N; i++ {
-			if f, ok := r.unwrap(envCompose, lines[i%len(lines)]); ok {
+			if r.unwrap(envCompose, lines[i%len(lines)], &f) {
 				n += len(f.payload)
 			}
 		}
@@ -107,7 +108,8 @@ func BenchmarkStages(b *testing.B) {
 	})
 	payloads := make([][]byte, len(lines))
 	for i, l := range lines {
-		f, _ := r.unwrap(envCompose, l)
+		var f framed
+		r.unwrap(envCompose, l, &f)
 		payloads[i] = f.payload
 	}
 	b.Run("record", func(b *testing.B) {

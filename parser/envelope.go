@@ -57,29 +57,36 @@ type framed struct {
 	payload []byte
 }
 
-// unwrap takes the envelope env off line. ok is false when the line does not
-// carry that envelope (the whole line is then the payload).
-func (r *Reader) unwrap(env envelope, line []byte) (f framed, ok bool) {
+// unwrap takes the envelope env off line into f. ok is false when the line does not
+// carry that envelope (the whole line is then the payload). f is filled in place: a
+// framed returned by value is built with 8-byte stores and copied with 16-byte loads,
+// which the CPU cannot forward (a stall a line).
+func (r *Reader) unwrap(env envelope, line []byte, f *framed) (ok bool) {
 	switch env {
 	case envBare:
-		return framed{payload: line}, true
+		*f = framed{payload: line}
+		return true
 	case envCompose:
 		name, rest, ok := composePrefix(line)
 		if !ok {
-			return framed{payload: line}, false
+			*f = framed{payload: line}
+			return false
 		}
-		f = framed{source: name}
+		*f = framed{source: name}
 		f.leadingTimestamp(rest, &r.envClock)
-		return f, true
+		return true
 	case envDocker:
+		*f = framed{}
 		f.leadingTimestamp(line, &r.envClock)
-		return f, f.hasTime
+		return f.hasTime
 	case envKubectl:
+		*f = framed{}
 		rest := line
 		if bytes.HasPrefix(line, []byte("[pod/")) {
 			end := bytes.IndexByte(line, ']')
 			if end < 0 {
-				return framed{payload: line}, false
+				*f = framed{payload: line}
+				return false
 			}
 			pod := line[5:end]
 			if k := bytes.IndexByte(pod, '/'); k >= 0 {
@@ -92,21 +99,23 @@ func (r *Reader) unwrap(env envelope, line []byte) (f framed, ok bool) {
 			}
 		}
 		f.leadingTimestamp(rest, &r.envClock)
-		return f, true
+		return true
 	case envJournald:
-		return r.journaldShort(line)
+		*f, ok = r.journaldShort(line)
 	case envJournaldJSON:
-		return r.journaldJSON(line)
+		*f, ok = r.journaldJSON(line)
 	case envDockerJSON:
-		return r.dockerJSON(line)
+		*f, ok = r.dockerJSON(line)
 	case envCRI:
-		return criLine(line)
+		*f, ok = criLine(line)
 	case envProcfile:
-		return r.procfileLine(line)
+		*f, ok = r.procfileLine(line)
 	case envPodContainer:
-		return podContainerLine(line)
+		*f, ok = podContainerLine(line)
+	default:
+		*f = framed{payload: line}
 	}
-	return framed{payload: line}, false
+	return ok
 }
 
 // composePrefix matches "name<spaces>| " at the start of a line, as

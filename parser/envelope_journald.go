@@ -112,7 +112,8 @@ func (r *Reader) sampleYear() {
 	var rec record
 	for _, line := range r.sample {
 		_, line = r.unwrapOuter(line)
-		f, _ := r.unwrap(r.env, line)
+		var f framed
+		r.unwrap(r.env, line, &f)
 		if f.hasTime && f.exact {
 			r.lastYear = f.when().Year()
 		} else if st, _ := r.parseRecord(f.payload, &rec); st == stOK && rec.hasTime {

@@ -167,7 +167,8 @@ func TestJournaldEtcd2Payload(t *testing.T) {
 		{"Apr 26 23:15:56  etcd: 2015/04/26 23:15:56 etcdserver: published", // no host, no pid
 			"", "2015/04/26 23:15:56 etcdserver: published"},
 	} {
-		f, ok := r.unwrap(envJournald, []byte(c.line))
+		var f framed
+		ok := r.unwrap(envJournald, []byte(c.line), &f)
 		if !ok || string(f.source) != c.source || string(f.payload) != c.payload {
 			t.Errorf("%q: ok %v, source %q, payload %q", c.line, ok, f.source, f.payload)
 		}
@@ -298,10 +299,11 @@ func TestNewEnvelopesDoNotAllocate(t *testing.T) {
 		{envJournald, `Mon 2026-11-23 21:03:09 CEST node1 etcd[1]: 6291d99b6e411a8b became candidate at term 3`},
 	} {
 		line := []byte(c.line)
-		if _, ok := r.unwrap(c.env, line); !ok {
+		var f framed
+		if !r.unwrap(c.env, line, &f) {
 			t.Errorf("%s: %q not read", envNames[c.env], line)
 		}
-		if n := testing.AllocsPerRun(100, func() { r.unwrap(c.env, line) }); n != 0 {
+		if n := testing.AllocsPerRun(100, func() { r.unwrap(c.env, line, &f) }); n != 0 {
 			t.Errorf("%s: %v allocations per line", envNames[c.env], n)
 		}
 	}

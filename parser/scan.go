@@ -341,16 +341,7 @@ func (r *Reader) handle(line []byte) bool {
 		src, inner = r.unwrapOuter(line)
 	}
 	f := &r.frame
-	if r.env == envCompose { // the layout of most long logs, unwrapped in place
-		if name, rest, ok := composePrefix(inner); ok {
-			*f = framed{source: name}
-			f.leadingTimestamp(rest, &r.envClock)
-		} else {
-			*f = framed{payload: inner}
-		}
-	} else {
-		*f, _ = r.unwrap(r.env, inner)
-	}
+	r.unwrap(r.env, inner, f)
 	if f.source == nil {
 		f.source = src
 	}
