@@ -65,22 +65,15 @@ type lentLine struct {
 }
 
 // settle copies each lent text into its line's buffer. A line cleared since
-// it was lent is skipped. Each line gets its empty buffer back before its
-// copy: if reading the text faults (a mapped file that shrank, see
-// parser.Sink), the line is left empty and the next call goes on.
+// it was lent is skipped.
 func (ln *lender) settle() {
-	for len(ln.lines) > 0 {
-		n := len(ln.lines) - 1
-		e := ln.lines[n]
-		ln.lines[n] = lentLine{}
-		ln.lines = ln.lines[:n]
-		if !e.l.lent {
-			continue
+	for _, e := range ln.lines {
+		if e.l.lent {
+			e.l.text, e.l.lent = append(e.own, e.l.text...), false
 		}
-		src := e.l.text
-		e.l.text, e.l.lent = e.own, false
-		e.l.text = append(e.own, src...)
 	}
+	clear(ln.lines)
+	ln.lines = ln.lines[:0]
 }
 
 // keep makes l the event's line, sharing its text with the other records

@@ -76,7 +76,7 @@ func TestHorizon(t *testing.T) {
 func analyzeRun(t *testing.T, dir string) *Result {
 	t.Helper()
 	logs, _ := filepath.Glob(filepath.Join(dir, "n*.log"))
-	res, _, err := Analyze(context.Background(), openLogs(t, logs, false), nil, nil, Options{})
+	res, _, err := Analyze(context.Background(), openLogs(t, logs), nil, nil, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,11 +13,10 @@ import (
 
 // TestSinkMatchesAdd checks the texts the parser lends (Analyzer.Sink): on
 // every real run, its members' logs read together, the Result of Analyze
-// (a Sink, the files mapped or read, chunks of 2 KiB so that buffers are
-// reused and lent lines settled hundreds of times) is the one of Add, which
-// copies every line it keeps. A lent line left unsettled would show another
-// line's text once its chunk's buffer is reused, or fault once the mapping is
-// gone.
+// (a Sink, chunks of 2 KiB so that buffers are reused and lent lines settled
+// hundreds of times) is the one of Add, which copies every line it keeps. A
+// lent line left unsettled would show another line's text once its chunk's
+// buffer is reused.
 func TestSinkMatchesAdd(t *testing.T) {
 	defer func(n int) { parser.ChunkBytes = n }(parser.ChunkBytes)
 	parser.ChunkBytes = 2 << 10
@@ -29,20 +28,18 @@ func TestSinkMatchesAdd(t *testing.T) {
 		dir := filepath.Dir(first)
 		logs, _ := filepath.Glob(filepath.Join(dir, "n*.log"))
 		name := filepath.Base(dir)
-		want := analyzeLogs(t, logs, false, false)
-		for _, mapped := range []bool{false, true} {
-			if got := analyzeLogs(t, logs, true, mapped); !bytes.Equal(got, want) {
-				t.Errorf("%s (mapped %v): the Sink's result differs from Add's", name, mapped)
-			}
+		want := analyzeLogs(t, logs, false)
+		if got := analyzeLogs(t, logs, true); !bytes.Equal(got, want) {
+			t.Errorf("%s: the Sink's result differs from Add's", name)
 		}
 	}
 }
 
 // analyzeLogs analyzes the files together and returns the Result as JSON:
-// through the Analyzer's Sink, the files mapped or not, or through Add.
-func analyzeLogs(t *testing.T, logs []string, lend, mapped bool) []byte {
+// through the Analyzer's Sink, or through Add.
+func analyzeLogs(t *testing.T, logs []string, lend bool) []byte {
 	t.Helper()
-	srcs := openLogs(t, logs, mapped)
+	srcs := openLogs(t, logs)
 	var res *Result
 	if lend {
 		var err error
@@ -67,8 +64,8 @@ func analyzeLogs(t *testing.T, logs []string, lend, mapped bool) []byte {
 }
 
 // openLogs opens the files as the sources of one analysis, closed at the
-// test's end; mapped sets their File, so that the parser maps them.
-func openLogs(t *testing.T, logs []string, mapped bool) []parser.Source {
+// test's end.
+func openLogs(t *testing.T, logs []string) []parser.Source {
 	t.Helper()
 	srcs := make([]parser.Source, len(logs))
 	for i, p := range logs {
@@ -78,9 +75,6 @@ func openLogs(t *testing.T, logs []string, mapped bool) []parser.Source {
 		}
 		t.Cleanup(func() { f.Close() })
 		srcs[i] = parser.Source{R: f, Opts: parser.Options{Name: p, Input: i}}
-		if mapped {
-			srcs[i].File = f
-		}
 	}
 	return srcs
 }

@@ -11,22 +11,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"runtime/debug"
 	"slices"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"time"
 	"unsafe"
 )
 
 // Source is one input for Read: its bytes and how to read them.
 type Source struct {
-	R io.Reader
-	// File, when set, is the regular file R reads from its start, uncompressed:
-	// Read may map it and read the mapping instead of R (see mapped.go).
-	File *os.File
+	R    io.Reader
 	Opts Options
 }
 
@@ -37,12 +31,9 @@ var ChunkBytes = 512 << 10
 
 // A Sink takes Read's events in order, as ReadSink's caller wants them kept:
 // unlike Read's fn, it may keep an event's Text after Add returns, until its
-// next Release, which ReadSink calls before it reuses or unmaps the memory of
-// the texts added so far (once a chunk of a source is consumed, and at the
-// end). Release must copy what the sink still needs of those texts. Reading a
-// text of a mapped file that shrank meanwhile faults: Release then panics, and
-// is called again until it returns, so it must drop a text before it copies
-// it.
+// next Release, which ReadSink calls before it reuses the memory of the texts
+// added so far (once a chunk of a source is consumed, and at the end). Release
+// must copy what the sink still needs of those texts.
 type Sink interface {
 	Add(*Event)
 	Release()
@@ -74,7 +65,7 @@ func Read(ctx context.Context, srcs []Source, workers int, fn func(*Event)) ([]S
 func ReadSink(ctx context.Context, srcs []Source, workers int, sink Sink) ([]Stats, error) {
 	var release func()
 	if _, plain := sink.(funcSink); !plain {
-		release = func() { settle(sink) }
+		release = sink.Release
 	}
 	if ctx.Done() != nil {
 		srcs = slices.Clone(srcs)
@@ -91,9 +82,8 @@ func ReadSink(ctx context.Context, srcs []Source, workers int, sink Sink) ([]Sta
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			debug.SetPanicOnFault(true) // a mapped file that shrinks: see parseMapped
 			for c := range jobs {
-				c.parseMapped()
+				c.parse()
 				close(c.done)
 			}
 		}()
@@ -110,18 +100,11 @@ func ReadSink(ctx context.Context, srcs []Source, workers int, sink Sink) ([]Sta
 		s := newStream(src, depth)
 		s.ctx = ctx
 		s.release = release
-		if src.File != nil {
-			s.mapped = mapFile(src.File)
-		}
 		streams[i] = s
 		producers.Add(1)
 		go func() {
 			defer producers.Done()
-			if s.mapped != nil {
-				s.produceMapped(jobs)
-			} else {
-				s.produce(jobs)
-			}
+			s.produce(jobs)
 		}()
 	}
 	go func() {
@@ -134,18 +117,10 @@ func ReadSink(ctx context.Context, srcs []Source, workers int, sink Sink) ([]Sta
 		release()
 	}
 	wg.Wait()
-	for _, s := range streams {
-		if s.mapped != nil {
-			s.mapped.unmap()
-		}
-	}
 	stats := make([]Stats, len(streams))
 	var errs []error
 	for i, s := range streams {
 		stats[i] = s.finalStats()
-		if s.shrank && s.err == nil { // the producer's s.err is read once it is done
-			s.err = fmt.Errorf("reading %s: %w", s.opts.Name, errShrank)
-		}
 		if s.err != nil {
 			errs = append(errs, s.err)
 		}
@@ -153,19 +128,8 @@ func ReadSink(ctx context.Context, srcs []Source, workers int, sink Sink) ([]Sta
 	return stats, errors.Join(errs...)
 }
 
-// merge is Read's in-order pass: the streams' events to fn, by time. A fault
-// touching a mapped file's pages (in fn, reading an event's text) stops every
-// stream: the file shrank while it was read.
+// merge is Read's in-order pass: the streams' events to fn, by time.
 func merge(streams []*stream, fn func(*Event)) {
-	if faulted(func() { mergeStreams(streams, fn) }) {
-		for _, s := range streams {
-			s.shrank = s.mapped != nil
-			s.abandon()
-		}
-	}
-}
-
-func mergeStreams(streams []*stream, fn func(*Event)) {
 	live := make([]*stream, 0, len(streams))
 	for _, s := range streams {
 		if s.next() {
@@ -197,8 +161,6 @@ type chunk struct {
 	data    []byte
 	tooLong bool // stands for one line longer than MaxLineBytes
 	done    chan struct{}
-	end     int  // for a mapped source, the offset just past data in the file
-	fault   bool // touching the mapped data faulted: the file shrank
 
 	buf []byte // the pooled buffer data lives in; event texts point into it
 
@@ -363,12 +325,9 @@ type stream struct {
 	variant string
 	outer   outer // the prefix in front of the envelope, if any
 	ctx     context.Context
-	mapped  *mapping    // the source's file, mapped (see mapped.go); nil when it is read
-	stop    atomic.Bool // the in-order pass gave up the source: its producer stops
-	shrank  bool        // the in-order pass met a fault in the mapping (its own, unlike err)
-	seq     *seqReader  // for layouts that cannot be cut (journald short)
-	seqMode bool        // the in-order pass reads seq
-	release func()      // has the sink copy the texts it kept (nil: it keeps none); see Sink
+	seq     *seqReader // for layouts that cannot be cut (journald short)
+	seqMode bool       // the in-order pass reads seq
+	release func()     // has the sink copy the texts it kept (nil: it keeps none); see Sink
 }
 
 func newStream(src Source, depth int) *stream {
@@ -393,7 +352,7 @@ func (s *stream) produce(jobs chan<- *chunk) {
 	first := true
 	var carry []byte
 	whole := false // carry is all of the last buffer: a line longer than a chunk
-	for !s.stop.Load() {
+	for {
 		var buf []byte
 		switch {
 		case whole && cap(carry)-len(carry) >= ChunkBytes:
@@ -516,9 +475,6 @@ func (s *stream) next() bool {
 				s.release() // the sink's texts of this chunk, before its memory goes
 			}
 			s.absorb(s.cur)
-			if s.mapped != nil {
-				s.mapped.drop(s.cur.end)
-			}
 			s.cur.release()
 			s.cur = nil
 		}
@@ -531,11 +487,6 @@ func (s *stream) next() bool {
 			return false
 		}
 		<-c.done
-		if c.fault {
-			s.shrank = true
-			s.abandon()
-			return false
-		}
 		s.cur, s.i = c, 0
 	}
 }
@@ -667,17 +618,6 @@ func (q *seqReader) run(s *stream) {
 	q.ch = make(chan *batch, 4)
 	go func() {
 		defer close(q.ch)
-		if s.mapped != nil { // reading the mapping: a fault is the file shrinking
-			debug.SetPanicOnFault(true)
-			defer func() {
-				if v := recover(); v != nil {
-					if !isFault(v) {
-						panic(v)
-					}
-					s.err = fmt.Errorf("reading %s: %w", s.opts.Name, errShrank)
-				}
-			}()
-		}
 		b := newBatch()
 		for q.rd.Scan() {
 			e := q.rd.Event()

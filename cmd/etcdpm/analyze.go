@@ -156,7 +156,7 @@ func (c *analyzeCmd) Run(e *env) error {
 	srcs := make([]parser.Source, len(ins))
 	for i, in := range ins {
 		names[i] = in.name
-		srcs[i] = parser.Source{R: in.r, File: in.file, Opts: parser.Options{
+		srcs[i] = parser.Source{R: in.r, Opts: parser.Options{
 			Name: in.name, Source: in.source, Input: i, Layout: c.Layout, TZ: loc, MaxErrors: maxErrors,
 		}}
 		srcs[i].Opts.ReferenceTime, srcs[i].Opts.ReferenceName = in.reference()

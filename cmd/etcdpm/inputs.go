@@ -24,7 +24,6 @@ type input struct {
 	r    io.Reader
 	c    io.Closer
 	fi   os.FileInfo // nil for stdin
-	file *os.File    // the regular, uncompressed file r reads, if it is one
 	// capture is the capture directory whose logs.txt this is, if any.
 	capture string
 	// source names the member's stream when the lines' envelope names
@@ -181,10 +180,6 @@ func openFile(ctx context.Context, f found) (*input, error) {
 		return nil, err
 	}
 	in.c, in.fi = file, fi
-	var magic [2]byte
-	if n, _ := file.ReadAt(magic[:], 0); fi.Mode().IsRegular() && !(n == 2 && magic == [2]byte{0x1f, 0x8b}) {
-		in.file = file // not gzipped: the parser may map it (parser.Source.File)
-	}
 	return in, nil
 }
 
