@@ -101,12 +101,25 @@ func looksLikeRaftMessage(b []byte) bool {
 	if bytes.HasPrefix(b, []byte("raft.node: ")) || bytes.HasPrefix(b, []byte("newRaft ")) {
 		return true
 	}
+	if len(b) > 16 && b[16] == ' ' && hex16(b) {
+		return true // most IDs: 16 digits, as the loop below finds them
+	}
 	n := 0
 	for n < len(b) && n <= 32 && isHex(b[n]) {
 		n++
 	}
 	// up to 32 digits: an ID too long is reported, not taken for noise
 	return n >= 1 && n <= 32 && n < len(b) && b[n] == ' ' && hasHexLetterOrLong(b[:n])
+}
+
+// hex16 reports whether b's first 16 bytes are lowercase hex digits: 16 lookups, no
+// branch between them (hexVal is 0xff for any other byte).
+func hex16(b []byte) bool {
+	_ = b[15]
+	x := hexVal[b[0]] | hexVal[b[1]] | hexVal[b[2]] | hexVal[b[3]] | hexVal[b[4]] | hexVal[b[5]] |
+		hexVal[b[6]] | hexVal[b[7]] | hexVal[b[8]] | hexVal[b[9]] | hexVal[b[10]] | hexVal[b[11]] |
+		hexVal[b[12]] | hexVal[b[13]] | hexVal[b[14]] | hexVal[b[15]]
+	return x <= 15
 }
 
 // looksLikeServerMessage reports whether b is one of the server wordings
