@@ -2,6 +2,8 @@ package parser
 
 import (
 	"bytes"
+	"encoding/binary"
+	"math/bits"
 	"sync"
 	"time"
 )
@@ -351,6 +353,9 @@ func parseFrac(b []byte) (nsec, n int) {
 	if len(b) < 2 || b[0] != '.' || !isDigit(b[1]) {
 		return 0, 0
 	}
+	if len(b) >= 9 {
+		return parseFrac8(b)
+	}
 	n = 1
 	for n < len(b) && n <= 9 && isDigit(b[n]) {
 		nsec = nsec*10 + int(b[n]-'0')
@@ -361,6 +366,43 @@ func parseFrac(b []byte) (nsec, n int) {
 		n++
 	}
 	return nsec, n
+}
+
+// parseFrac8 is parseFrac for a fraction with 8 bytes after its '.', a digit first: the
+// digits among them are found and read 8 at a time (SWAR), instead of one a loop.
+func parseFrac8(b []byte) (nsec, n int) {
+	w := binary.LittleEndian.Uint64(b[1:9]) // the first byte is the lowest
+	// A byte is a digit when its high nibble is 3 and adding 6 keeps it so. A carry out of a
+	// byte (0xfa and over: no digit) can only spoil the bytes after it, so the first byte
+	// flagged is the first that is no digit.
+	const ones = 0x0101010101010101
+	m := (w&(0xf0*ones) ^ 0x30*ones) | ((w+0x06*ones)&(0xf0*ones) ^ 0x30*ones)
+	flags := ((m&(0x7f*ones) + 0x7f*ones) | m) & (0x80 * ones) // the high bit of each byte flagged
+	k := bits.TrailingZeros64(flags) / 8                       // the digits before the first flagged byte: 1 to 8
+	// Shifted up, the k digits are the last k of 8, after zeros: their value.
+	v := eightDigits(w << (8 * (8 - k)) & (0x0f * ones))
+	if k < 8 {
+		return int(v) * fracScale[k], k + 1
+	}
+	n = 9
+	if n < len(b) && isDigit(b[n]) {
+		nsec = int(v)*10 + int(b[n]-'0')
+		n++
+	} else {
+		nsec = int(v) * 10
+	}
+	for n < len(b) && isDigit(b[n]) {
+		n++
+	}
+	return nsec, n
+}
+
+// eightDigits is the value of 8 decimal digits, one a byte (0 to 9), the first in the
+// lowest byte.
+func eightDigits(x uint64) uint64 {
+	x = x * (1 + 10<<8) >> 8 & 0x00ff00ff00ff00ff
+	x = x * (1 + 100<<16) >> 16 & 0x0000ffff0000ffff
+	return x * (1 + 10000<<32) >> 32 & 0xffffffff
 }
 
 // fracScale[k] turns k digits of a fraction into nanoseconds.

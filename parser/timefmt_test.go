@@ -1,6 +1,7 @@
 package parser
 
 import (
+	"math/rand/v2"
 	"testing"
 	"time"
 )
@@ -58,5 +59,54 @@ func TestClockCache(t *testing.T) {
 		if gt != wt {
 			t.Errorf("%q: %v, want %v", s, gt, wt)
 		}
+	}
+}
+
+// parseFracLoop is parseFrac one digit a loop, as it was before parseFrac8: the reference.
+func parseFracLoop(b []byte) (nsec, n int) {
+	if len(b) < 2 || b[0] != '.' || !isDigit(b[1]) {
+		return 0, 0
+	}
+	n = 1
+	for n < len(b) && n <= 9 && isDigit(b[n]) {
+		nsec = nsec*10 + int(b[n]-'0')
+		n++
+	}
+	nsec *= fracScale[n-1]
+	for n < len(b) && isDigit(b[n]) {
+		n++
+	}
+	return nsec, n
+}
+
+// parseFrac reads 8 digits at a time; it must read every fraction as the loop does, whatever
+// bytes follow the digits (the bytes around '0' and '9', 0xfa and over, whose carry spills).
+func TestParseFracEightAtOnce(t *testing.T) {
+	tricky := []byte{'0', '1', '5', '9', '/', ':', '.', 'Z', '+', ' ', 0, 0x2f, 0x3a, 0x3f, 0x40, 0x7f, 0x80, 0xb9, 0xf0, 0xf9, 0xfa, 0xff}
+	rng := rand.New(rand.NewPCG(1, 2))
+	check := func(b []byte) {
+		t.Helper()
+		gn, gl := parseFrac(b)
+		wn, wl := parseFracLoop(b)
+		if gn != wn || gl != wl {
+			t.Fatalf("%q: %d, %d; want %d, %d", b, gn, gl, wn, wl)
+		}
+	}
+	for _, s := range []string{".1Z", ".12345678", ".123456789", ".1234567891234Z", ".200715498Z ", ".200000Z\",",
+		".99999999", ".000000001Z", ".5\xff\xff\xff\xff\xff\xff\xff", ".1234567\xfa9"} {
+		check([]byte(s))
+	}
+	b := make([]byte, 16)
+	for range 200000 {
+		n := 2 + rng.IntN(len(b)-1)
+		b[0] = '.'
+		for i := 1; i < n; i++ {
+			if rng.IntN(4) == 0 {
+				b[i] = tricky[rng.IntN(len(tricky))]
+			} else {
+				b[i] = '0' + byte(rng.IntN(10))
+			}
+		}
+		check(b[:n])
 	}
 }
