@@ -417,16 +417,17 @@ func (r *Reader) handleRecord(line []byte, f *framed, payload []byte) bool {
 	}
 	ev.Kind, ev.Level = kind, rec.level
 	ev.Input, ev.Line, ev.Text = r.opts.Input, r.line, line
-	ev.Time = r.zoneTime(rec, f)
-	if u := ev.Time.Unix(); u < minUnix || u >= maxUnix {
+	t := r.zoneTime(rec, f) // read from here, not from ev: the event's memory is cold
+	ev.Time = t
+	if u := t.Unix(); u < minUnix || u >= maxUnix {
 		r.malformed("time outside the years 0 to 9999")
 		return false
 	}
-	if !ev.Time.IsZero() {
-		r.seeTime(ev.Time, rec, f)
+	if !t.IsZero() {
+		r.seeTime(t, rec, f)
 	}
-	if r.env == envJournald && !ev.Time.IsZero() && (f.exact || rec.hasTime) {
-		r.lastYear = ev.Time.Year() // for journald's year-less stamps only
+	if r.env == envJournald && !t.IsZero() && (f.exact || rec.hasTime) {
+		r.lastYear = t.Year() // for journald's year-less stamps only
 	}
 	ev.Member = self
 	ev.Source = r.sourceName(f.source)
