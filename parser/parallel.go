@@ -426,7 +426,14 @@ func (s *stream) produce(jobs chan<- *chunk) {
 
 func (s *stream) send(jobs chan<- *chunk, c *chunk) {
 	s.order <- c
-	jobs <- c
+	select {
+	case jobs <- c:
+	default:
+		// every worker is busy and the queue is full: parse it here, while the bytes read(2)
+		// just copied are in this core's cache
+		c.parse()
+		close(c.done)
+	}
 }
 
 // layout settles the source's envelope from its first lines and reports
