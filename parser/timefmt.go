@@ -356,6 +356,12 @@ func parseFrac(b []byte) (nsec, n int) {
 	if len(b) >= 9 {
 		return parseFrac8(b)
 	}
+	return parseFracLoop(b)
+}
+
+// parseFracLoop is parseFrac one digit a loop, for b holding '.' and a digit first: the
+// fractions too short for parseFrac8, and its reference in the tests.
+func parseFracLoop(b []byte) (nsec, n int) {
 	n = 1
 	for n < len(b) && n <= 9 && isDigit(b[n]) {
 		nsec = nsec*10 + int(b[n]-'0')
